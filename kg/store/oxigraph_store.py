@@ -1,0 +1,131 @@
+"""Embedded pyoxigraph store with atomic per-source graph replacement.
+
+A new harvest of a source is written to a staging graph, then one SPARQL Update moves it over the
+served graph and swaps the source's provenance in the same transaction. Oxigraph runs each update as
+one transaction with repeatable-read isolation, so a reader sees the old graph or the new one, never a
+half. Staging graphs are hidden from readers by always querying an explicit list of public graphs.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from ..namespaces import KG, PROVENANCE_GRAPH, STAGING_PREFIX, PROV
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened or written (locked by another process, corrupt, no permission)."""
+
+
+class OxigraphStore:
+    def __init__(self, path: str | Path | None = None, read_only: bool = False):
+        self.path = Path(path) if path else None
+        try:
+            if self.path is None:
+                self.store = ox.Store()
+            elif read_only:
+                self.store = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self.store = ox.Store(str(self.path))
+        except OSError as e:
+            raise StoreUnavailable(f"cannot open the store at {self.path}: {e}") from e
+        self._write_lock = threading.Lock()
+
+    # -- reading ---------------------------------------------------------------------------------
+    def public_graphs(self) -> list[ox.NamedNode]:
+        return sorted(
+            (g for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)),
+            key=lambda g: g.value,
+        )
+
+    def query(
+        self,
+        sparql: str,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ):
+        """Run a SPARQL query; the default graph is the union of all public graphs unless given."""
+        public = self.public_graphs()
+        dg = [ox.NamedNode(g) for g in default_graph] if default_graph else (public or [ox.DefaultGraph()])
+        ng = [ox.NamedNode(g) for g in named_graphs] if named_graphs else public
+        return self.store.query(sparql, default_graph=dg, named_graphs=ng)
+
+    def graph_sizes(self) -> dict[str, int]:
+        rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        return {
+            r["g"].value: int(r["n"].value) for r in rows if not r["g"].value.startswith(STAGING_PREFIX)
+        }
+
+    def has_graph(self, graph: str) -> bool:
+        return self.store.contains_named_graph(ox.NamedNode(graph))
+
+    def quads(self, graph: str | None = None):
+        g = ox.NamedNode(graph) if graph else None
+        return self.store.quads_for_pattern(None, None, None, g)
+
+    # -- writing ---------------------------------------------------------------------------------
+    def replace_source(
+        self,
+        graph: str,
+        quads: Iterable[ox.Quad],
+        provenance: Iterable[ox.Quad],
+        source_key: str,
+    ) -> None:
+        """Atomically make `quads` the content of `graph` and swap the source's provenance.
+
+        Provenance subjects of the source carry `kg:harvestSource "<source_key>"`; activities
+        (harvest runs) are history and are kept.
+        """
+        tag = uuid.uuid4().hex
+        data_stage = ox.NamedNode(f"{STAGING_PREFIX}{tag}:data")
+        prov_stage = ox.NamedNode(f"{STAGING_PREFIX}{tag}:prov")
+        with self._write_lock:
+            try:
+                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, data_stage) for q in quads)
+                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, prov_stage) for q in provenance)
+                self.store.update(
+                    f"""
+                    PREFIX kg: <{KG}>
+                    PREFIX prov: <{PROV}>
+                    MOVE SILENT GRAPH <{data_stage.value}> TO GRAPH <{graph}> ;
+                    DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
+                    WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+                        ?s kg:harvestSource {ox.Literal(source_key)} ; ?p ?o
+                        FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
+                    ADD SILENT GRAPH <{prov_stage.value}> TO GRAPH <{PROVENANCE_GRAPH}> ;
+                    DROP SILENT GRAPH <{prov_stage.value}>
+                    """
+                )
+            finally:
+                for g in (data_stage, prov_stage):
+                    if self.store.contains_named_graph(g):
+                        self.store.remove_graph(g)
+
+    def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
+        """Atomically replace one graph (used for ontology graphs)."""
+        stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:graph")
+        with self._write_lock:
+            try:
+                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, stage) for q in quads)
+                self.store.update(f"MOVE SILENT GRAPH <{stage.value}> TO GRAPH <{graph}>")
+            finally:
+                if self.store.contains_named_graph(stage):
+                    self.store.remove_graph(stage)
+
+    def append(self, quads: Iterable[ox.Quad]) -> None:
+        with self._write_lock:
+            self.store.extend(quads)
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self.store.flush()
+
+
+def open_store(path: str | Path | None, read_only: bool = False) -> OxigraphStore:
+    return OxigraphStore(path, read_only=read_only)

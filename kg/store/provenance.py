@@ -1,0 +1,107 @@
+"""PROV-O description of a harvest: the run (activity), each source record (entity), each study's origin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from ..namespaces import KG, MAPPING, PROV, PROVENANCE_GRAPH, RDF, RUN, XSD, record_iri
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _dt(value: datetime) -> ox.Literal:
+    return ox.Literal(value.isoformat(), datatype=_n(XSD + "dateTime"))
+
+
+def _int(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=_n(XSD + "integer"))
+
+
+A = _n(RDF + "type")
+G = _n(PROVENANCE_GRAPH)
+
+
+@dataclass
+class RunRecord:
+    """What one harvest run of one source did."""
+
+    source: str
+    started: datetime
+    ended: datetime | None = None
+    status: str = "running"
+    mapping_kind: str = "rocrate"
+    mapping_version: str = ""
+    records_seen: int = 0
+    studies_loaded: int = 0
+    quarantined: int = 0
+    error: str = ""
+    target_graph: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def iri(self) -> str:
+        return f"{RUN}{self.source}/{self.started.strftime('%Y%m%dT%H%M%S.%fZ')}"
+
+
+def run_quads(run: RunRecord) -> list[ox.Quad]:
+    r = _n(run.iri)
+    q = [
+        (r, A, _n(PROV + "Activity")),
+        (r, A, _n(KG + "HarvestRun")),
+        (r, _n(KG + "harvestSource"), ox.Literal(run.source)),
+        (r, _n(PROV + "startedAtTime"), _dt(run.started)),
+        (r, _n(KG + "status"), ox.Literal(run.status)),
+        (r, _n(KG + "recordsSeen"), _int(run.records_seen)),
+        (r, _n(KG + "studiesLoaded"), _int(run.studies_loaded)),
+        (r, _n(KG + "recordsQuarantined"), _int(run.quarantined)),
+        (r, _n(PROV + "wasAssociatedWith"), _n(KG + "Harvester")),
+    ]
+    if run.ended:
+        q.append((r, _n(PROV + "endedAtTime"), _dt(run.ended)))
+    if run.mapping_version:
+        m = _n(f"{MAPPING}{run.mapping_kind}/{run.mapping_version}")
+        q += [(r, _n(PROV + "used"), m), (m, A, _n(KG + "MappingVersion")), (m, _n(KG + "mappingKind"), ox.Literal(run.mapping_kind))]
+    if run.error:
+        q.append((r, _n(KG + "error"), ox.Literal(run.error)))
+    if run.target_graph and run.status == "succeeded":
+        q.append((r, _n(PROV + "generated"), _n(run.target_graph)))
+    for k, v in run.extra.items():
+        q.append((r, _n(KG + k), _int(v) if isinstance(v, int) else ox.Literal(str(v))))
+    return [ox.Quad(s, p, o, G) for s, p, o in q]
+
+
+def record_quads(run: RunRecord, record, study: str | None, reason: str | None = None) -> list[ox.Quad]:
+    """Entity for one raw record; for a loaded one, the study it gave; for a quarantined one, why not."""
+    rec = _n(record_iri(run.source, record.name))
+    src = ox.Literal(run.source)
+    q = [
+        (rec, A, _n(PROV + "Entity")),
+        (rec, A, _n(KG + ("QuarantinedRecord" if reason else "SourceRecord"))),
+        (rec, _n(KG + "harvestSource"), src),
+        (rec, _n(KG + "fileName"), ox.Literal(record.name)),
+        (rec, _n(KG + "sha256"), ox.Literal(record.sha256)),
+        (rec, _n(PROV + "generatedAtTime"), _dt(record.fetched_at)),
+        (rec, _n(PROV + "wasGeneratedBy"), _n(run.iri)),
+    ]
+    if record.location:
+        try:
+            q.append((rec, _n(PROV + "atLocation"), _n(record.location)))
+        except ValueError:
+            q.append((rec, _n(KG + "location"), ox.Literal(record.location)))
+    if record.etag:
+        q.append((rec, _n(KG + "etag"), ox.Literal(record.etag)))
+    if reason:
+        q.append((rec, _n(KG + "quarantineReason"), ox.Literal(reason)))
+    if study:
+        s = _n(study)
+        q += [
+            (s, _n(PROV + "wasDerivedFrom"), rec),
+            (s, _n(PROV + "wasGeneratedBy"), _n(run.iri)),
+            (s, _n(KG + "harvestSource"), src),
+        ]
+    return [ox.Quad(s, p, o, G) for s, p, o in q]
