@@ -1,0 +1,223 @@
+"""`kg` command line: harvest, serve, up, query, stats. Composes the stages; nothing imports it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .config import default_sources_path, default_store_path, load_sources
+
+QUERY_FORMATS = {
+    "json": "application/sparql-results+json",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "xml": "application/sparql-results+xml",
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+}
+
+
+def _store(args, read_only: bool = False):
+    from .store import StoreUnavailable, open_store
+
+    try:
+        return open_store(args.store, read_only=read_only)
+    except StoreUnavailable as e:
+        print(f"kg: error: {e}", file=sys.stderr)
+        sys.exit(3)
+
+
+def _bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="rec", file=sys.stderr, disable=None, leave=True)
+
+
+def cmd_harvest(args) -> int:
+    from . import pipeline
+    from .harvest import rocrate_dir
+    from .store.ontologies import load_ontologies
+
+    try:
+        sources = load_sources(args.config)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"kg: error: cannot read sources configuration: {e}", file=sys.stderr)
+        return 2
+    unknown = [s for s in args.sources if s not in sources]
+    if unknown:
+        print(f"kg: error: unknown source(s) {', '.join(unknown)}; configured: {', '.join(sources)}", file=sys.stderr)
+        return 2
+    store = _store(args)
+    t0 = time.perf_counter()
+    onto = load_ontologies(store)
+    if onto:
+        print(f"ontologies loaded: {', '.join(f'{k} ({v} triples)' for k, v in onto.items())}", file=sys.stderr)
+    reports = []
+    if args.rocrates:
+        folder = Path(args.rocrates)
+        try:
+            files = rocrate_dir.crate_files(folder)
+        except FileNotFoundError as e:
+            print(f"kg: error: {e}", file=sys.stderr)
+            return 2
+        with _bar(len(files), f"crates in {folder}") as bar:
+            reports = pipeline.harvest_folder(store, sources, folder, progress=bar.update)
+    else:
+        names = args.sources or list(sources)
+        for name in names:
+            src = sources[name]
+            if args.live:
+                with _bar(0, f"{name} (live)") as bar:
+                    reports.append(pipeline.harvest_live(store, src, Path(args.cache), progress=bar.update))
+            else:
+                total = len(rocrate_dir.crate_files(src.snapshot)) if src.snapshot and src.snapshot.is_dir() else 0
+                with _bar(total, name) as bar:
+                    reports.append(pipeline.harvest_snapshot(store, src, progress=bar.update))
+    loaded = sum(r.studies for r in reports)
+    quarantined = sum(len(r.quarantined) for r in reports)
+    print(f"{'source':<18}{'records':>8}{'studies':>9}{'quarantined':>13}{'triples':>9}  status")
+    for r in reports:
+        status = "ok" if r.ok else f"FAILED: {r.error} (previous graph kept)"
+        live = f" [listed {r.live['listed']}, downloaded {r.live['downloaded']}, unchanged {r.live['unchanged']}]" if r.live else ""
+        print(f"{r.source:<18}{r.records:>8}{r.studies:>9}{len(r.quarantined):>13}{r.triples:>9}  {status}{live}")
+        for q in r.quarantined:
+            print(f"  quarantined {q.record.name}: {q.reason}")
+    print(f"total: {loaded} studies loaded, {quarantined} records quarantined, in {time.perf_counter() - t0:.1f} s")
+    if loaded == 0:
+        print("kg: error: nothing could be loaded", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _store_is_empty(store) -> bool:
+    from .namespaces import source_graph
+
+    return not any(store.has_graph(source_graph(n)) for n in load_sources())
+
+
+def cmd_serve(args) -> int:
+    from .serve.app import create_app
+
+    store = _store(args)
+    app = create_app(store)
+    print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql)", file=sys.stderr)
+    try:
+        from waitress import serve  # type: ignore
+
+        serve(app, host=args.host, port=args.port, threads=8)
+    except ImportError:
+        app.run(host=args.host, port=args.port, threaded=True)
+    return 0
+
+
+def cmd_up(args) -> int:
+    store = _store(args)
+    if _store_is_empty(store) or args.reharvest:
+        del store  # cmd_harvest opens its own handle
+        args.sources, args.rocrates, args.live = [], None, False
+        rc = cmd_harvest(args)
+        if rc != 0:
+            return rc
+    else:
+        print(f"store {args.store} already holds a harvest; serving it (use --reharvest to refresh)", file=sys.stderr)
+        del store
+    return cmd_serve(args)
+
+
+def cmd_query(args) -> int:
+    from .serve.sparql_results import serialize_result
+
+    text = args.query
+    if text != "-" and Path(text).is_file():
+        text = Path(text).read_text(encoding="utf-8")
+    elif text == "-":
+        text = sys.stdin.read()
+    store = _store(args, read_only=True)
+    try:
+        result = store.query(text)
+    except SyntaxError as e:
+        print(f"kg: query error: {e}", file=sys.stderr)
+        return 2
+    try:
+        body, _ = serialize_result(result, QUERY_FORMATS[args.format])
+    except ValueError as e:
+        print(f"kg: error: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(body)
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from .store.stats import collect_stats
+
+    store = _store(args, read_only=True)
+    stats = collect_stats(store, load_sources(args.config))
+    print("triples per graph:")
+    for g, n in stats["graphs"].items():
+        print(f"  {n:>8}  {g}")
+    print("studies per repository:")
+    for s in stats["sources"]:
+        print(f"  {s['studies']:>8}  {s['label']} ({s['name']})")
+    print("last harvest per source:")
+    for s in stats["sources"]:
+        h = s.get("last_run") or {}
+        print(f"  {s['name']:<18} {h.get('status', 'never'):<10} {h.get('ended', '')}  loaded {h.get('loaded', '-')}, quarantined {h.get('quarantined', '-')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kg", description="GIDE knowledge graph: harvest the GIDE image repositories into one RDF graph and serve it.")
+    p.add_argument("--version", action="version", version=f"kg {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp, config=True):
+        sp.add_argument("--store", default=str(default_store_path()), help="store folder (default: %(default)s; env KG_STORE)")
+        if config:
+            sp.add_argument("--config", default=str(default_sources_path()), help="sources configuration (default: %(default)s; env KG_SOURCES)")
+
+    def server(sp):
+        sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+        sp.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+
+    h = sub.add_parser("harvest", help="harvest sources into the store", description="Harvest GIDE RO-Crates (bundled snapshot by default, --live over HTTP, or --rocrates DIR) into the store. Exit 0 when something loaded (quarantined records are listed), 1 when nothing could be loaded, 2 for bad arguments, 3 when the store is unusable.")
+    common(h)
+    h.add_argument("sources", nargs="*", metavar="SOURCE", help="source names from the configuration (default: all)")
+    h.add_argument("--rocrates", metavar="DIR", help="harvest every *ro-crate-metadata.json under DIR; each crate's repository is read from the crate")
+    h.add_argument("--live", action="store_true", help="fetch from the published crate repositories (URLs in the configuration)")
+    h.add_argument("--cache", default=str(default_store_path().parent / "cache"), help="raw-record cache for --live (default: %(default)s)")
+    h.set_defaults(func=cmd_harvest)
+
+    s = sub.add_parser("serve", help="serve the store over HTTP", description="Serve SPARQL, browse pages and downloads for the store.")
+    common(s, config=False)
+    server(s)
+    s.set_defaults(func=cmd_serve)
+
+    u = sub.add_parser("up", help="harvest the bundled data if the store is empty, then serve", description="Harvest the bundled snapshot of every source when the store holds none, then serve it.")
+    common(u)
+    server(u)
+    u.add_argument("--reharvest", action="store_true", help="harvest even when the store already holds data")
+    u.add_argument("--cache", default=str(default_store_path().parent / "cache"), help=argparse.SUPPRESS)
+    u.set_defaults(func=cmd_up)
+
+    q = sub.add_parser("query", help="run a SPARQL query against the store", description="Run a SPARQL query (text, a .rq file, or - for standard input) over the union of all graphs.")
+    common(q, config=False)
+    q.add_argument("query", metavar="QUERY-OR-FILE")
+    q.add_argument("--format", choices=sorted(QUERY_FORMATS), default="tsv", help="result format (default: %(default)s)")
+    q.set_defaults(func=cmd_query)
+
+    st = sub.add_parser("stats", help="triples per graph, studies per repository, last harvest per source", description="Print store statistics.")
+    common(st)
+    st.set_defaults(func=cmd_stats)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

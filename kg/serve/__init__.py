@@ -1,0 +1,1 @@
+"""The Flask app: SPARQL endpoint, browse pages, study pages. Reads the store; never harvests."""
