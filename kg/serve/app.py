@@ -1,0 +1,49 @@
+"""Flask application factory: wires the store into the SPARQL, browse and study blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..config import load_sources
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" or request.args.get("format") == "json"
+
+
+def create_app(store, sources: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config["KG_STORE"] = store
+    app.config["KG_SOURCES"] = sources if sources is not None else load_sources()
+    app.config["JSON_SORT_KEYS"] = False
+    app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # SPARQL bodies larger than 1 MiB are refused with 413
+
+    from .browse import bp as browse_bp
+    from .sparql import bp as sparql_bp
+
+    app.register_blueprint(sparql_bp)
+    app.register_blueprint(browse_bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        if request.path.startswith("/sparql") or wants_json():
+            return jsonify(error=e.name, status=e.code, message=e.description), e.code
+        return render_template("error.html", code=e.code, name=e.name, message=e.description), e.code
+
+    @app.errorhandler(Exception)
+    def internal_error(e: Exception):
+        app.logger.exception("unhandled error")
+        msg = "The server could not complete the request; the error has been logged."
+        if request.path.startswith("/sparql") or wants_json():
+            return jsonify(error="Internal Server Error", status=500, message=msg), 500
+        return render_template("error.html", code=500, name="Internal Server Error", message=msg), 500
+
+    @app.after_request
+    def cors(resp):
+        resp.headers.setdefault("Access-Control-Allow-Origin", "*")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return resp
+
+    return app

@@ -1,0 +1,175 @@
+"""Human pages with machine twins: home, search, study pages, any-IRI browse pages, named queries.
+
+Every resource page negotiates: HTML for browsers; Turtle, JSON-LD, N-Triples, RDF/XML by Accept or
+`?format=ttl|jsonld|nt|rdfxml`; the page data as JSON by `?format=json`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from ..config import QUERIES
+from ..namespaces import SCHEMA, source_graph
+from ..store.stats import collect_stats
+from . import describe
+from .queries import named_queries
+from .sparql_results import GRAPH_TYPES, negotiate, serialize_result
+
+bp = Blueprint("browse", __name__)
+
+RDF_FORMATS = {"ttl": "text/turtle", "turtle": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples", "rdfxml": "application/rdf+xml"}
+PAGE_OFFERS = ["text/html", "application/json", *GRAPH_TYPES]
+
+
+def _store():
+    return current_app.config["KG_STORE"]
+
+
+def _sources():
+    return current_app.config["KG_SOURCES"]
+
+
+def _representation() -> str:
+    """'html', 'json' or an RDF media type, from ?format= or the Accept header."""
+    fmt = (request.args.get("format") or "").lower()
+    if fmt:
+        if fmt in ("html", "json"):
+            return fmt
+        if fmt in RDF_FORMATS:
+            return RDF_FORMATS[fmt]
+        abort(400, description=f"unknown format {fmt!r}; use one of html, json, {', '.join(RDF_FORMATS)}")
+    media = negotiate(request.headers.get("Accept"), PAGE_OFFERS, {"application/x-turtle": "text/turtle", "text/plain": "application/n-triples"})
+    if media is None:
+        abort(406, description="no acceptable representation; offered: " + ", ".join(PAGE_OFFERS))
+    return {"text/html": "html", "application/json": "json"}.get(media, media)
+
+
+def _rdf_response(iri: str, media: str) -> Response:
+    body, ctype = serialize_result(describe.describe_graph(_store(), iri), media)
+    resp = Response(body, content_type=ctype)
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+def _alternates(base: str) -> list[tuple[str, str]]:
+    sep = "&" if "?" in base else "?"
+    return [(label, f"{base}{sep}format={fmt}") for label, fmt in (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("N-Triples", "nt"), ("JSON", "json"))]
+
+
+def study_url(graph: str, accession: str) -> str | None:
+    for name in _sources():
+        if source_graph(name) == graph:
+            return url_for("browse.study", source=name, accession=accession)
+    return None
+
+
+@bp.app_template_filter("browse")
+def browse_link(iri: str) -> str:
+    return url_for("browse.resource", iri=iri)
+
+
+@bp.route("/")
+def home():
+    store = _store()
+    stats = collect_stats(store, _sources())
+    data = {
+        "sources": stats["sources"],
+        "studies": sum(s["studies"] for s in stats["sources"]),
+        "triples": sum(stats["graphs"].values()),
+        "graphs": stats["graphs"],
+        "queries": [{"name": q.name, "title": q.title, "answers": q.answers} for q in named_queries(QUERIES)],
+    }
+    if _representation() == "json":
+        return jsonify(data)
+    return render_template("home.html", **data)
+
+
+@bp.route("/search")
+def search():
+    q = request.args.get("q", "").strip()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+        size = min(100, max(1, int(request.args.get("size", "20"))))
+    except ValueError:
+        abort(400, description="page and size must be whole numbers")
+    store = _store()
+    text_filter = ""
+    if q:
+        lit = ox.Literal(q.lower())
+        text_filter = f"FILTER(CONTAINS(LCASE(STR(?name)), {lit}) || CONTAINS(LCASE(STR(?description)), {lit}) || CONTAINS(LCASE(STR(?identifier)), {lit}))"
+    where = f"""?study a <{SCHEMA}Dataset> ; <{SCHEMA}name> ?name . OPTIONAL {{ ?study <{SCHEMA}description> ?description }}
+        OPTIONAL {{ ?study <{SCHEMA}identifier> ?identifier }} {text_filter}"""
+    total = int(next(iter(store.query(f"SELECT (COUNT(DISTINCT ?study) AS ?n) WHERE {{ {where} }}")))["n"].value)
+    rows = store.query(
+        f"""SELECT ?study (SAMPLE(?name) AS ?title) (SAMPLE(?d) AS ?date) (SAMPLE(?pn) AS ?repository) (SAMPLE(?id) AS ?accession) (SAMPLE(?g) AS ?graph)
+            WHERE {{ {where} OPTIONAL {{ ?study <{SCHEMA}datePublished> ?d }} OPTIONAL {{ ?study <{SCHEMA}publisher>/<{SCHEMA}name> ?pn }}
+                     OPTIONAL {{ ?study <{SCHEMA}identifier> ?id }} GRAPH ?g {{ ?study a <{SCHEMA}Dataset> }} }}
+            GROUP BY ?study ORDER BY DESC(?date) ?study LIMIT {size} OFFSET {(page - 1) * size}"""
+    )
+    results = []
+    for r in rows:
+        item = {k: (r[k].value if r[k] is not None else None) for k in ("study", "title", "date", "repository", "accession", "graph")}
+        item["page"] = study_url(item["graph"], item["accession"]) if item["accession"] else None
+        results.append(item)
+    data = {"q": q, "page": page, "size": size, "total": total, "pages": max(1, -(-total // size)), "results": results}
+    if _representation() == "json":
+        return jsonify(data)
+    return render_template("search.html", **data)
+
+
+@bp.route("/study/<source>/<path:accession>")
+def study(source: str, accession: str):
+    if source not in _sources():
+        abort(404, description=f"unknown repository {source!r}; known: {', '.join(_sources())}")
+    store = _store()
+    iri = describe.find_study(store, source_graph(source), accession)
+    if iri is None:
+        abort(404, description=f"no study {accession!r} in {_sources()[source].label}")
+    rep = _representation()
+    if rep not in ("html", "json"):
+        return _rdf_response(iri, rep)
+    summary = describe.study_summary(store, iri)
+    if rep == "json":
+        return jsonify(summary)
+    return render_template(
+        "study.html", s=summary, source=_sources()[source], alternates=_alternates(request.path),
+    )
+
+
+@bp.route("/resource")
+def resource():
+    iri = request.args.get("iri", "").strip()
+    if not iri:
+        abort(400, description="give the resource as ?iri=<absolute IRI>")
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        abort(400, description=f"not a valid IRI: {iri!r}")
+    if "://" not in iri and not iri.startswith("urn:"):
+        abort(400, description=f"not an absolute IRI: {iri!r}")
+    store = _store()
+    rep = _representation()
+    st = describe.study_source(store, iri)
+    if rep == "html" and st and request.args.get("raw") is None:
+        target = study_url(*st)
+        if target:
+            return redirect(target, code=303)
+    if rep not in ("html", "json"):
+        return _rdf_response(iri, rep)
+    data = describe.statements(store, iri)
+    if not data["outgoing"] and not data["incoming"]:
+        abort(404, description=f"nothing in the graph mentions {iri}")
+    if rep == "json":
+        return jsonify(data)
+    return render_template("resource.html", d=data, alternates=_alternates(f"{request.path}?iri={quote(iri, safe='')}"))
+
+
+@bp.route("/queries")
+def queries():
+    qs = named_queries(QUERIES)
+    if _representation() == "json":
+        return jsonify([q.__dict__ for q in qs])
+    return render_template("queries.html", queries=qs)

@@ -1,0 +1,34 @@
+"""Named queries from queries/*.rq: title and description come from the `# title:` / `# answers:` header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    title: str
+    answers: str
+    text: str
+
+
+def read_query(path: Path) -> NamedQuery:
+    text = path.read_text(encoding="utf-8")
+    title, answers, in_answers = path.stem.replace("-", " "), [], False
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        body = line.lstrip("#").strip()
+        if body.startswith("title:"):
+            title, in_answers = body[6:].strip(), False
+        elif body.startswith("answers:"):
+            answers, in_answers = [body[8:].strip()], True
+        elif in_answers and body:
+            answers.append(body)
+    return NamedQuery(path.stem, title, " ".join(answers), text)
+
+
+def named_queries(folder: Path) -> list[NamedQuery]:
+    return [read_query(p) for p in sorted(Path(folder).glob("*.rq"))]
