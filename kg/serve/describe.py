@@ -48,18 +48,35 @@ def term_view(value, label_map: dict[str, str]) -> dict:
     }
 
 
-def statements(store, iri: str, limit: int = 500) -> dict:
+def statements(store, iri: str, limit: int = 500, per_predicate: int = 50) -> dict:
+    """Outgoing statements (up to `limit`) and incoming ones grouped by predicate, with counts.
+
+    Popular terms (a taxon, a method) are referenced by hundreds of studies: grouping keeps every kind
+    of link visible, LodView-style, instead of cutting the list at an arbitrary row.
+    """
     node = _iri(iri)
     out_rows = list(store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }} ORDER BY ?p ?o LIMIT {limit}"))
-    in_rows = list(store.query(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {node} }} }} ORDER BY ?p ?s LIMIT {limit}"))
-    in_count = int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p {node} }} }}")))["n"].value)
+    groups = [
+        (r["p"], int(r["n"].value))
+        for r in store.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p {node} }} }} GROUP BY ?p ORDER BY ?p")
+    ]
+    in_rows = []
+    for pred, _ in groups:
+        in_rows += [
+            (pred, r)
+            for r in store.query(
+                f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s {pred} {node} }} }} ORDER BY ?s LIMIT {per_predicate}"
+            )
+        ]
     iris = {iri}
     for r in out_rows:
         iris |= {r["p"].value, r["g"].value}
         if isinstance(r["o"], ox.NamedNode):
             iris.add(r["o"].value)
-    for r in in_rows:
-        iris |= {r["p"].value, r["s"].value}
+    for pred, r in in_rows:
+        iris |= {pred.value}
+        if isinstance(r["s"], ox.NamedNode):
+            iris.add(r["s"].value)
     lab = labels(store, iris)
     return {
         "iri": iri,
@@ -67,10 +84,11 @@ def statements(store, iri: str, limit: int = 500) -> dict:
         "outgoing": [
             {"predicate": term_view(r["p"], lab), "object": term_view(r["o"], lab), "graph": r["g"].value} for r in out_rows
         ],
+        "incoming_by_predicate": [{"predicate": term_view(p, lab), "count": n} for p, n in groups],
         "incoming": [
-            {"subject": term_view(r["s"], lab), "predicate": term_view(r["p"], lab), "graph": r["g"].value} for r in in_rows
+            {"subject": term_view(r["s"], lab), "predicate": term_view(pred, lab), "graph": r["g"].value} for pred, r in in_rows
         ],
-        "incoming_total": in_count,
+        "incoming_total": sum(n for _, n in groups),
     }
 
 

@@ -1,0 +1,75 @@
+"""Shared fixtures: one in-memory store with the ontologies and all four bundled snapshots harvested.
+
+Building it takes a few seconds, so it is session-scoped; tests must only read from it (tests that
+need to write build their own store).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.config import load_sources
+from kg.pipeline import harvest_snapshot
+from kg.store import open_store
+from kg.store.ontologies import load_ontologies
+
+
+@pytest.fixture(scope="session")
+def sources():
+    """The configured harvest sources (data/sources.toml), by name."""
+    return load_sources()
+
+
+@pytest.fixture(scope="session")
+def _harvest(sources):
+    store = open_store(None)
+    load_ontologies(store)
+    reports = [harvest_snapshot(store, source) for source in sources.values()]
+    return store, reports
+
+
+@pytest.fixture(scope="session")
+def harvested_store(_harvest):
+    """An in-memory OxigraphStore holding the ontologies and every source's bundled snapshot (read only!)."""
+    return _harvest[0]
+
+
+@pytest.fixture(scope="session")
+def harvest_reports(_harvest):
+    """The SourceReport of each snapshot harvest of `harvested_store`, in sources.toml order."""
+    return _harvest[1]
+
+
+# -- helpers for the harvest / mapping / query tests ------------------------------------------------
+
+SPARQL_PREFIXES = """PREFIX schema: <http://schema.org/>
+PREFIX kg: <https://w3id.org/gide-kg/vocab#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX obo: <http://purl.obolibrary.org/obo/>
+PREFIX dwc: <http://rs.tdwg.org/dwc/terms/>
+PREFIX dwciri: <http://rs.tdwg.org/dwc/iri/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+"""
+
+
+def select_rows(store, query: str) -> list[dict]:
+    """Run a SELECT (common prefixes added) and return each row as {variable: term}, unbound left out."""
+    result = store.query(SPARQL_PREFIXES + query)
+    names = [v.value for v in result.variables]
+    return [{n: row[n] for n in names if row[n] is not None} for row in result]
+
+
+@pytest.fixture(scope="session")
+def select():
+    """`select(store, query)` → list of {variable: pyoxigraph term}; common prefixes are declared."""
+    return select_rows
+
+
+@pytest.fixture(scope="session")
+def crate_studies():
+    """Study IRI → facts read from the bundled crate JSON with plain `json` (tests/crate_facts.py)."""
+    from crate_facts import all_studies
+
+    return all_studies()
