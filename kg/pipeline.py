@@ -43,6 +43,7 @@ class SourceReport:
     run_iri: str = ""
     seconds: float = 0.0
     live: dict = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -136,11 +137,10 @@ def harvest_records(
             prov += record_quads(run, m.record, m.study)
         for q in q_here:
             prov += record_quads(run, q.record, None, q.reason)
-        store.replace_source(run.target_graph, data, prov, name)
+        report.changes = store.replace_source(run.target_graph, data, prov, name)
         report.studies, report.triples = len(mapped), len(set(data))
         report.seconds = time.perf_counter() - clock
         reports.append(report)
-    store.flush()
     return reports
 
 

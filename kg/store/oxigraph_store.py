@@ -76,39 +76,72 @@ class OxigraphStore:
         quads: Iterable[ox.Quad],
         provenance: Iterable[ox.Quad],
         source_key: str,
-    ) -> None:
+    ) -> dict[str, int]:
         """Atomically make `quads` the content of `graph` and swap the source's provenance.
 
         Provenance subjects of the source carry `kg:harvestSource "<source_key>"`; activities
-        (harvest runs) are history and are kept.
+        (harvest runs) are history and are kept. Only the difference is written, in one transaction:
+        a first load is one `extend`, a re-harvest one SPARQL Update of DELETE DATA / INSERT DATA, so
+        an unchanged source costs almost nothing. Returns the numbers of quads added and removed.
         """
+        g = ox.NamedNode(graph)
+        new = {ox.Quad(q.subject, q.predicate, q.object, g) for q in quads}
+        new.update(provenance)
+        with self._write_lock:
+            old = set(self.store.quads_for_pattern(None, None, None, g))
+            old.update(self._source_provenance(source_key))
+            add, remove = new - old, old - new
+            if not remove:
+                self.store.extend(add)
+            elif any(isinstance(t, ox.BlankNode) for q in remove for t in (q.subject, q.object)):
+                self._replace_by_move(graph, new, source_key)  # DELETE DATA cannot name blank nodes
+            else:
+                self.store.update(f"DELETE DATA {{ {_quad_block(remove)} }} ;\nINSERT DATA {{ {_quad_block(add)} }}")
+        return {"added": len(add), "removed": len(remove)}
+
+    def _source_provenance(self, source_key: str) -> list[ox.Quad]:
+        pg = ox.NamedNode(PROVENANCE_GRAPH)
+        rows = self.store.query(
+            f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+                ?s <{KG}harvestSource> {ox.Literal(source_key)} ; ?p ?o
+                FILTER NOT EXISTS {{ ?s a <{PROV}Activity> }} }} }}"""
+        )
+        return [ox.Quad(r["s"], r["p"], r["o"], pg) for r in rows]
+
+    def _replace_by_move(self, graph: str, new: set[ox.Quad], source_key: str) -> None:
+        """Fallback swap through a staging graph and one MOVE (slower: copies the whole graph)."""
         tag = uuid.uuid4().hex
         data_stage = ox.NamedNode(f"{STAGING_PREFIX}{tag}:data")
         prov_stage = ox.NamedNode(f"{STAGING_PREFIX}{tag}:prov")
-        with self._write_lock:
-            try:
-                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, data_stage) for q in quads)
-                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, prov_stage) for q in provenance)
-                self.store.update(
-                    f"""
-                    PREFIX kg: <{KG}>
-                    PREFIX prov: <{PROV}>
-                    MOVE SILENT GRAPH <{data_stage.value}> TO GRAPH <{graph}> ;
-                    DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
-                    WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
-                        ?s kg:harvestSource {ox.Literal(source_key)} ; ?p ?o
-                        FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
-                    ADD SILENT GRAPH <{prov_stage.value}> TO GRAPH <{PROVENANCE_GRAPH}> ;
-                    DROP SILENT GRAPH <{prov_stage.value}>
-                    """
-                )
-            finally:
-                for g in (data_stage, prov_stage):
-                    if self.store.contains_named_graph(g):
-                        self.store.remove_graph(g)
+        try:
+            self.store.extend(
+                ox.Quad(q.subject, q.predicate, q.object, prov_stage if q.graph_name.value == PROVENANCE_GRAPH else data_stage)
+                for q in new
+            )
+            self.store.update(
+                f"""
+                PREFIX kg: <{KG}>
+                PREFIX prov: <{PROV}>
+                MOVE SILENT GRAPH <{data_stage.value}> TO GRAPH <{graph}> ;
+                DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
+                WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+                    ?s kg:harvestSource {ox.Literal(source_key)} ; ?p ?o
+                    FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
+                ADD SILENT GRAPH <{prov_stage.value}> TO GRAPH <{PROVENANCE_GRAPH}> ;
+                DROP SILENT GRAPH <{prov_stage.value}>
+                """
+            )
+        finally:
+            for st in (data_stage, prov_stage):
+                if self.store.contains_named_graph(st):
+                    self.store.remove_graph(st)
 
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
         """Atomically replace one graph (used for ontology graphs)."""
+        if not self.has_graph(graph):
+            with self._write_lock:
+                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(graph)) for q in quads)
+            return
         stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:graph")
         with self._write_lock:
             try:
@@ -125,6 +158,14 @@ class OxigraphStore:
     def flush(self) -> None:
         if self.path is not None:
             self.store.flush()
+
+
+def _quad_block(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA, grouped by graph."""
+    by_graph: dict[str, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
+    return "\n".join(f"GRAPH {g} {{\n" + "\n".join(ts) + "\n}" for g, ts in by_graph.items())
 
 
 def open_store(path: str | Path | None, read_only: bool = False) -> OxigraphStore:
