@@ -9,11 +9,20 @@ pruning to the used keys, types and CURIE prefixes gives exactly the same triple
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable
+from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
 
 from .contexts import ContextError, context_terms
+from .iri_rules import SOURCE_VALUE
+
+# Characters an IRI may not hold. pyoxigraph's JSON-LD parser silently drops every triple whose subject
+# or object @id contains one (e.g. "obo:FBbi_ 00000246" with a stray space), so they are repaired first.
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
 
 
 class CrateError(ValueError):
@@ -25,6 +34,7 @@ class ParsedCrate:
     root: str  # the root Dataset IRI (study IRI)
     publisher: str | None
     quads: list[ox.Quad]
+    repaired: dict[str, str] = field(default_factory=dict)  # repaired @id → @id as written
 
 
 def _collect(node, acc: set[str]) -> None:
@@ -45,11 +55,14 @@ def _collect(node, acc: set[str]) -> None:
 
 def _merge_context(ctx) -> tuple[dict, dict]:
     """Split a crate's @context into (remote terms, inline terms), remote ones from bundled copies."""
-    remote: dict = {}
+    items = ctx if isinstance(ctx, list) else [ctx]
+    urls = [c for c in items if isinstance(c, str)]
+    remote: dict = context_terms(urls[0]) if len(urls) == 1 else {}  # shared, never mutated
     inline: dict = {}
-    for c in ctx if isinstance(ctx, list) else [ctx]:
+    for c in items:
         if isinstance(c, str):
-            remote.update(context_terms(c))
+            if len(urls) > 1:
+                remote.update(context_terms(c))
         elif isinstance(c, dict):
             inline.update(c)
         elif c is not None:
@@ -57,8 +70,18 @@ def _merge_context(ctx) -> tuple[dict, dict]:
     return remote, inline
 
 
-def _pruned_context(remote: dict, inline: dict, graph) -> dict:
-    if any(isinstance(v, dict) and v.get("@type") == "@vocab" for v in {**remote, **inline}.values()):
+def _vocab_coerced(terms: dict) -> bool:
+    """Whether a context coerces values to vocabulary terms (then values may name any term)."""
+    return any(isinstance(v, dict) and v.get("@type") == "@vocab" for v in terms.values())
+
+
+@lru_cache(maxsize=None)
+def _remote_vocab_coerced(url: str) -> bool:
+    return _vocab_coerced(context_terms(url))
+
+
+def _pruned_context(remote: dict, inline: dict, graph, remote_urls: list[str]) -> dict:
+    if _vocab_coerced(inline) or any(_remote_vocab_coerced(u) for u in remote_urls):
         return {**remote, **inline}  # vocab-coerced values could name any term: keep all
     used: set[str] = set()
     _collect(graph, used)
@@ -92,6 +115,24 @@ def _types(node: dict) -> list:
     return t if isinstance(t, list) else [t]
 
 
+def _repair_ids(node, fix: Callable[[str], str | None] | None, repaired: dict[str, str]) -> None:
+    """Replace every @id that is not a valid IRI: by `fix(id)` (the IRI rules) when that gives a valid
+    IRI, else with the offending characters percent-encoded, so no statement is lost."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "@id" and isinstance(v, str) and _NOT_IN_IRI.search(v):
+                new = (fix(v) if fix else None) or v
+                if _NOT_IN_IRI.search(new):
+                    new = _NOT_IN_IRI.sub(lambda m: quote(m.group(), safe=""), new.strip())
+                node[k] = new
+                repaired[new] = v
+            elif k != "@context":
+                _repair_ids(v, fix, repaired)
+    elif isinstance(node, list):
+        for x in node:
+            _repair_ids(x, fix, repaired)
+
+
 def find_root(graph: list) -> tuple[str, str | None]:
     """The root Dataset id (via the metadata descriptor, else the only Dataset) and its publisher id."""
     nodes = {n.get("@id"): n for n in graph if isinstance(n, dict)}
@@ -116,8 +157,14 @@ def find_root(graph: list) -> tuple[str, str | None]:
     return root, _as_id(root_node.get("publisher"))
 
 
-def parse_crate(content: bytes, graph_name: ox.NamedNode | None = None) -> ParsedCrate:
-    """Parse one crate into quads (in `graph_name`), local `#ids` resolved against the study IRI."""
+def parse_crate(
+    content: bytes, graph_name: ox.NamedNode | None = None, fix_iri: Callable[[str], str | None] | None = None
+) -> ParsedCrate:
+    """Parse one crate into quads (in `graph_name`), local `#ids` resolved against the study IRI.
+
+    An @id that is not a valid IRI is repaired (`fix_iri`, else percent-encoding) and the repaired IRI
+    gains `kg:sourceValue "<@id as written>"`.
+    """
     try:
         doc = json.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -126,13 +173,16 @@ def parse_crate(content: bytes, graph_name: ox.NamedNode | None = None) -> Parse
         raise CrateError("not an RO-Crate: no top-level @graph array")
     if "@context" not in doc:
         raise CrateError("not an RO-Crate: no @context")
+    repaired: dict[str, str] = {}
+    _repair_ids(doc["@graph"], fix_iri, repaired)
     root, publisher = find_root(doc["@graph"])
     try:
+        ctx_list = doc["@context"] if isinstance(doc["@context"], list) else [doc["@context"]]
         remote, inline = _merge_context(doc["@context"])
     except ContextError as e:
         raise CrateError(str(e)) from e
     nested = any(isinstance(n, dict) and "@context" in n for n in doc["@graph"])
-    doc["@context"] = {**remote, **inline} if nested else _pruned_context(remote, inline, doc["@graph"])
+    doc["@context"] = {**remote, **inline} if nested else _pruned_context(remote, inline, doc["@graph"], [c for c in ctx_list if isinstance(c, str)])
     if graph_name is not None:
         doc["@id"] = graph_name.value  # a top-level @id + @graph is a named graph: quads arrive in it
     try:
@@ -141,4 +191,11 @@ def parse_crate(content: bytes, graph_name: ox.NamedNode | None = None) -> Parse
         raise CrateError(f"JSON-LD error: {e}") from e
     if not quads:
         raise CrateError("crate produced no triples")
-    return ParsedCrate(root=root, publisher=publisher, quads=quads)
+    if repaired:
+        used = {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
+        g = graph_name or ox.DefaultGraph()
+        for new, orig in repaired.items():
+            iri = urljoin(root, new)
+            if iri in used:
+                quads.append(ox.Quad(ox.NamedNode(iri), SOURCE_VALUE, ox.Literal(orig), g))
+    return ParsedCrate(root=root, publisher=publisher, quads=quads, repaired=repaired)

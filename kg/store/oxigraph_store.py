@@ -91,7 +91,11 @@ class OxigraphStore:
             old = set(self.store.quads_for_pattern(None, None, None, g))
             old.update(self._source_provenance(source_key))
             add, remove = new - old, old - new
-            if not remove:
+            if not old and self.path is not None:
+                # First load of this source: no served graph to protect, so the bulk loader (RocksDB
+                # SST ingestion, ~2x faster than a transaction) writes it.
+                self.store.bulk_load(ox.serialize(add, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+            elif not remove:
                 self.store.extend(add)
             elif any(isinstance(t, ox.BlankNode) for q in remove for t in (q.subject, q.object)):
                 self._replace_by_move(graph, new, source_key)  # DELETE DATA cannot name blank nodes
@@ -140,7 +144,12 @@ class OxigraphStore:
         """Atomically replace one graph (used for ontology graphs)."""
         if not self.has_graph(graph):
             with self._write_lock:
-                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(graph)) for q in quads)
+                g = ox.NamedNode(graph)
+                add = (ox.Quad(q.subject, q.predicate, q.object, g) for q in quads)
+                if self.path is not None:
+                    self.store.bulk_load(ox.serialize(add, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+                else:
+                    self.store.extend(add)
             return
         stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:graph")
         with self._write_lock:
