@@ -85,6 +85,8 @@ def cmd_harvest(args) -> int:
         print(f"{r.source:<18}{r.records:>8}{r.studies:>9}{len(r.quarantined):>13}{r.triples:>9}  {status}{live}")
         for q in r.quarantined:
             print(f"  quarantined {q.record.name}: {q.reason}")
+        for stale in (r.live or {}).get("stale", []):
+            print(f"  download failed, last good copy kept: {stale}")
     print(f"total: {loaded} studies loaded, {quarantined} records quarantined, in {time.perf_counter() - t0:.1f} s")
     if loaded == 0:
         print("kg: error: nothing could be loaded", file=sys.stderr)

@@ -181,7 +181,13 @@ def harvest_live(
     report = harvest_records(
         store, {source.name: source}, records, only=source.name, progress=progress, extra_quarantine=stats.failed
     )[0]
-    report.live = {"listed": stats.listed, "downloaded": stats.downloaded, "unchanged": stats.unchanged, "failed": len(stats.failed)}
+    report.live = {
+        "listed": stats.listed,
+        "downloaded": stats.downloaded,
+        "unchanged": stats.unchanged,
+        "failed": len(stats.failed),
+        "stale": list(stats.stale),
+    }
     return report
 
 

@@ -6,6 +6,7 @@ need to write build their own store).
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import pytest
 
 from kg.config import load_sources
@@ -54,16 +55,19 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 """
 
 
-def select_rows(store, query: str) -> list[dict]:
-    """Run a SELECT (common prefixes added) and return each row as {variable: term}, unbound left out."""
+def select_rows(store, query: str):
+    """Run a query (common prefixes added): a SELECT gives each row as {variable: term} with unbound
+    variables left out, an ASK gives a bool."""
     result = store.query(SPARQL_PREFIXES + query)
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
     names = [v.value for v in result.variables]
     return [{n: row[n] for n in names if row[n] is not None} for row in result]
 
 
 @pytest.fixture(scope="session")
 def select():
-    """`select(store, query)` → list of {variable: pyoxigraph term}; common prefixes are declared."""
+    """`select(store, query)` → list of {variable: pyoxigraph term} (bool for ASK); common prefixes declared."""
     return select_rows
 
 

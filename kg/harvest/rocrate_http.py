@@ -26,7 +26,8 @@ class LiveStats:
     listed: int = 0
     downloaded: int = 0
     unchanged: int = 0
-    failed: list[Quarantined] = field(default_factory=list)
+    failed: list[Quarantined] = field(default_factory=list)  # download failed, no earlier copy: quarantined
+    stale: list[str] = field(default_factory=list)  # download failed, last good copy used instead
 
 
 class CrateCache:
@@ -88,10 +89,12 @@ def iter_live(
                 try:
                     resp = fetcher.get(url, etag=cached[0].get("etag") if cached else None)
                 except FetchError as e:
-                    stats.failed.append(Quarantined(RawRecord(name, url, b"", source=source), f"download failed: {e}"))
                     if cached:  # keep the last good copy rather than lose the study
+                        stats.stale.append(f"{name}: {e}")
                         meta, content = cached
                         yield _record(name, source, meta, content)
+                    else:
+                        stats.failed.append(Quarantined(RawRecord(name, url, b"", source=source), f"download failed: {e}"))
                     continue
                 if resp.not_modified and cached:
                     meta, content = cached

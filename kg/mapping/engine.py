@@ -84,6 +84,11 @@ def map_crates(
     staging = ox.Store()
     result = MappingResult(staging=staging, rules=rules)
     norm = IriNormaliser()
+
+    def fix_iri(iri: str) -> str | None:
+        node = norm.normalise(iri)
+        return node.value if node is not None else None
+
     seen: dict[str, str] = {}
     batch: list[ox.Quad] = []
     for rec in records:
@@ -91,7 +96,7 @@ def map_crates(
             progress(1)
         try:
             graph = ox.NamedNode(record_iri(rec.source or "unassigned", rec.name))
-            parsed = parse_crate(rec.content, graph)
+            parsed = parse_crate(rec.content, graph, fix_iri)
         except CrateError as e:
             result.quarantined.append(Quarantined(rec, str(e)))
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
@@ -42,10 +42,13 @@ class RunRecord:
     error: str = ""
     target_graph: str = ""
     extra: dict = field(default_factory=dict)
+    # `started` is kept to the second (for display); the IRI needs the microseconds, or two runs of a
+    # source within one second (a failed run, then a retry) would share an IRI and merge their statements
+    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
     def iri(self) -> str:
-        return f"{RUN}{self.source}/{self.started.strftime('%Y%m%dT%H%M%S.%fZ')}"
+        return f"{RUN}{self.source}/{self.created.strftime('%Y%m%dT%H%M%S.%fZ')}"
 
 
 def run_quads(run: RunRecord) -> list[ox.Quad]:
