@@ -23,10 +23,16 @@ QUERY_FORMATS = {
 def _store(args, read_only: bool = False):
     from .store import StoreUnavailable, open_store
 
+    if read_only and not (Path(args.store) / "CURRENT").exists():
+        print(f"kg: error: no store at {args.store}; run `kg harvest --store {args.store}` first", file=sys.stderr)
+        sys.exit(3)
     try:
         return open_store(args.store, read_only=read_only)
     except StoreUnavailable as e:
-        print(f"kg: error: {e}", file=sys.stderr)
+        hint = ""
+        if "lock" in str(e).lower():
+            hint = " (another process holds it for writing, e.g. `kg serve` or `kg up` on this store: stop it first; `kg query` and `kg stats` work alongside)"
+        print(f"kg: error: {e}{hint}", file=sys.stderr)
         sys.exit(3)
 
 
@@ -87,7 +93,7 @@ def cmd_harvest(args) -> int:
             print(f"  quarantined {q.record.name}: {q.reason}")
         for stale in (r.live or {}).get("stale", []):
             print(f"  download failed, last good copy kept: {stale}")
-    print(f"total: {loaded} studies loaded, {quarantined} records quarantined, in {time.perf_counter() - t0:.1f} s")
+    print(f"total: {loaded} studies loaded, {quarantined} records quarantined, in {time.perf_counter() - t0:.1f} s", flush=True)
     if loaded == 0:
         print("kg: error: nothing could be loaded", file=sys.stderr)
         return 1
@@ -133,10 +139,13 @@ def cmd_query(args) -> int:
     from .serve.sparql_results import serialize_result
 
     text = args.query
-    if text != "-" and Path(text).is_file():
-        text = Path(text).read_text(encoding="utf-8")
-    elif text == "-":
+    if text == "-":
         text = sys.stdin.read()
+    elif Path(text).is_file():
+        text = Path(text).read_text(encoding="utf-8")
+    elif text.endswith((".rq", ".sparql")) and "\n" not in text:
+        print(f"kg: error: no such query file: {text}", file=sys.stderr)
+        return 2
     store = _store(args, read_only=True)
     try:
         result = store.query(text)

@@ -140,6 +140,14 @@ def test_bad_requests(site, path, params, status):
     assert "Traceback" not in r.text
 
 
+def test_errors_follow_the_client(site):
+    html = get(site + "/study/idr/idr9999", headers={"Accept": "text/html"})
+    assert html.status_code == 404 and html.headers["Content-Type"].startswith("text/html")
+    rdf = get(site + "/study/idr/idr9999", headers={"Accept": "text/turtle"})
+    assert rdf.status_code == 404 and rdf.headers["Content-Type"].startswith("application/json")
+    assert rdf.json() == {"error": "Not Found", "status": 404, "message": "no study 'idr9999' in Image Data Resource"}
+
+
 def test_search_finds_and_pages(site):
     j = get(site + "/search", params={"q": "idr0003", "format": "json"}).json()
     assert j["total"] == 1 and j["results"][0]["study"] == "https://idr.openmicroscopy.org/study/idr0003/"

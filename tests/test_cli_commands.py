@@ -82,6 +82,14 @@ def test_reharvest_writes_only_the_difference(disk_store):
     assert runs.splitlines()[1] == "2"  # run history is kept
 
 
+def test_missing_query_file_and_missing_store(disk_store, tmp_path):
+    path, _ = disk_store
+    r = run("query", "--store", str(path), "nosuchfile.rq")
+    assert r.returncode == 2 and "no such query file: nosuchfile.rq" in r.stderr
+    r = run("stats", "--store", str(tmp_path / "nostore"))
+    assert r.returncode == 3 and "no store at" in r.stderr and "run `kg harvest" in r.stderr
+
+
 def test_unknown_source_and_missing_folder(tmp_path):
     r = run("harvest", "--store", str(tmp_path / "s"), "nosuchsource")
     assert r.returncode == 2 and "unknown source" in r.stderr
@@ -97,6 +105,9 @@ def test_store_in_use_is_a_clear_error(disk_store):
         assert holder.stdout.readline().strip() == "open"
         r = run("harvest", "--store", str(path), "idr")
         assert r.returncode == 3 and "cannot open the store" in r.stderr
+        assert "another process holds it for writing" in r.stderr
+        r = run("stats", "--store", str(path))  # readers work alongside a writer
+        assert r.returncode == 0 and "127  Image Data Resource (idr)" in r.stdout
     finally:
         holder.kill()
         holder.wait()

@@ -9,8 +9,12 @@ from ..config import load_sources
 
 
 def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" or request.args.get("format") == "json"
+    """Errors go out as JSON unless the client takes HTML (browsers do; RDF and API clients get JSON)."""
+    if request.args.get("format") == "json":
+        return True
+    if not request.headers.get("Accept"):
+        return False
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "text/html"
 
 
 def create_app(store, sources: dict | None = None) -> Flask:

@@ -56,5 +56,5 @@ def load_ontologies(store: OxigraphStore, folder: Path | None = None, force: boo
                 ox.Quad(g, ox.NamedNode(DCT + "license"), ox.Literal(entry.get("licence", "")), pg),
             ]
         )
-        loaded[name] = len(quads)
+        loaded[name] = len({(q.subject, q.predicate, q.object) for q in quads})  # distinct triples
     return loaded
