@@ -79,7 +79,8 @@ def cmd_harvest(args) -> int:
                 with _bar(0, f"{name} (live)") as bar:
                     reports.append(pipeline.harvest_live(store, src, Path(args.cache), progress=bar.update))
             else:
-                total = len(rocrate_dir.crate_files(src.snapshot)) if src.snapshot and src.snapshot.is_dir() else 0
+                pattern = pipeline.KINDS[src.kind].pattern
+                total = len(rocrate_dir.crate_files(src.snapshot, pattern)) if src.snapshot and src.snapshot.is_dir() else 0
                 with _bar(total, name) as bar:
                     reports.append(pipeline.harvest_snapshot(store, src, progress=bar.update))
     loaded = sum(r.studies for r in reports)
@@ -93,7 +94,13 @@ def cmd_harvest(args) -> int:
             print(f"  quarantined {q.record.name}: {q.reason}")
         for stale in (r.live or {}).get("stale", []):
             print(f"  download failed, last good copy kept: {stale}")
-    print(f"total: {loaded} studies loaded, {quarantined} records quarantined, in {time.perf_counter() - t0:.1f} s", flush=True)
+    from .store.stats import distinct_studies
+
+    print(
+        f"total: {loaded} studies loaded, {quarantined} records quarantined, in {time.perf_counter() - t0:.1f} s; "
+        f"the store holds {distinct_studies(store)} distinct studies",
+        flush=True,
+    )
     if loaded == 0:
         print("kg: error: nothing could be loaded", file=sys.stderr)
         return 1
@@ -169,7 +176,8 @@ def cmd_stats(args) -> int:
     print("triples per graph:")
     for g, n in stats["graphs"].items():
         print(f"  {n:>8}  {g}")
-    print("studies per repository:")
+    print(f"distinct studies: {stats['studies']}")
+    print("studies per source:")
     for s in stats["sources"]:
         print(f"  {s['studies']:>8}  {s['label']} ({s['name']})")
     print("last harvest per source:")

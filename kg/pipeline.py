@@ -20,6 +20,8 @@ from .harvest import rocrate_dir, rocrate_http
 from .harvest.http import Fetcher
 from .harvest.records import Quarantined, RawRecord, utcnow
 from .mapping.engine import RuleSet, map_crates
+from .mapping.idr_study import parse_idr_study
+from .mapping.rocrate import parse_crate
 from .namespaces import source_graph
 from .store.oxigraph_store import OxigraphStore
 from .store.provenance import RunRecord, record_quads, run_quads
@@ -27,6 +29,22 @@ from .validate import failing_records
 
 
 UNASSIGNED = "unassigned"
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """How to find and read one kind of record: adding a source kind is one entry here plus its mapping."""
+
+    pattern: str  # file-name pattern in a snapshot folder
+    parse: Callable  # bytes, graph, fix_iri -> ParsedCrate
+    rules: str  # mapping folder under mappings/
+    suffix: str  # file-name suffix taken from a live listing
+
+
+KINDS = {
+    "rocrate": RecordKind("*ro-crate-metadata.json", parse_crate, "rocrate", "ro-crate-metadata.json"),
+    "idr-study": RecordKind("*-study.txt", parse_idr_study, "idr-study", "-study.txt"),
+}
 
 
 class HarvestFailed(RuntimeError):
@@ -57,7 +75,7 @@ Progress = Callable[[int], None]
 
 def _assigner(sources: dict[str, Source], fixed: str | None):
     """Decide which source a crate belongs to, from its publisher and study IRI."""
-    by_publisher = {s.publisher.rstrip("/"): s for s in sources.values()}
+    by_publisher = {s.publisher.rstrip("/"): s for s in sources.values() if s.kind == "rocrate"}
 
     def assign(rec: RawRecord, study: str, publisher: str | None) -> str | None:
         pub = (publisher or "").rstrip("/")
@@ -90,11 +108,12 @@ def harvest_records(
     rules: RuleSet | None = None,
     extra_quarantine: list[Quarantined] | None = None,
 ) -> list[SourceReport]:
-    """Map a stream of crate records and swap in one graph per source they belong to."""
+    """Map a stream of records and swap in one graph per source they belong to."""
     t0 = utcnow()
-
     clock = time.perf_counter()
-    result = map_crates(records, _assigner(sources, only), rules=rules, progress=progress)
+    kind = KINDS[sources[only].kind if only else "rocrate"]
+    rules = rules or RuleSet.load(kind.rules)
+    result = map_crates(records, _assigner(sources, only), rules=rules, progress=progress, parser=kind.parse)
     failures = failing_records(result.staging)
     map_seconds = time.perf_counter() - clock
     quarantined = list(extra_quarantine or []) + result.quarantined
@@ -158,7 +177,7 @@ def harvest_snapshot(store: OxigraphStore, source: Source, progress: Progress | 
     """Harvest one source from its bundled snapshot folder."""
     if source.snapshot is None or not Path(source.snapshot).is_dir():
         return record_failed_run(store, source.name, f"snapshot folder {source.snapshot} not found")
-    records = rocrate_dir.iter_records(source.snapshot, source.name)
+    records = rocrate_dir.iter_records(source.snapshot, source.name, KINDS[source.kind].pattern)
     return harvest_records(store, {source.name: source}, records, only=source.name, progress=progress)[0]
 
 
@@ -173,7 +192,7 @@ def harvest_live(
     try:
         records = list(
             rocrate_http.iter_live(
-                source.name, source.live["listing"], source.live.get("suffix", "ro-crate-metadata.json"), cache, fetcher, stats
+                source.name, source.live["listing"], source.live.get("suffix", KINDS[source.kind].suffix), cache, fetcher, stats
             )
         )
     except rocrate_http.ListingError as e:

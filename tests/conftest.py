@@ -1,7 +1,9 @@
-"""Shared fixtures: one in-memory store with the ontologies and all four bundled snapshots harvested.
+"""Shared fixtures: in-memory stores with the ontologies and the bundled snapshots harvested.
 
-Building it takes a few seconds, so it is session-scoped; tests must only read from it (tests that
-need to write build their own store).
+`harvested_store` holds the four repositories' GIDE crates (the crate-level facts most tests check);
+`full_store` adds the native sources (IDR study files) that meet the crates on the same study IRIs.
+Building them takes a few seconds, so they are session-scoped; tests must only read from them (tests
+that need to write build their own store).
 """
 
 from __future__ import annotations
@@ -22,16 +24,33 @@ def sources():
 
 
 @pytest.fixture(scope="session")
-def _harvest(sources):
+def crate_sources(sources):
+    """The sources whose records are GIDE RO-Crates (the four repositories)."""
+    return {name: s for name, s in sources.items() if s.kind == "rocrate"}
+
+
+@pytest.fixture(scope="session")
+def _harvest(crate_sources):
     store = open_store(None)
     load_ontologies(store)
-    reports = [harvest_snapshot(store, source) for source in sources.values()]
+    reports = [harvest_snapshot(store, source) for source in crate_sources.values()]
     return store, reports
 
 
 @pytest.fixture(scope="session")
+def full_store(sources):
+    """Every configured source harvested from its snapshot: crates and native records (read only!)."""
+    store = open_store(None)
+    load_ontologies(store)
+    for source in sources.values():
+        report = harvest_snapshot(store, source)
+        assert report.ok, report.error
+    return store
+
+
+@pytest.fixture(scope="session")
 def harvested_store(_harvest):
-    """An in-memory OxigraphStore holding the ontologies and every source's bundled snapshot (read only!)."""
+    """An in-memory OxigraphStore holding the ontologies and the four repositories' crates (read only!)."""
     return _harvest[0]
 
 

@@ -1,4 +1,7 @@
-"""GIDE RO-Crates from a folder: every `*ro-crate-metadata.json` below it (the bundled snapshot path)."""
+"""Records from a folder: every file matching a pattern below it (the bundled snapshot path).
+
+Crates (`*ro-crate-metadata.json`) by default; IDR study files use `*-study.txt`.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +14,15 @@ from .records import RawRecord
 PATTERN = "*ro-crate-metadata.json"
 
 
-def crate_files(folder: Path) -> list[Path]:
+def crate_files(folder: Path, pattern: str = PATTERN) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no such folder: {folder}")
-    return sorted(p for p in folder.rglob(PATTERN) if p.is_file())
+    return sorted(p for p in folder.rglob(pattern) if p.is_file())
 
 
-def iter_records(folder: Path, source: str | None = None) -> Iterator[RawRecord]:
-    for path in crate_files(folder):
+def iter_records(folder: Path, source: str | None = None, pattern: str = PATTERN) -> Iterator[RawRecord]:
+    for path in crate_files(folder, pattern):
         stat = path.stat()
         yield RawRecord(
             name=path.name,

@@ -30,10 +30,12 @@ class RuleSet:
 
     @classmethod
     def load(cls, kind: str, folder: Path | None = None) -> "RuleSet":
-        folder = (folder or MAPPINGS) / kind
-        files = sorted(folder.glob("*.ru"))
-        if not files:
-            raise FileNotFoundError(f"no mapping rules (*.ru) in {folder}")
+        """The rules of `mappings/<kind>/` plus the shared `mappings/common/`, in file-name order."""
+        root = folder or MAPPINGS
+        own = sorted((root / kind).glob("*.ru"))
+        if not own and not (root / kind).is_dir():
+            raise FileNotFoundError(f"no mapping folder {root / kind}")
+        files = sorted(own + sorted((root / "common").glob("*.ru")), key=lambda p: p.name)
         return cls(kind, files)
 
     @property
@@ -74,8 +76,9 @@ def map_crates(
     assign: Callable[[RawRecord, str, str | None], str | None],
     rules: RuleSet | None = None,
     progress: Callable[[int], None] | None = None,
+    parser: Callable = parse_crate,
 ) -> MappingResult:
-    """Parse and map GIDE RO-Crates.
+    """Parse and map records (GIDE RO-Crates by default; `parser` reads another record kind).
 
     `assign(record, study_iri, publisher_iri)` returns a quarantine reason, or None to accept the record
     (it also sets `record.source` when the source is read from the crate).
@@ -96,7 +99,7 @@ def map_crates(
             progress(1)
         try:
             graph = ox.NamedNode(record_iri(rec.source or "unassigned", rec.name))
-            parsed = parse_crate(rec.content, graph, fix_iri)
+            parsed = parser(rec.content, graph, fix_iri)
         except CrateError as e:
             result.quarantined.append(Quarantined(rec, str(e)))
             continue

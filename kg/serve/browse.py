@@ -77,7 +77,7 @@ def home():
     stats = collect_stats(store, _sources())
     data = {
         "sources": stats["sources"],
-        "studies": sum(s["studies"] for s in stats["sources"]),
+        "studies": stats["studies"],
         "triples": sum(stats["graphs"].values()),
         "graphs": stats["graphs"],
         "queries": [{"name": q.name, "title": q.title, "answers": q.answers} for q in named_queries(QUERIES)],

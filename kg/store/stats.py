@@ -12,6 +12,12 @@ def studies_per_graph(store) -> dict[str, int]:
     return {r["g"].value: int(r["n"].value) for r in rows}
 
 
+def distinct_studies(store) -> int:
+    """Studies across all sources, each counted once (IDR crates and study files share study IRIs)."""
+    row = next(iter(store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{SCHEMA}Dataset> }}")))
+    return int(row["n"].value)
+
+
 def last_runs(store) -> dict[str, dict]:
     rows = store.query(
         f"""SELECT ?src ?run ?status ?start ?end ?loaded ?q ?err WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
@@ -41,6 +47,7 @@ def collect_stats(store, sources: dict) -> dict:
     per_graph = studies_per_graph(store)
     runs = last_runs(store)
     return {
+        "studies": distinct_studies(store),
         "graphs": dict(sorted(store.graph_sizes().items())),
         "sources": [
             {
