@@ -83,6 +83,9 @@ def cmd_harvest(args) -> int:
                 total = len(rocrate_dir.crate_files(src.snapshot, pattern)) if src.snapshot and src.snapshot.is_dir() else 0
                 with _bar(total, name) as bar:
                     reports.append(pipeline.harvest_snapshot(store, src, progress=bar.update))
+    if any(r.ok and r.studies for r in reports):
+        n_links = pipeline.rebuild_links(store)
+        print(f"cross-repository links: {n_links} triples in the links graph", file=sys.stderr)
     loaded = sum(r.studies for r in reports)
     quarantined = sum(len(r.quarantined) for r in reports)
     print(f"{'source':<18}{'records':>8}{'studies':>9}{'quarantined':>13}{'triples':>9}  status")
@@ -187,6 +190,33 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_reconcile(args) -> int:
+    from .config import QUERIES
+    from .namespaces import compact
+
+    store = _store(args, read_only=True)
+    rows = list(store.query((QUERIES / "reconciliation-conflicts.rq").read_text(encoding="utf-8")))
+    conflicts = [{k: r[k].value for k in ("study", "property", "graph", "value", "otherGraph", "otherValues")} for r in rows]
+    if args.format == "json":
+        import json
+
+        print(json.dumps(conflicts, indent=1))
+        return 0
+    by_pair: dict[tuple[str, str], list[dict]] = {}
+    for c in conflicts:
+        by_pair.setdefault((c["graph"].rsplit("/", 1)[-1], c["otherGraph"].rsplit("/", 1)[-1]), []).append(c)
+    print(f"{len(conflicts)} conflicting values in {len({c['study'] for c in conflicts})} studies described by more than one source")
+    for (a, b), items in sorted(by_pair.items()):
+        props: dict[str, int] = {}
+        for c in items:
+            props[compact(c["property"])] = props.get(compact(c["property"]), 0) + 1
+        print(f"\n{a} states, {b} says otherwise: " + ", ".join(f"{p} {n}" for p, n in sorted(props.items())))
+        for c in items:
+            other = c["otherValues"] if len(c["otherValues"]) < 120 else c["otherValues"][:117] + "..."
+            print(f"  {c['study']}  {compact(c['property'])}: {compact(c['value'])}  vs  {other}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kg", description="GIDE knowledge graph: harvest the GIDE image repositories into one RDF graph and serve it.")
     p.add_argument("--version", action="version", version=f"kg {__version__}")
@@ -230,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stats", help="triples per graph, studies per repository, last harvest per source", description="Print store statistics.")
     common(st)
     st.set_defaults(func=cmd_stats)
+    rc = sub.add_parser("reconcile", help="list where sources describing the same study disagree", description="Report the conflicts between sources that describe the same study IRI (e.g. an IDR crate and its study file): titles, dates, organisms and imaging methods one source states and the other contradicts (queries/reconciliation-conflicts.rq).")
+    common(rc, config=False)
+    rc.add_argument("--report", action="store_true", help="print the report (the default action)")
+    rc.add_argument("--format", choices=["text", "json"], default="text")
+    rc.set_defaults(func=cmd_reconcile)
     return p
 
 

@@ -166,6 +166,15 @@ def harvest_records(
     return reports
 
 
+def rebuild_links(store: OxigraphStore) -> int:
+    """Recompute the cross-repository links graph from what is served now; returns its size."""
+    from .mapping.links import LINKS_GRAPH, derive_links
+
+    triples = derive_links(store)
+    store.replace_graph(LINKS_GRAPH, [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(LINKS_GRAPH)) for t in triples])
+    return len(triples)
+
+
 def record_failed_run(store: OxigraphStore, source: str, error: str) -> SourceReport:
     run = RunRecord(source=source, started=utcnow(), status="failed", error=error)
     run.ended = utcnow()

@@ -59,20 +59,22 @@ def descendants(term: str) -> set[str]:
     return seen
 
 
-def test_every_named_query_runs_and_answers(harvested_store):
+def test_every_named_query_runs_and_answers(full_store):
     files = sorted(QUERIES.glob("*.rq"))
     assert [f.stem for f in files] == [
         "bacteria-light-microscopy",
         "imaging-methods-per-repository",
         "organisms",
+        "probable-duplicates",
         "published-since-2020",
+        "reconciliation-conflicts",
         "shared-publications",
         "studies-per-repository",
     ]
     for f in files:
         text = f.read_text(encoding="utf-8")
         assert text.startswith("# title: "), f.name
-        assert len(run(harvested_store, f.stem)) > 0, f.name
+        assert len(run(full_store, f.stem)) > 0, f.name
 
 
 # -- studies per repository ------------------------------------------------------------------------------

@@ -149,6 +149,9 @@ class _Builder:
             name = names[i] if i < len(names) else ""
             acc = accs[i] if i < len(accs) else ""
             ref = refs[i] if i < len(refs) else (refs[0] if len(refs) == 1 else "")
+            allowed = [x.lower() for x in spec.get("sources", [])]
+            if spec.get("numbers_are") and acc.strip().isdigit() and ref.strip().lower() not in allowed:
+                ref = spec["numbers_are"]
             iri = term_iri(acc, ref, self.sources)
             node = self.iri(iri) if iri else None
             if node is not None or name:

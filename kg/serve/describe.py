@@ -194,12 +194,39 @@ def study_summary(store, iri: str) -> dict:
             ORDER BY ?unitText""",
         "value", "unit", "unitText", "description",
     )
+    summary["study_types"] = _values(
+        store,
+        f"""SELECT ?term (SAMPLE(?l) AS ?label) WHERE {{ {s} <{KG}studyType> ?term . OPTIONAL {{ ?term <{RDFS}label> ?l }} }} GROUP BY ?term ORDER BY ?term""",
+        "term", "label",
+    )
+    summary["data_dois"] = sorted(r["d"] for r in _values(store, f"SELECT DISTINCT ?d WHERE {{ {{ {s} <{KG}dataDoi> ?d }} UNION {{ {s} {S}hasPart>/<{KG}dataDoi> ?d }} }}", "d"))
+    summary["parts"] = _values(
+        store,
+        f"""SELECT ?part (SAMPLE(?t) AS ?kind) (SAMPLE(?n) AS ?name) (SAMPLE(?st) AS ?sampleType)
+            (GROUP_CONCAT(DISTINCT COALESCE(?stl, STR(?stype)); separator="; ") AS ?screenType)
+            (GROUP_CONCAT(DISTINCT COALESCE(?tl, STR(?tech)); separator="; ") AS ?technology)
+            (COUNT(DISTINCT ?ph) AS ?phenotypes)
+            WHERE {{ {s} {S}hasPart> ?part . ?part a ?t . OPTIONAL {{ ?part {S}name> ?n }} OPTIONAL {{ ?part <{KG}sampleType> ?st }}
+              OPTIONAL {{ ?part <{KG}screenType> ?stype OPTIONAL {{ ?stype <{RDFS}label> ?stl }} }}
+              OPTIONAL {{ ?part <{KG}screenTechnology> ?tech OPTIONAL {{ ?tech <{RDFS}label> ?tl }} }}
+              OPTIONAL {{ ?part <{KG}phenotype> ?ph }} }} GROUP BY ?part ORDER BY ?part""",
+        "part", "kind", "name", "sampleType", "screenType", "technology", "phenotypes",
+    )
+    summary["links"] = _values(
+        store,
+        f"""SELECT ?other ?type ?evidence ?otherName WHERE {{
+              ?link a <{KG}StudyLink> ; <{KG}linkType> ?type ; <{KG}evidence> ?evidence .
+              {{ ?link <{KG}fromStudy> {s} ; <{KG}toStudy> ?other }} UNION {{ ?link <{KG}toStudy> {s} ; <{KG}fromStudy> ?other }}
+              OPTIONAL {{ ?other {S}name> ?otherName }} }} ORDER BY ?type ?other""",
+        "other", "type", "evidence", "otherName",
+    )
+    summary["sources"] = sorted(r["g"] for r in _values(store, f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {s} a {S}Dataset> }} }}", "g"))
     summary["provenance"] = _values(
         store,
         f"""SELECT ?record ?file ?sha ?location ?fetched ?run ?runStarted ?runEnded ?mapping WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
             {s} <{PROV}wasDerivedFrom> ?record . ?record <{KG}fileName> ?file ; <{KG}sha256> ?sha .
             OPTIONAL {{ ?record <{PROV}atLocation> ?location }} OPTIONAL {{ ?record <{PROV}generatedAtTime> ?fetched }}
-            OPTIONAL {{ {s} <{PROV}wasGeneratedBy> ?run . OPTIONAL {{ ?run <{PROV}startedAtTime> ?runStarted }}
+            OPTIONAL {{ ?record <{PROV}wasGeneratedBy> ?run . OPTIONAL {{ ?run <{PROV}startedAtTime> ?runStarted }}
                         OPTIONAL {{ ?run <{PROV}endedAtTime> ?runEnded }} OPTIONAL {{ ?run <{PROV}used> ?mapping }} }} }} }}""",
         "record", "file", "sha", "location", "fetched", "run", "runStarted", "runEnded", "mapping",
     )
