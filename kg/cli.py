@@ -91,7 +91,11 @@ def cmd_harvest(args) -> int:
     print(f"{'source':<18}{'records':>8}{'studies':>9}{'quarantined':>13}{'triples':>9}  status")
     for r in reports:
         status = "ok" if r.ok else f"FAILED: {r.error} (previous graph kept)"
-        live = f" [listed {r.live['listed']}, downloaded {r.live['downloaded']}, unchanged {r.live['unchanged']}]" if r.live else ""
+        live = ""
+        if r.live.get("listed") is not None:
+            live = f" [listed {r.live['listed']}, downloaded {r.live['downloaded']}, unchanged {r.live['unchanged']}]"
+        elif r.live.get("endpoint"):
+            live = f" [CONSTRUCT from {r.live['endpoint']}, {r.live['bytes']} bytes]"
         print(f"{r.source:<18}{r.records:>8}{r.studies:>9}{len(r.quarantined):>13}{r.triples:>9}  {status}{live}")
         for q in r.quarantined:
             print(f"  quarantined {q.record.name}: {q.reason}")

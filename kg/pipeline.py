@@ -21,11 +21,12 @@ from .harvest.http import Fetcher
 from .harvest.records import Quarantined, RawRecord, utcnow
 from .mapping.engine import RuleSet, map_crates
 from .mapping.idr_study import parse_idr_study
+from .mapping.rdf_file import parse_turtle
 from .mapping.rocrate import parse_crate
 from .namespaces import source_graph
 from .store.oxigraph_store import OxigraphStore
-from .store.provenance import RunRecord, record_quads, run_quads
-from .validate import failing_records
+from .store.provenance import RunRecord, derivation_quads, record_quads, run_quads
+from .validate import failing_records, load_checks
 
 
 UNASSIGNED = "unassigned"
@@ -39,12 +40,27 @@ class RecordKind:
     parse: Callable  # bytes, graph, fix_iri -> ParsedCrate
     rules: str  # mapping folder under mappings/
     suffix: str  # file-name suffix taken from a live listing
+    known_studies: bool = False  # the rules reconcile against the studies already served
 
 
 KINDS = {
     "rocrate": RecordKind("*ro-crate-metadata.json", parse_crate, "rocrate", "ro-crate-metadata.json"),
     "idr-study": RecordKind("*-study.txt", parse_idr_study, "idr-study", "-study.txt"),
+    "ssbd-rdf": RecordKind("*.ttl", parse_turtle, "ssbd-rdf", ".ttl", known_studies=True),
 }
+KNOWN_STUDIES = ox.NamedNode("urn:kg:known-studies")
+
+
+def known_studies(store: OxigraphStore) -> list[ox.Quad]:
+    """Identifier and publisher of every served study, for rules that reconcile native records."""
+    rows = store.query(
+        "SELECT ?s ?id ?pub WHERE { ?s a <http://schema.org/Dataset> ; <http://schema.org/identifier> ?id ; <http://schema.org/publisher> ?pub }"
+    )
+    out = []
+    for r in rows:
+        out.append(ox.Quad(r["s"], ox.NamedNode("http://schema.org/identifier"), r["id"], KNOWN_STUDIES))
+        out.append(ox.Quad(r["s"], ox.NamedNode("http://schema.org/publisher"), r["pub"], KNOWN_STUDIES))
+    return out
 
 
 class HarvestFailed(RuntimeError):
@@ -77,7 +93,12 @@ def _assigner(sources: dict[str, Source], fixed: str | None):
     """Decide which source a crate belongs to, from its publisher and study IRI."""
     by_publisher = {s.publisher.rstrip("/"): s for s in sources.values() if s.kind == "rocrate"}
 
-    def assign(rec: RawRecord, study: str, publisher: str | None) -> str | None:
+    def assign(rec: RawRecord, study: str | None, publisher: str | None) -> str | None:
+        if study is None:  # a record of many studies (native RDF): its source is the one harvested
+            if fixed in sources:
+                rec.source = fixed
+                return None
+            return "a record without a single study can only be harvested as a configured source"
         pub = (publisher or "").rstrip("/")
         src = sources.get(fixed) if fixed else by_publisher.get(pub)
         if src is None:
@@ -113,8 +134,10 @@ def harvest_records(
     clock = time.perf_counter()
     kind = KINDS[sources[only].kind if only else "rocrate"]
     rules = rules or RuleSet.load(kind.rules)
-    result = map_crates(records, _assigner(sources, only), rules=rules, progress=progress, parser=kind.parse)
-    failures = failing_records(result.staging)
+    context = known_studies(store) if kind.known_studies else []
+    result = map_crates(records, _assigner(sources, only), rules=rules, progress=progress, parser=kind.parse, context=context)
+    kind_name = sources[only].kind if only else "rocrate"
+    failures = failing_records(result.staging, load_checks(kind_name))
     map_seconds = time.perf_counter() - clock
     quarantined = list(extra_quarantine or []) + result.quarantined
     by_source: dict[str, list] = {}
@@ -149,17 +172,19 @@ def harvest_records(
         data = []
         for m in mapped:
             data.extend(result.staging.quads_for_pattern(None, None, None, m.graph))
-        run.studies_loaded = len(mapped)
+        run.studies_loaded = len({st for m in mapped for st in m.studies})
         run.status, run.ended = "succeeded", utcnow()
         prov = run_quads(run)
         for m in mapped:
-            prov += record_quads(run, m.record, m.study)
+            prov += record_quads(run, m.record, None)
+            for st in m.studies:
+                prov += derivation_quads(run, m.record, st)
         for q in q_here:
             prov += record_quads(run, q.record, None, q.reason)
         load_clock = time.perf_counter()
         report.changes = store.replace_source(run.target_graph, data, prov, name)
         report.timings = {"map": map_seconds, "load": time.perf_counter() - load_clock}
-        report.studies = len(mapped)
+        report.studies = run.studies_loaded
         report.triples = len({(q.subject, q.predicate, q.object) for q in data})
         report.seconds = time.perf_counter() - clock
         reports.append(report)
@@ -193,7 +218,9 @@ def harvest_snapshot(store: OxigraphStore, source: Source, progress: Progress | 
 def harvest_live(
     store: OxigraphStore, source: Source, cache_dir: Path, fetcher: Fetcher | None = None, progress: Progress | None = None
 ) -> SourceReport:
-    """Harvest one source from its published crate repository over HTTP."""
+    """Harvest one source live: a file listing over HTTP, or a CONSTRUCT against a SPARQL endpoint."""
+    if source.live.get("endpoint"):
+        return _harvest_sparql(store, source, progress)
     if not source.live.get("listing"):
         return record_failed_run(store, source.name, "no live listing URL configured")
     stats = rocrate_http.LiveStats()
@@ -216,6 +243,21 @@ def harvest_live(
         "failed": len(stats.failed),
         "stale": list(stats.stale),
     }
+    return report
+
+
+def _harvest_sparql(store: OxigraphStore, source: Source, progress: Progress | None = None) -> SourceReport:
+    from .config import MAPPINGS
+    from .harvest.http import FetchError
+    from .harvest.sparql_endpoint import construct_record
+
+    query_file = MAPPINGS / source.live.get("query", f"{KINDS[source.kind].rules}/live-construct.rq")
+    try:
+        record = construct_record(source.name, source.live["endpoint"], query_file.read_text(encoding="utf-8"))
+    except (FetchError, OSError) as e:
+        return record_failed_run(store, source.name, str(e))
+    report = harvest_records(store, {source.name: source}, [record], only=source.name, progress=progress)[0]
+    report.live = {"endpoint": source.live["endpoint"], "bytes": len(record.content)}
     return report
 
 

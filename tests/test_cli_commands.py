@@ -146,7 +146,7 @@ def test_serve_over_http(disk_store):
         else:
             pytest.fail("server did not start: " + proc.stderr.read())
         counts = {s["name"]: s["studies"] for s in r.json()["sources"]}
-        assert counts == {"bia": 0, "idr": 127, "ssbd-database": 0, "ssbd-repository": 126, "idr-study": 0}
+        assert counts == {"bia": 0, "idr": 127, "ssbd-database": 0, "ssbd-repository": 126, "idr-study": 0, "ssbd-rdf": 0}
         page = requests.get(f"http://127.0.0.1:{port}/study/idr/idr0003", timeout=5)
         assert page.status_code == 200 and "Saccharomyces cerevisiae" in page.text
     finally:

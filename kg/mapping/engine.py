@@ -58,8 +58,9 @@ class RuleSet:
 class MappedRecord:
     record: RawRecord
     graph: ox.NamedNode  # the record's graph in the staging store
-    study: str  # root Dataset IRI
+    study: str | None  # root Dataset IRI (None for a record that describes many studies)
     publisher: str | None
+    studies: list[str] = field(default_factory=list)  # every study the mapped record describes
 
 
 @dataclass
@@ -77,11 +78,13 @@ def map_crates(
     rules: RuleSet | None = None,
     progress: Callable[[int], None] | None = None,
     parser: Callable = parse_crate,
+    context: Iterable[ox.Quad] = (),
 ) -> MappingResult:
     """Parse and map records (GIDE RO-Crates by default; `parser` reads another record kind).
 
     `assign(record, study_iri, publisher_iri)` returns a quarantine reason, or None to accept the record
-    (it also sets `record.source` when the source is read from the crate).
+    (it also sets `record.source` when the source is read from the crate). `context` quads go into the
+    staging store before the rules run (e.g. the studies already served, for reconciliation rules).
     """
     rules = rules or RuleSet.load("rocrate")
     staging = ox.Store()
@@ -103,9 +106,9 @@ def map_crates(
         except CrateError as e:
             result.quarantined.append(Quarantined(rec, str(e)))
             continue
-        study = (norm.normalise(parsed.root) or ox.NamedNode(parsed.root)).value
+        study = (norm.normalise(parsed.root) or ox.NamedNode(parsed.root)).value if parsed.root else None
         reason = assign(rec, study, parsed.publisher)
-        if reason is None and study in seen:
+        if reason is None and study is not None and study in seen:
             reason = f"study {study} is already described by record {seen[study]}"
         if reason is not None:
             result.quarantined.append(Quarantined(rec, reason))
@@ -113,10 +116,17 @@ def map_crates(
         if rec.source and not graph.value.startswith(record_iri(rec.source, "")):
             graph = ox.NamedNode(record_iri(rec.source, rec.name))
             parsed.quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed.quads]
-        seen[study] = rec.name
+        if study is not None:
+            seen[study] = rec.name
         batch.extend(norm.rewrite(parsed.quads))
         result.mapped.append(MappedRecord(rec, graph, study, parsed.publisher))
     staging.extend(batch)
+    staging.extend(context)
     rules.apply(staging)
+    studies: dict[str, list[str]] = {}
+    for row in staging.query("SELECT DISTINCT ?g ?s WHERE { GRAPH ?g { ?s a <http://schema.org/Dataset> } } ORDER BY ?s"):
+        studies.setdefault(row["g"].value, []).append(row["s"].value)
+    for m in result.mapped:
+        m.studies = studies.get(m.graph.value, [])
     result.iri_changes = dict(norm.applied)
     return result

@@ -220,6 +220,19 @@ def study_summary(store, iri: str) -> dict:
               OPTIONAL {{ ?other {S}name> ?otherName }} }} ORDER BY ?type ?other""",
         "other", "type", "evidence", "otherName",
     )
+    summary["strains"] = _values(
+        store,
+        f"""SELECT ?strain (SAMPLE(?l) AS ?label) (SAMPLE(?u) AS ?url) WHERE {{ {s} <{KG}strain> ?strain .
+            OPTIONAL {{ ?strain <{RDFS}label> ?l }} OPTIONAL {{ ?strain {S}url> ?u }} }} GROUP BY ?strain ORDER BY ?strain""",
+        "strain", "label", "url",
+    )
+    summary["ome_zarr"] = _values(
+        store,
+        f"""SELECT ?part ?partName ?url ?viewer ?axes WHERE {{ {s} {S}hasPart> ?part . ?part {S}distribution> ?z .
+            ?z {S}encodingFormat> "OME-Zarr" . OPTIONAL {{ ?z {S}contentUrl> ?url }} OPTIONAL {{ ?z <{KG}viewerUrl> ?viewer }}
+            OPTIONAL {{ ?z <{KG}axes> ?axes }} OPTIONAL {{ ?part {S}name> ?partName }} }} ORDER BY ?part""",
+        "part", "partName", "url", "viewer", "axes",
+    )
     summary["sources"] = sorted(r["g"] for r in _values(store, f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {s} a {S}Dataset> }} }}", "g"))
     summary["provenance"] = _values(
         store,

@@ -100,11 +100,17 @@ def record_quads(run: RunRecord, record, study: str | None, reason: str | None =
         q.append((rec, _n(KG + "etag"), ox.Literal(record.etag)))
     if reason:
         q.append((rec, _n(KG + "quarantineReason"), ox.Literal(reason)))
+    quads = [ox.Quad(s, p, o, G) for s, p, o in q]
     if study:
-        s = _n(study)
-        q += [
-            (s, _n(PROV + "wasDerivedFrom"), rec),
-            (s, _n(PROV + "wasGeneratedBy"), _n(run.iri)),
-            (s, _n(KG + "harvestSource"), src),
-        ]
-    return [ox.Quad(s, p, o, G) for s, p, o in q]
+        quads += derivation_quads(run, record, study)
+    return quads
+
+
+def derivation_quads(run: RunRecord, record, study: str) -> list[ox.Quad]:
+    """The study derives from the record, in this run, for this source."""
+    s, rec = _n(study), _n(record_iri(run.source, record.name))
+    return [
+        ox.Quad(s, _n(PROV + "wasDerivedFrom"), rec, G),
+        ox.Quad(s, _n(PROV + "wasGeneratedBy"), _n(run.iri), G),
+        ox.Quad(s, _n(KG + "harvestSource"), ox.Literal(run.source), G),
+    ]

@@ -9,8 +9,12 @@ import pyoxigraph as ox
 from ..config import MAPPINGS
 
 
-def load_checks(folder: Path | None = None) -> list[Path]:
-    return sorted((folder or MAPPINGS / "checks").glob("*.rq"))
+def load_checks(kind: str | None = None, folder: Path | None = None) -> list[Path]:
+    """The checks of a record kind: `mappings/<kind>/checks/*.rq` if it has its own, else the
+    single-study checks in `mappings/checks/`."""
+    root = folder or MAPPINGS
+    own = sorted((root / kind / "checks").glob("*.rq")) if kind else []
+    return own or sorted((root / "checks").glob("*.rq"))
 
 
 def failing_records(staging: ox.Store, checks: list[Path] | None = None) -> dict[str, str]:
