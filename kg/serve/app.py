@@ -25,13 +25,18 @@ def create_app(store, sources: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # SPARQL bodies larger than 1 MiB are refused with 413
 
     from .browse import bp as browse_bp
+    from .ols import bp as ols_bp
+    from .ols import ols_error
     from .sparql import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)
     app.register_blueprint(browse_bp)
+    app.register_blueprint(ols_bp)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
+        if request.path == "/api" or request.path.startswith("/api/"):
+            return ols_error(e.code or 500, e.description or e.name, e.name)
         if request.path.startswith("/sparql") or wants_json():
             return jsonify(error=e.name, status=e.code, message=e.description), e.code
         return render_template("error.html", code=e.code, name=e.name, message=e.description), e.code
@@ -40,6 +45,8 @@ def create_app(store, sources: dict | None = None) -> Flask:
     def internal_error(e: Exception):
         app.logger.exception("unhandled error")
         msg = "The server could not complete the request; the error has been logged."
+        if request.path == "/api" or request.path.startswith("/api/"):
+            return ols_error(500, msg, "Internal Server Error")
         if request.path.startswith("/sparql") or wants_json():
             return jsonify(error="Internal Server Error", status=500, message=msg), 500
         return render_template("error.html", code=500, name="Internal Server Error", message=msg), 500
