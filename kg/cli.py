@@ -86,6 +86,8 @@ def cmd_harvest(args) -> int:
     if any(r.ok and r.studies for r in reports):
         n_links = pipeline.rebuild_links(store)
         print(f"cross-repository links: {n_links} triples in the links graph", file=sys.stderr)
+        grounded, left = pipeline.rebuild_grounding(store)
+        print(f"grounding: {grounded} text-only organism / method values grounded, {left} left for curators (kg ground --report)", file=sys.stderr)
     loaded = sum(r.studies for r in reports)
     quarantined = sum(len(r.quarantined) for r in reports)
     print(f"{'source':<18}{'records':>8}{'studies':>9}{'quarantined':>13}{'triples':>9}  status")
@@ -221,6 +223,58 @@ def cmd_reconcile(args) -> int:
     return 0
 
 
+def cmd_expand(args) -> int:
+    from .terms import TermIndex
+
+    index = TermIndex.from_store(_store(args, read_only=True))
+    if not index.find(None, iri=args.iri):
+        print(f"kg: error: no term {args.iri} in the loaded ontologies", file=sys.stderr)
+        return 2
+    for iri in index.expand(args.iri):
+        print(iri)
+    return 0
+
+
+def cmd_ground(args) -> int:
+    from .terms import TermIndex
+    from .terms.ground import candidates, decide
+    from .terms.grounding import SSSOM_PATH, decide_all, report, text_values, write_table
+
+    store = _store(args, read_only=not args.write)
+    index = TermIndex.from_store(store)
+    if args.text:
+        onts = [o.strip() for o in (args.ontology or "").split(",") if o.strip()] or None
+        cands = candidates(index, args.text, onts)
+        chosen = decide(cands)
+        for c in cands:
+            mark = "*" if chosen is not None and c is chosen else " "
+            print(f"{mark} {c.score:6.1f}  {c.term.ontology:<16} {c.term.obo_id or c.term.iri:<24} {c.term.label}  ({c.reason})")
+        if chosen is None:
+            print("no decisive grounding" if cands else "no candidate")
+        return 0
+    if args.write:
+        path = write_table(decide_all(index, text_values(store)), Path(args.table) if args.table else SSSOM_PATH)
+        print(f"wrote {path}")
+    rows = report(store, index, load_sources(args.config))
+    if args.format == "json":
+        import json
+
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'source':<18}{'values':<16}{'IRIs':>7}{'grounded':>10}{'ungrounded':>12}")
+    total = grounded = 0
+    for r in rows:
+        n = r["iri"] + r["grounded_from_text"] + r["ungrounded"]
+        total += n
+        grounded += r["iri"] + r["grounded_from_text"]
+        print(f"{r['source']:<18}{r['property']:<16}{r['iri']:>7}{r['grounded_from_text']:>10}{r['ungrounded']:>12}")
+        for v in r["ungrounded_values"]:
+            print(f"    ungrounded: {v}")
+    if total:
+        print(f"total: {grounded} of {total} values grounded ({100 * grounded / total:.2f} %)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kg", description="GIDE knowledge graph: harvest the GIDE image repositories into one RDF graph and serve it.")
     p.add_argument("--version", action="version", version=f"kg {__version__}")
@@ -264,6 +318,21 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stats", help="triples per graph, studies per repository, last harvest per source", description="Print store statistics.")
     common(st)
     st.set_defaults(func=cmd_stats)
+    gr = sub.add_parser("ground", help="ground free text to ontology terms; report grounding per source", description="With TEXT: candidate ontology terms with score and reason (* marks a decisive grounding). With --report: per source, how many organism and imaging-method values were already IRIs, grounded from text, or left ungrounded. --write refreshes the SSSOM table mappings/grounding/gide-kg.sssom.tsv (curated rows are kept and win).")
+    common(gr)
+    gr.add_argument("text", nargs="?", help="text to ground")
+    gr.add_argument("--ontology", help="restrict to these ontologies (comma-separated ids, e.g. fbbi,ncbitaxon)")
+    gr.add_argument("--report", action="store_true", help="print the grounding report (the default without TEXT)")
+    gr.add_argument("--write", action="store_true", help="write the SSSOM table of automatic decisions")
+    gr.add_argument("--table", help=argparse.SUPPRESS)
+    gr.add_argument("--format", choices=["text", "json"], default="text")
+    gr.set_defaults(func=cmd_ground)
+
+    ex = sub.add_parser("expand", help="a term and all its descendants (hierarchy-aware filters)", description="Print the IRI and the IRIs of all its descendants (rdfs:subClassOf*) in the loaded ontologies.")
+    common(ex, config=False)
+    ex.add_argument("iri")
+    ex.set_defaults(func=cmd_expand)
+
     rc = sub.add_parser("reconcile", help="list where sources describing the same study disagree", description="Report the conflicts between sources that describe the same study IRI (e.g. an IDR crate and its study file): titles, dates, organisms and imaging methods one source states and the other contradicts (queries/reconciliation-conflicts.rq).")
     common(rc, config=False)
     rc.add_argument("--report", action="store_true", help="print the report (the default action)")

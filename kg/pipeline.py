@@ -200,6 +200,18 @@ def rebuild_links(store: OxigraphStore) -> int:
     return len(triples)
 
 
+def rebuild_grounding(store: OxigraphStore, index=None) -> tuple[int, int]:
+    """Ground the text-only organism / method values (curated SSSOM rows first); returns (grounded, left)."""
+    from .terms import TermIndex
+    from .terms.grounding import GROUNDING_GRAPH, decide_all, grounding_quads, text_values
+
+    index = index or TermIndex.from_store(store)
+    decisions = decide_all(index, text_values(store))
+    store.replace_graph(GROUNDING_GRAPH, grounding_quads(decisions))
+    grounded = sum(1 for d in decisions if d.iri)
+    return grounded, len(decisions) - grounded
+
+
 def record_failed_run(store: OxigraphStore, source: str, error: str) -> SourceReport:
     run = RunRecord(source=source, started=utcnow(), status="failed", error=error)
     run.ended = utcnow()

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.config import load_sources
-from kg.pipeline import harvest_snapshot, rebuild_links
+from kg.pipeline import harvest_snapshot, rebuild_grounding, rebuild_links
 from kg.store import open_store
 from kg.store.ontologies import load_ontologies
 
@@ -46,6 +46,7 @@ def full_store(sources):
         report = harvest_snapshot(store, source)
         assert report.ok, report.error
     rebuild_links(store)
+    rebuild_grounding(store)
     return store
 
 

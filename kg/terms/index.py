@@ -90,6 +90,12 @@ class TermIndex:
                     self._by_short.setdefault(term.obo_id.lower(), []).append(term)
                 if term.label:
                     entries.append((normalise(term.label), 0, term))
+                    # "scanning electron microscopy (SEM)": the name without its abbreviation is the label
+                    # too, and the abbreviation a synonym
+                    m = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", term.label.strip())
+                    if m:
+                        entries.append((normalise(m.group(1)), 0, term))
+                        entries.append((normalise(m.group(2)), 1, term))
                 for s in term.synonyms:
                     entries.append((normalise(s), 1, term))
         entries.sort(key=lambda e: e[0])
