@@ -1,0 +1,92 @@
+"""Autocomplete / search latency of the term service over all loaded ontologies.
+
+Harvests the bundled data into a temporary store, builds the term index, then runs N queries (seeded:
+prefixes of 3-10 characters of real labels, whole labels, and two-word fragments) in-process against
+TermIndex.search and over HTTP against /api/select served by waitress on 127.0.0.1. Prints p50 / p95 /
+p99 in milliseconds. Target: p99 <= 20 ms in-process.
+
+    python benchmarks/bench_terms.py [--queries 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kg import pipeline  # noqa: E402
+from kg.config import load_sources  # noqa: E402
+from kg.serve.app import create_app  # noqa: E402
+from kg.store import open_store  # noqa: E402
+from kg.store.ontologies import load_ontologies  # noqa: E402
+from kg.terms import TermIndex  # noqa: E402
+
+
+def percentiles(ms: list[float]) -> str:
+    ms = sorted(ms)
+    q = lambda p: ms[min(len(ms) - 1, int(p * len(ms)))]  # noqa: E731
+    return f"p50 {statistics.median(ms):6.2f} ms   p95 {q(0.95):6.2f} ms   p99 {q(0.99):6.2f} ms   max {ms[-1]:6.2f} ms"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--queries", type=int, default=2000)
+    args = ap.parse_args()
+    store = open_store(None)
+    load_ontologies(store)
+    for s in load_sources().values():
+        pipeline.harvest_snapshot(store, s)
+    t = time.perf_counter()
+    index = TermIndex.from_store(store)
+    build = time.perf_counter() - t
+    terms = [t for o in index.ontologies.values() for t in o.terms.values() if t.label]
+    rng = random.Random(42)
+    queries = []
+    for _ in range(args.queries):
+        label = rng.choice(terms).label
+        kind = rng.random()
+        if kind < 0.6:
+            queries.append(label[: rng.randint(3, 10)])
+        elif kind < 0.8:
+            queries.append(label)
+        else:
+            words = label.split()
+            queries.append(" ".join(words[:2]) if len(words) > 1 else label[:4])
+    in_proc = []
+    for q in queries:
+        t = time.perf_counter()
+        index.search(q)[:10]
+        in_proc.append((time.perf_counter() - t) * 1000)
+    app = create_app(store)
+    app.config["KG_TERMS"] = index
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    session = requests.Session()
+    http = []
+    for q in queries:
+        t = time.perf_counter()
+        r = session.get(base + "/api/select", params={"q": q, "rows": 10}, timeout=30)
+        r.raise_for_status()
+        http.append((time.perf_counter() - t) * 1000)
+    server.close()
+    print(f"term index: {sum(len(o.terms) for o in index.ontologies.values())} terms in {len(index.ontologies)} ontologies, built in {build:.2f} s")
+    print(f"{len(queries)} queries (seeded: label prefixes, whole labels, two-word fragments)")
+    print(f"  in-process TermIndex.search  : {percentiles(in_proc)}   (target p99 <= 20 ms)")
+    print(f"  HTTP /api/select (waitress)  : {percentiles(http)}")
+
+
+if __name__ == "__main__":
+    main()
