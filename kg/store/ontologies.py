@@ -20,9 +20,16 @@ FORMATS = {".owl": ox.RdfFormat.RDF_XML, ".rdf": ox.RdfFormat.RDF_XML, ".ttl": o
 
 
 def manifest(folder: Path | None = None) -> dict:
+    """The bundled ontologies (manifest.toml) and the harvested subsets (harvested/manifest.toml)."""
     folder = folder or ONTOLOGIES
     with open(folder / "manifest.toml", "rb") as f:
-        return tomllib.load(f)
+        entries = tomllib.load(f)
+    harvested = folder / "harvested" / "manifest.toml"
+    if harvested.exists():
+        with open(harvested, "rb") as f:
+            for name, entry in tomllib.load(f).items():
+                entries.setdefault(name, entry)
+    return entries
 
 
 def load_ontologies(store: OxigraphStore, folder: Path | None = None, force: bool = False) -> dict[str, int]:

@@ -232,7 +232,7 @@ class TermIndex:
             onto = Ontology(
                 id=name, prefix=entry.get("prefix", name.upper()), title=entry.get("label", name), iri=entry.get("iri", ""),
                 description=entry.get("description", ""), version=entry.get("version", ""), source=entry.get("source", ""),
-                licence=entry.get("licence", ""),
+                licence=entry.get("licence", ""), harvested_subset=bool(entry.get("harvested_subset", False)),
             )
             namespace = entry.get("namespace")
             _load_graph(store, graph, onto, namespace)
