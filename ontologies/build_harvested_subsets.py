@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
             f'namespace = "{ns}"',
             f'files = ["harvested/{oid}.ttl"]',
             'source = "terms and labels in the bundled records (data/), built by ontologies/build_harvested_subsets.py"',
-            f'version = "{date.today().isoformat()}"',
+            "version = \"built from the bundled snapshot\"",
             'licence = "labels as published in the records (see data/SOURCES.md)"',
             "harvested_subset = true",
             "",
