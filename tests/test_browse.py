@@ -150,12 +150,12 @@ def test_errors_follow_the_client(site):
 
 def test_search_finds_and_pages(site):
     j = get(site + "/search", params={"q": "idr0003", "format": "json"}).json()
-    assert j["total"] == 1 and j["results"][0]["study"] == "https://idr.openmicroscopy.org/study/idr0003/"
-    assert j["results"][0]["page"] == "/study/idr/idr0003"
+    assert j["hits"][0]["id"] == "https://idr.openmicroscopy.org/study/idr0003/"  # the accession ranks first
+    assert j["hits"][0]["entry"]["study_page"] == site + "/study/idr/idr0003"
     all_ = get(site + "/search", params={"format": "json", "size": 100}).json()
-    assert all_["total"] == 1225 and all_["pages"] == 13
+    assert all_["total"] == 1225
     last = get(site + "/search", params={"format": "json", "size": 100, "page": 13}).json()
-    assert len(last["results"]) == 25
+    assert len(last["hits"]) == 25
 
 
 def test_markup_in_crate_is_escaped(tmp_path):

@@ -97,13 +97,14 @@ def test_search_filters_on_ome_zarr_and_study_type(full_store):
     from kg.serve.app import create_app
 
     client = create_app(full_store).test_client()
-    zarr = client.get("/search", query_string={"omeZarr": "1", "format": "json", "size": 100}).get_json()
+    zarr = client.get("/search", query_string={"ome_zarr": "yes", "format": "json", "size": 100}).get_json()
     expected = values(full_store, f"""SELECT DISTINCT ?v WHERE {{ ?v a <{S}Dataset> ; <{S}hasPart>/<{S}distribution>/<{S}encodingFormat> "OME-Zarr" }}""")
-    assert sorted(r["study"] for r in zarr["results"]) == expected and zarr["total"] == 6
-    hcs = client.get("/search", query_string={"studyType": "http://www.ebi.ac.uk/efo/EFO_0007550", "format": "json"}).get_json()
+    assert sorted(h["id"] for h in zarr["hits"]) == expected and zarr["total"] == 6
+    hcs = client.get("/search", query_string={"study_type": "http://www.ebi.ac.uk/efo/EFO_0007550", "format": "json"}).get_json()
     n = len(values(full_store, f"SELECT DISTINCT ?v WHERE {{ ?v <{KG}studyType> <http://www.ebi.ac.uk/efo/EFO_0007550> }}"))
     assert hcs["total"] == n > 0
-    assert client.get("/search", query_string={"omeZarr": "maybe"}).status_code == 400
+    assert {f["key"]: f["count"] for f in hcs["facets"]["study_type"]}["http://www.ebi.ac.uk/efo/EFO_0007550"] == n
+    assert client.get("/search", query_string={"ome_zarr": "maybe"}).status_code == 400
     page = client.get("/study/ssbd-database/199-Ichimura-MulticellularDyn").get_data(as_text=True)
     assert "Strains" in page and "C57BL/6J" in page and "OME-Zarr data" in page and "Fig2_BrainSliceRGB.zarr" in page
 

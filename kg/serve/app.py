@@ -26,18 +26,20 @@ def create_app(store, sources: dict | None = None) -> Flask:
 
     from .browse import bp as browse_bp
     from .ols import bp as ols_bp
+    from .portal import bp as portal_bp
     from .ols import ols_error
     from .sparql import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)
     app.register_blueprint(browse_bp)
     app.register_blueprint(ols_bp)
+    app.register_blueprint(portal_bp)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         if request.path == "/api" or request.path.startswith("/api/"):
             return ols_error(e.code or 500, e.description or e.name, e.name)
-        if request.path.startswith("/sparql") or wants_json():
+        if request.path.startswith(("/sparql", "/gide/")) or wants_json():
             return jsonify(error=e.name, status=e.code, message=e.description), e.code
         return render_template("error.html", code=e.code, name=e.name, message=e.description), e.code
 

@@ -87,51 +87,6 @@ def home():
     return render_template("home.html", **data)
 
 
-@bp.route("/search")
-def search():
-    q = request.args.get("q", "").strip()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-        size = min(100, max(1, int(request.args.get("size", "20"))))
-    except ValueError:
-        abort(400, description="page and size must be whole numbers")
-    store = _store()
-    text_filter = ""
-    study_type = request.args.get("studyType", "").strip()
-    if study_type:
-        try:
-            text_filter += f" ?study <{KG}studyType> {ox.NamedNode(study_type)} ."
-        except ValueError:
-            abort(400, description=f"studyType must be an IRI, not {study_type!r}")
-    ome_zarr = request.args.get("omeZarr", "")
-    if ome_zarr not in ("", "1", "true", "0", "false"):
-        abort(400, description="omeZarr is 1/true (only studies with OME-Zarr copies) or 0/false")
-    if ome_zarr in ("1", "true"):
-        text_filter += f' ?study <{SCHEMA}hasPart>/<{SCHEMA}distribution>/<{SCHEMA}encodingFormat> "OME-Zarr" .'
-    if q:
-        lit = ox.Literal(q.lower())
-        text_filter += f" FILTER(CONTAINS(LCASE(STR(?name)), {lit}) || CONTAINS(LCASE(STR(?description)), {lit}) || CONTAINS(LCASE(STR(?identifier)), {lit}))"
-    where = f"""?study a <{SCHEMA}Dataset> ; <{SCHEMA}name> ?name . OPTIONAL {{ ?study <{SCHEMA}description> ?description }}
-        OPTIONAL {{ ?study <{SCHEMA}identifier> ?identifier }} {text_filter}"""
-    total = int(next(iter(store.query(f"SELECT (COUNT(DISTINCT ?study) AS ?n) WHERE {{ {where} }}")))["n"].value)
-    rows = store.query(
-        f"""SELECT ?study (SAMPLE(?name) AS ?title) (SAMPLE(?d) AS ?date) (SAMPLE(?pn) AS ?repository) (SAMPLE(?id) AS ?accession) (SAMPLE(?g) AS ?graph)
-            WHERE {{ {where} OPTIONAL {{ ?study <{SCHEMA}datePublished> ?d }} OPTIONAL {{ ?study <{SCHEMA}publisher>/<{SCHEMA}name> ?pn }}
-                     OPTIONAL {{ ?study <{SCHEMA}identifier> ?id }} GRAPH ?g {{ ?study a <{SCHEMA}Dataset> }} }}
-            GROUP BY ?study ORDER BY DESC(?date) ?study LIMIT {size} OFFSET {(page - 1) * size}"""
-    )
-    results = []
-    for r in rows:
-        item = {k: (r[k].value if r[k] is not None else None) for k in ("study", "title", "date", "repository", "accession", "graph")}
-        item["page"] = study_url(item["graph"], item["accession"]) if item["accession"] else None
-        results.append(item)
-    data = {"q": q, "studyType": study_type, "omeZarr": ome_zarr, "page": page, "size": size, "total": total,
-            "pages": max(1, -(-total // size)), "results": results}
-    if _representation() == "json":
-        return jsonify(data)
-    return render_template("search.html", **data)
-
-
 @bp.route("/study/<source>/<path:accession>")
 def study(source: str, accession: str):
     if source not in _sources():

@@ -1,0 +1,342 @@
+"""The study index behind /search and the GIDE-compatible API.
+
+~1,200 studies fit in memory many times over, so the index is a list of small documents plus inverted
+token postings: a query, its facet counts (over every facet) and a page of results cost a few
+milliseconds, where GROUP BY facet aggregates in pyoxigraph cost far more per request. Organism and
+imaging-method filters are hierarchy-aware: a filter term matches studies annotated with it or with
+any of its descendants (TermIndex.expand).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..namespaces import GRAPH, KG, ONTOLOGY_GRAPH, SCHEMA
+from ..terms import TermIndex
+from ..terms.index import normalise
+
+OBO = "http://purl.obolibrary.org/obo/"
+BAO_CELL_LINE = "http://www.bioassayontology.org/bao#BAO_0002004"
+
+# facet name -> (label, hierarchical?)
+FACETS = {
+    "repository": ("Repository", False),
+    "organism": ("Organism", True),
+    "imaging_method": ("Imaging method", True),
+    "license": ("Licence", False),
+    "year": ("Publication year", False),
+    "cell_line": ("Cell line", False),
+    "anatomy": ("Anatomy", False),
+    "biological_process": ("Biological process", False),
+    "study_type": ("Study type", False),
+    "ome_zarr": ("OME-Zarr copy", False),
+}
+LICENCE_LABELS = {
+    "https://creativecommons.org/publicdomain/zero/1.0/": "CC0 1.0",
+    "https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0",
+    "https://creativecommons.org/licenses/by/3.0/": "CC BY 3.0",
+    "https://creativecommons.org/licenses/by-sa/4.0/": "CC BY-SA 4.0",
+    "https://creativecommons.org/licenses/by-sa/3.0/": "CC BY-SA 3.0",
+    "https://creativecommons.org/licenses/by-nc/4.0/": "CC BY-NC 4.0",
+    "https://creativecommons.org/licenses/by-nc-sa/4.0/": "CC BY-NC-SA 4.0",
+    "https://creativecommons.org/licenses/by-nc-sa/3.0/": "CC BY-NC-SA 3.0",
+    "https://creativecommons.org/licenses/by-nc-nd/4.0/": "CC BY-NC-ND 4.0",
+}
+FIELD_WEIGHTS = {"identifier": 10.0, "name": 3.0, "keywords": 2.0, "description": 1.0, "authors": 1.5, "terms": 2.0, "samples": 0.7}
+
+
+@dataclass
+class StudyDoc:
+    iri: str
+    identifier: str = ""
+    name: str = ""
+    description: str = ""
+    date: str = ""
+    license: str = ""
+    publisher: str = ""
+    publisher_name: str = ""
+    graph: str = ""
+    keywords: list[str] = field(default_factory=list)
+    authors: list[tuple[str, str]] = field(default_factory=list)  # (iri, name)
+    thumbnails: list[str] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)
+    size_bytes: int = 0
+    samples: list[str] = field(default_factory=list)
+    facets: dict[str, set[str]] = field(default_factory=dict)
+    tf: dict[str, dict[str, int]] = field(default_factory=dict)  # field -> token counts
+
+    @property
+    def year(self) -> str:
+        return self.date[:4] if re.match(r"\d{4}", self.date or "") else ""
+
+
+@dataclass
+class SearchQuery:
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+    require_thumbnail: bool = False
+    expand: bool = True
+    sort: str = "relevance"  # relevance | date | -date | size | -size | title
+    offset: int = 0
+    size: int = 20
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[tuple[StudyDoc, float]]
+    facets: dict[str, list[dict]]
+    expanded: dict[str, list[str]]
+    matched: list[int] = field(default_factory=list)  # every matching document, in result order
+
+
+def _tokens(text: str) -> list[str]:
+    return normalise(text).split()
+
+
+class StudyIndex:
+    def __init__(self, docs: list[StudyDoc], terms: TermIndex, labels: dict[str, str]):
+        self.docs = docs
+        self.terms = terms
+        self.labels = labels
+        self.by_iri = {d.iri: d for d in docs}
+        self.df: Counter = Counter()
+        self.postings: dict[str, set[int]] = {}
+        for i, d in enumerate(docs):
+            seen = set()
+            for counts in d.tf.values():
+                for tok in counts:
+                    self.postings.setdefault(tok, set()).add(i)
+                    seen.add(tok)
+            self.df.update(seen)
+        self.vocab = sorted(self.postings)
+
+    # -- building -----------------------------------------------------------------------------------
+    @classmethod
+    def from_store(cls, store, terms: TermIndex | None = None) -> "StudyIndex":
+        terms = terms or TermIndex.from_store(store)
+        graphs = [g.value for g in store.public_graphs() if g.value.startswith(GRAPH) and not g.value.startswith(ONTOLOGY_GRAPH)]
+        docs: dict[str, StudyDoc] = {}
+
+        def rows(q: str):
+            return store.query(q, default_graph=graphs, named_graphs=graphs)
+
+        for r in rows(f"""SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> ; <{SCHEMA}publisher> ?p }} }} ORDER BY ?g"""):
+            d = docs.setdefault(r["s"].value, StudyDoc(r["s"].value))
+            d.graph = d.graph or r["g"].value
+        S = SCHEMA
+        single = {"identifier": S + "identifier", "name": S + "name", "description": S + "description", "date": S + "datePublished",
+                  "license": S + "license", "publisher": S + "publisher"}
+        for attr, pred in single.items():
+            for r in rows(f"SELECT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{pred}> ?o }} ORDER BY ?s DESC(STRLEN(STR(?o)))"):
+                d = docs.get(r["s"].value)
+                if d is not None and not getattr(d, attr):
+                    setattr(d, attr, r["o"].value)
+        names = {r["p"].value: r["n"].value for r in rows(
+            f"SELECT DISTINCT ?p ?n WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?p . ?p <{S}name> ?n }}")}
+        for d in docs.values():
+            d.publisher_name = names.get(d.publisher, "")
+        multi = {"keywords": S + "keywords", "thumbnails": S + "thumbnailUrl", "citations": S + "citation"}
+        for attr, pred in multi.items():
+            for r in rows(f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{pred}> ?o }}"):
+                d = docs.get(r["s"].value)
+                if d is not None and r["o"].value not in getattr(d, attr):
+                    getattr(d, attr).append(r["o"].value)
+        for r in rows(f"SELECT DISTINCT ?s ?a ?n WHERE {{ ?s a <{S}Dataset> ; <{S}author> ?a . OPTIONAL {{ ?a <{S}name> ?n }} }}"):
+            d = docs.get(r["s"].value)
+            if d is not None:
+                d.authors.append((r["a"].value, r["n"].value if r["n"] else ""))
+        for r in rows(f"""SELECT ?s (MAX(?v) AS ?bytes) WHERE {{ ?s a <{S}Dataset> ; <{S}size> ?q . ?q <{S}value> ?v ;
+                          <{S}unitCode> <{OBO}UO_0000233> }} GROUP BY ?s"""):
+            d = docs.get(r["s"].value)
+            if d is not None:
+                try:
+                    d.size_bytes = int(float(r["bytes"].value))
+                except ValueError:
+                    pass
+        for r in rows(f"""SELECT DISTINCT ?s ?t WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?b . ?b a <{S}BioSample> .
+                          {{ ?b <{S}name> ?t }} UNION {{ ?b <{S}description> ?t }} }}"""):
+            d = docs.get(r["s"].value)
+            if d is not None:
+                d.samples.append(r["t"].value)
+        facet_queries = {
+            "organism": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{KG}organism> ?o FILTER(isIRI(?o)) }}",
+            "imaging_method": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{KG}imagingMethod> ?o FILTER(isIRI(?o)) }}",
+            "cell_line": f"""SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> . {{ ?s <{S}about> ?o }} UNION {{ ?s <{BAO_CELL_LINE}> ?o }}
+                             UNION {{ ?s <{S}about>/<{BAO_CELL_LINE}> ?o }}
+                             FILTER(isIRI(?o) && (STRSTARTS(STR(?o), "{OBO}CLO_") || STRSTARTS(STR(?o), "{OBO}CL_") || STRSTARTS(STR(?o), "{OBO}BTO_"))) }}""",
+            "anatomy": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?o FILTER(STRSTARTS(STR(?o), \"{OBO}UBERON_\")) }}",
+            "biological_process": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?o FILTER(STRSTARTS(STR(?o), \"{OBO}GO_\")) }}",
+            "study_type": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{KG}studyType> ?o FILTER(isIRI(?o)) }}",
+            "ome_zarr": f"""SELECT DISTINCT ?s ("yes" AS ?o) WHERE {{ ?s a <{S}Dataset> ; <{S}hasPart>/<{S}distribution>/<{S}encodingFormat> "OME-Zarr" }}""",
+        }
+        for name, q in facet_queries.items():
+            for r in rows(q):
+                d = docs.get(r["s"].value)
+                if d is not None:
+                    d.facets.setdefault(name, set()).add(r["o"].value)
+        labels: dict[str, str] = {}
+        wanted_terms = {t for d in docs.values() for f in ("organism", "imaging_method", "cell_line", "anatomy", "biological_process", "study_type")
+                        for t in d.facets.get(f, ())}
+        for r in rows(f"""SELECT ?t (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?p {{ <{S}name> <http://rs.tdwg.org/dwc/terms/scientificName>
+                          <http://www.w3.org/2000/01/rdf-schema#label> }} ?t ?p ?l }} GROUP BY ?t"""):
+            if r["t"].value in wanted_terms:
+                labels[r["t"].value] = r["label"].value
+        for d in docs.values():
+            d.facets["repository"] = {d.publisher} if d.publisher else set()
+            d.facets["license"] = {d.license} if d.license else set()
+            d.facets["year"] = {d.year} if d.year else set()
+            term_text = " ".join(labels.get(t, terms.get(t).label if terms.get(t) else "")
+                                 for f in ("organism", "imaging_method", "cell_line", "anatomy", "biological_process", "study_type")
+                                 for t in d.facets.get(f, ()))
+            for fname, text in (("identifier", d.identifier), ("name", d.name), ("description", d.description),
+                                ("keywords", " ".join(d.keywords)), ("authors", " ".join(n for _, n in d.authors)),
+                                ("terms", term_text), ("samples", " ".join(d.samples))):
+                d.tf[fname] = Counter(_tokens(text))
+        return cls(sorted(docs.values(), key=lambda d: d.iri), terms, labels)
+
+    # -- labels -------------------------------------------------------------------------------------
+    def label(self, facet: str, key: str) -> str:
+        if facet == "license":
+            return LICENCE_LABELS.get(key, key)
+        if facet == "repository":
+            return next((d.publisher_name for d in self.docs if d.publisher == key and d.publisher_name), key)
+        if facet in ("year", "ome_zarr"):
+            return key
+        t = self.terms.get(key)
+        return (t.label if t and t.label and not t.label.startswith(("NCBITaxon_", "FBbi_")) else None) or self.labels.get(key, key)
+
+    # -- searching ----------------------------------------------------------------------------------
+    def _text_scores(self, q: str) -> dict[int, float] | None:
+        toks = _tokens(q)
+        if not toks:
+            return None
+        n = len(self.docs)
+        scores: dict[int, float] = {}
+        for i, tok in enumerate(toks):
+            last = i == len(toks) - 1
+            matched = [tok] if tok in self.postings else []
+            if last:  # the last word may be a prefix (search as you type)
+                from bisect import bisect_left
+
+                j = bisect_left(self.vocab, tok)
+                while j < len(self.vocab) and self.vocab[j].startswith(tok):
+                    if self.vocab[j] != tok:
+                        matched.append(self.vocab[j])
+                    j += 1
+            hits: dict[int, float] = {}
+            for word in matched:
+                idf = math.log(1 + n / (1 + self.df[word]))
+                for doc_i in self.postings[word]:
+                    d = self.docs[doc_i]
+                    s = sum(w * d.tf[f].get(word, 0) / (d.tf[f].get(word, 0) + 1.2) for f, w in FIELD_WEIGHTS.items() if f in d.tf)
+                    hits[doc_i] = max(hits.get(doc_i, 0.0), s * idf * (1.0 if word == tok else 0.7))
+            if i == 0:
+                scores = hits
+            else:
+                scores = {k: v + hits[k] for k, v in scores.items() if k in hits}
+            if not scores:
+                return {}
+        ident = normalise(q)
+        for k in scores:
+            if normalise(self.docs[k].identifier) == ident:
+                scores[k] += 100.0
+        return scores
+
+    def _accepts(self, d: StudyDoc, facet: str, wanted: set[str]) -> bool:
+        return bool(d.facets.get(facet, set()) & wanted)
+
+    def search(self, sq: SearchQuery) -> SearchResult:
+        scores = self._text_scores(sq.q)
+        expanded: dict[str, list[str]] = {}
+        wanted: dict[str, set[str]] = {}
+        for facet, values in sq.filters.items():
+            vals = set(values)
+            if FACETS.get(facet, ("", False))[1] and sq.expand:
+                for v in values:
+                    vals.update(self.terms.expand(v))
+                expanded[facet] = sorted(vals)
+            wanted[facet] = vals
+        base = []
+        for i, d in enumerate(self.docs):
+            if scores is not None and i not in scores:
+                continue
+            if sq.require_thumbnail and not d.thumbnails:
+                continue
+            if sq.year_from and (not d.year or int(d.year) < sq.year_from):
+                continue
+            if sq.year_to and (not d.year or int(d.year) > sq.year_to):
+                continue
+            base.append(i)
+        matched = [i for i in base if all(self._accepts(self.docs[i], f, w) for f, w in wanted.items())]
+        facets = {}
+        for facet in FACETS:
+            # each facet counts over the results of every *other* filter, so choices stay visible
+            pool = [i for i in base if all(self._accepts(self.docs[i], f, w) for f, w in wanted.items() if f != facet)]
+            counts: Counter = Counter()
+            for i in pool:
+                counts.update(self.docs[i].facets.get(facet, ()))
+            facets[facet] = [{"key": k, "count": c, "label": self.label(facet, k)} for k, c in
+                             sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]) if facet != "year" else (kv[0],), reverse=False)]
+            if facet == "year":
+                facets[facet].sort(key=lambda x: x["key"], reverse=True)
+        def key_relevance(i):
+            return (-(scores or {}).get(i, 0.0), self.docs[i].date and -int(self.docs[i].date[:4].isdigit() and self.docs[i].date[:4] or 0), self.docs[i].iri)
+        if sq.sort in ("date", "-date"):
+            matched.sort(key=lambda i: (self.docs[i].date or "", self.docs[i].iri), reverse=sq.sort == "-date")
+            if sq.sort == "-date":
+                matched.sort(key=lambda i: not self.docs[i].date)  # undated last, stable
+        elif sq.sort in ("size", "-size"):
+            matched.sort(key=lambda i: (self.docs[i].size_bytes, self.docs[i].iri), reverse=sq.sort == "-size")
+        elif sq.sort == "title":
+            matched.sort(key=lambda i: (normalise(self.docs[i].name), self.docs[i].iri))
+        elif scores is not None:
+            matched.sort(key=lambda i: (-scores[i], self.docs[i].iri))
+        else:
+            matched.sort(key=lambda i: (self.docs[i].date or "", self.docs[i].iri), reverse=True)
+        page = matched[sq.offset : sq.offset + sq.size]
+        return SearchResult(len(matched), [(self.docs[i], (scores or {}).get(i, 1.0)) for i in page], facets, expanded, matched)
+
+    def tree(self, facet: str, doc_ids: list[int] | None = None) -> list[dict]:
+        """Counts rolled up along the ontology hierarchy: each node counts the studies (of `doc_ids`)
+        annotated with it or any descendant. Returns the roots of the smallest forest holding every
+        used term, each node with `children`, so the hierarchy can be browsed with counts.
+        """
+        node_terms: set[str] = set()
+        studies_under: dict[str, set[int]] = {}
+        direct: Counter = Counter()
+        for i in doc_ids if doc_ids is not None else range(len(self.docs)):
+            d = self.docs[i]
+            for k in d.facets.get(facet, ()):
+                direct[k] += 1
+                if not self.terms.get(k):
+                    continue
+                t = self.terms.get(k)
+                for a in [t] + self.terms.ancestors(t):
+                    studies_under.setdefault(a.iri, set()).add(i)
+                    node_terms.add(a.iri)
+        children: dict[str, list[str]] = {}
+        roots = []
+        for iri in node_terms:
+            t = self.terms.get(iri)
+            ps = [p for p in t.parents if p in node_terms]
+            if not ps:
+                roots.append(iri)
+            for p in ps:
+                children.setdefault(p, []).append(iri)
+        total_counts = {iri: len(s) for iri, s in studies_under.items()}
+
+        def build(iri: str, depth: int = 0) -> dict:
+            # a chain of single children with the same count says nothing: show its deepest node
+            while len(children.get(iri, [])) == 1 and not direct.get(iri) and total_counts[children[iri][0]] == total_counts[iri]:
+                iri = children[iri][0]
+            kids = sorted(children.get(iri, []), key=lambda c: (-total_counts[c], c))
+            return {"key": iri, "label": self.label(facet, iri), "count": total_counts[iri], "direct": direct.get(iri, 0),
+                    "children": [build(c, depth + 1) for c in kids] if depth < 30 else []}
+
+        return [build(r) for r in sorted(roots, key=lambda r: (-total_counts[r], r))]
