@@ -173,6 +173,8 @@ class StudyIndex:
             "anatomy": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?o FILTER(STRSTARTS(STR(?o), \"{OBO}UBERON_\")) }}",
             "biological_process": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?o FILTER(STRSTARTS(STR(?o), \"{OBO}GO_\")) }}",
             "study_type": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{KG}studyType> ?o FILTER(isIRI(?o)) }}",
+            "license": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}license> ?o }}",
+            "year": f"SELECT DISTINCT ?s (SUBSTR(STR(?d), 1, 4) AS ?o) WHERE {{ ?s a <{S}Dataset> ; <{S}datePublished> ?d FILTER(REGEX(STR(?d), '^[0-9]{{4}}')) }}",
             "ome_zarr": f"""SELECT DISTINCT ?s ("yes" AS ?o) WHERE {{ ?s a <{S}Dataset> ; <{S}hasPart>/<{S}distribution>/<{S}encodingFormat> "OME-Zarr" }}""",
         }
         for name, q in facet_queries.items():
@@ -189,8 +191,8 @@ class StudyIndex:
                 labels[r["t"].value] = r["label"].value
         for d in docs.values():
             d.facets["repository"] = {d.publisher} if d.publisher else set()
-            d.facets["license"] = {d.license} if d.license else set()
-            d.facets["year"] = {d.year} if d.year else set()
+            d.facets.setdefault("license", set())  # every licence / year any source states (sources may disagree)
+            d.facets.setdefault("year", set())
             term_text = " ".join(labels.get(t, terms.get(t).label if terms.get(t) else "")
                                  for f in ("organism", "imaging_method", "cell_line", "anatomy", "biological_process", "study_type")
                                  for t in d.facets.get(f, ()))
@@ -268,9 +270,10 @@ class StudyIndex:
                 continue
             if sq.require_thumbnail and not d.thumbnails:
                 continue
-            if sq.year_from and (not d.year or int(d.year) < sq.year_from):
+            years = [int(y) for y in d.facets.get("year", ())]
+            if sq.year_from and not any(y >= sq.year_from for y in years):
                 continue
-            if sq.year_to and (not d.year or int(d.year) > sq.year_to):
+            if sq.year_to and not any(y <= sq.year_to for y in years):
                 continue
             base.append(i)
         matched = [i for i in base if all(self._accepts(self.docs[i], f, w) for f, w in wanted.items())]
@@ -301,6 +304,29 @@ class StudyIndex:
             matched.sort(key=lambda i: (self.docs[i].date or "", self.docs[i].iri), reverse=True)
         page = matched[sq.offset : sq.offset + sq.size]
         return SearchResult(len(matched), [(self.docs[i], (scores or {}).get(i, 1.0)) for i in page], facets, expanded, matched)
+
+    def similar(self, iri: str, limit: int = 5) -> list[tuple[StudyDoc, float, list[str]]]:
+        """Studies sharing organisms, imaging methods and GO / cell-line / anatomy terms, ranked by overlap
+        (Jaccard over those terms; studies of the same publication ranked up)."""
+        doc = self.by_iri.get(iri)
+        if doc is None:
+            return []
+        keys = ("organism", "imaging_method", "biological_process", "cell_line", "anatomy")
+        mine = {(k, v) for k in keys for v in doc.facets.get(k, ())}
+        if not mine:
+            return []
+        out = []
+        for other in self.docs:
+            if other.iri == iri:
+                continue
+            theirs = {(k, v) for k in keys for v in other.facets.get(k, ())}
+            shared = mine & theirs
+            if not shared:
+                continue
+            score = len(shared) / len(mine | theirs) + (0.5 if set(doc.citations) & set(other.citations) else 0.0)
+            out.append((other, score, sorted(self.label(k, v) for k, v in shared)))
+        out.sort(key=lambda x: (-x[1], x[0].iri))
+        return out[:limit]
 
     def tree(self, facet: str, doc_ids: list[int] | None = None) -> list[dict]:
         """Counts rolled up along the ontology hierarchy: each node counts the studies (of `doc_ids`)

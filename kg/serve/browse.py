@@ -99,11 +99,44 @@ def study(source: str, accession: str):
     if rep not in ("html", "json"):
         return _rdf_response(iri, rep)
     summary = describe.study_summary(store, iri)
+    from .portal import study_path, studies
+
+    index = studies()
+    summary["similar"] = [
+        {"iri": d.iri, "name": d.name, "repository": d.publisher_name, "page": study_path(d), "score": round(score, 3), "shared": shared}
+        for d, score, shared in index.similar(iri)
+    ]
     if rep == "json":
         return jsonify(summary)
     return render_template(
         "study.html", s=summary, source=_sources()[source], alternates=_alternates(request.path),
+        jsonld=schema_org(summary),
     )
+
+
+def schema_org(s: dict) -> dict:
+    """schema.org Dataset markup for dataset search engines (Google Dataset Search and the like)."""
+    data = {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "@id": s["iri"],
+        "url": s["iri"],
+        "identifier": s.get("identifier"),
+        "name": s.get("name"),
+        "description": (s.get("description") or s.get("name") or "")[:5000],
+        "datePublished": s.get("date"),
+        "license": s.get("license"),
+        "keywords": s.get("keywords") or None,
+        "creator": [{"@type": "Person", "name": a["name"], **({"sameAs": a["orcid"]} if a.get("orcid") else {})} for a in s.get("authors", []) if a.get("name")],
+        "publisher": {"@type": "Organization", "@id": s.get("publisher"), "name": s.get("publisherName")},
+        "includedInDataCatalog": {"@type": "DataCatalog", "name": s.get("publisherName"), "url": s.get("publisher")},
+        "about": [{"@type": "Taxon", "@id": o["term"], "name": o.get("label") or o.get("sourceLabel")} for o in s.get("organisms", [])]
+                 + [{"@type": "DefinedTerm", "@id": m["term"], "name": m.get("label") or m.get("sourceLabel")} for m in s.get("methods", [])],
+        "measurementTechnique": [m.get("label") or m.get("sourceLabel") or m["term"] for m in s.get("methods", [])] or None,
+        "citation": [p["publication"] for p in s.get("publications", [])] or None,
+        "thumbnailUrl": (s.get("thumbnails") or [None])[0],
+    }
+    return {k: v for k, v in data.items() if v not in (None, [], "")}
 
 
 @bp.route("/resource")

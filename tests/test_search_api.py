@@ -1,0 +1,129 @@
+"""The GIDE-search-compatible JSON API and the /search JSON twin: parameters, fields, hierarchy expansion."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from _server import running_app
+
+FBBI = "http://purl.obolibrary.org/obo/FBbi_"
+TAXON = "http://purl.obolibrary.org/obo/NCBITaxon_"
+KG = "https://w3id.org/gide-kg/vocab#"
+SUB = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+
+
+@pytest.fixture(scope="module")
+def base(full_store):
+    with running_app(full_store) as url:
+        yield url
+
+
+def get(base, path, **params):
+    return requests.get(base + path, params=params, timeout=30)
+
+
+def count(store, where: str) -> int:
+    return int(next(iter(store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <http://schema.org/Dataset> . {where} }}")))["n"].value)
+
+
+def test_response_fields_like_gide_search(base):
+    r = get(base, "/gide/search", q="zebrafish", size=3).json()
+    assert set(r) >= {"total", "hits", "facets"}
+    assert set(r["facets"]) >= {"publisher", "organism", "imaging_method", "year_published", "license"}
+    hit = r["hits"][0]
+    assert set(hit) == {"id", "entry", "score"}
+    assert set(hit["entry"]) >= {"id", "name", "description", "datePublished", "license", "publisher", "author", "taxon_ids",
+                                 "imaging_method_ids", "thumbnailUrl", "identifier", "keywords"}
+    assert all(set(f) == {"key", "count", "label"} for f in r["facets"]["publisher"])
+    entry = get(base, "/gide/api/entry/https://idr.openmicroscopy.org/study/idr0003/").json()
+    assert entry["identifier"] == "idr0003" and entry["publisher"]["name"] == "Image Data Resource"
+    assert [t["id"] for t in entry["taxon_ids"]] == [TAXON + "4932"]
+    assert get(base, "/gide/api/entry/idr0003").json() == entry
+
+
+@pytest.mark.parametrize(
+    "params,where",
+    [
+        ({"publisher": "IDR"}, "?s <http://schema.org/publisher> <https://idr.openmicroscopy.org/>"),
+        ({"publisher": "SSBD:repository"}, "?s <http://schema.org/publisher> <https://ssbd.riken.jp/repository>"),
+        ({"publisher": "https://www.ebi.ac.uk/bioimage-archive/"}, "?s <http://schema.org/publisher> <https://www.ebi.ac.uk/bioimage-archive/>"),
+        ({"license": "CC0"}, "?s <http://schema.org/license> <https://creativecommons.org/publicdomain/zero/1.0/>"),
+        ({"license": "CC-BY-4.0"}, "?s <http://schema.org/license> <https://creativecommons.org/licenses/by/4.0/>"),
+        ({"organism": "ncbitaxon:9606"}, f"?s <{KG}organism> ?o . ?o {SUB} <{TAXON}9606>"),
+        ({"imaging_method": "fbbi:251"}, f"?s <{KG}imagingMethod> ?m . ?m {SUB} <{FBBI}00000251>"),
+        ({"year_from": "2024", "year_to": "2024"}, "?s <http://schema.org/datePublished> ?d FILTER(STRSTARTS(STR(?d), '2024'))"),
+        ({"require_thumbnail": "true"}, "?s <http://schema.org/thumbnailUrl> ?t"),
+    ],
+)
+def test_filters_match_sparql(base, full_store, params, where):
+    r = get(base, "/gide/search", size=1, **params).json()
+    assert r["total"] == count(full_store, where)
+
+
+@pytest.mark.parametrize(
+    "param,term,ontology_path",
+    [
+        ("imaging_method", FBBI + "00000246", f"?s <{KG}imagingMethod> ?x . ?x {SUB} <{{t}}>"),   # fluorescence microscopy
+        ("imaging_method", FBBI + "00000345", f"?s <{KG}imagingMethod> ?x . ?x {SUB} <{{t}}>"),   # light microscopy
+        ("organism", TAXON + "10088", f"?s <{KG}organism> ?x . ?x {SUB} <{{t}}>"),                # Mus
+        ("organism", TAXON + "2", f"?s <{KG}organism> ?x . ?x {SUB} <{{t}}>"),                    # Bacteria
+    ],
+)
+def test_hierarchy_expansion_changes_counts_as_the_ontology_predicts(base, full_store, param, term, ontology_path):
+    expanded = get(base, "/gide/search", size=1, **{param: term}).json()
+    exact = get(base, "/gide/search", size=1, expand="false", **{param: term}).json()
+    pred = "imagingMethod" if param == "imaging_method" else "organism"
+    assert expanded["total"] == count(full_store, ontology_path.format(t=term))
+    assert exact["total"] == count(full_store, f"?s <{KG}{pred}> <{term}>")
+    assert expanded["total"] >= exact["total"]
+    assert term in expanded["expanded"][param] and len(expanded["expanded"][param]) > 1
+
+
+def test_facet_counts_for_every_facet_and_year_histogram(base, full_store):
+    r = get(base, "/search", format="json", size=1).json()
+    years = {f["key"]: f["count"] for f in r["facets"]["year_published"]}
+    assert years["2024"] == count(full_store, "?s <http://schema.org/datePublished> ?d FILTER(STRSTARTS(STR(?d), '2024'))")
+    assert {"cell_line", "anatomy", "biological_process", "study_type", "ome_zarr"} <= set(r["facets"])
+    hela = {f["key"]: f["count"] for f in r["facets"]["cell_line"]}["http://purl.obolibrary.org/obo/CLO_0003684"]
+    assert hela > 0
+
+
+def test_sorting_and_paging(base):
+    newest = get(base, "/gide/search", sort="date", size=5).json()["hits"]
+    dates = [h["entry"]["datePublished"] for h in newest]
+    assert dates == sorted(dates, reverse=True)
+    largest = get(base, "/gide/search", sort="size", size=5).json()["hits"]
+    sizes = [h["entry"]["size_bytes"] or 0 for h in largest]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 10**12
+    total = get(base, "/gide/search", size=1).json()["total"]
+    last = get(base, "/gide/search", size=100, offset=(total - 1) // 100 * 100).json()
+    assert len(last["hits"]) == total - (total - 1) // 100 * 100
+    past = get(base, "/gide/search", size=100, offset=total + 100).json()
+    assert past["hits"] == [] and "past the last result" in past["notice"]
+
+
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"size": "1000"}, "size must be between 1 and 100"),
+        ({"size": "0"}, "size must be between 1 and 100"),
+        ({"offset": "-1"}, "offset must be between"),
+        ({"organism": "not a taxon"}, "organism must be an IRI or a CURIE"),
+        ({"year_from": "twenty"}, "year_from must be a whole number"),
+        ({"sort": "random"}, "sort must be one of"),
+    ],
+)
+def test_bad_parameters_are_400(base, params, message):
+    r = get(base, "/gide/search", **params)
+    assert r.status_code == 400 and message in r.json()["message"]
+
+
+def test_unknown_facet_value_gives_zero_not_an_error(base):
+    r = get(base, "/gide/search", organism="http://purl.obolibrary.org/obo/NCBITaxon_999999999").json()
+    assert r["total"] == 0 and r["hits"] == []
+
+
+def test_markup_in_query_is_escaped_in_html(base):
+    page = get(base, "/search", q='<script>alert(1)</script>').text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
