@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .config import default_sources_path, default_store_path, load_sources
+from .config import default_dumps_path, default_sources_path, default_store_path, load_sources
 
 QUERY_FORMATS = {
     "json": "application/sparql-results+json",
@@ -88,6 +88,10 @@ def cmd_harvest(args) -> int:
         print(f"cross-repository links: {n_links} triples in the links graph", file=sys.stderr)
         grounded, left = pipeline.rebuild_grounding(store)
         print(f"grounding: {grounded} text-only organism / method values grounded, {left} left for curators (kg ground --report)", file=sys.stderr)
+        from .store.dumps import write_dumps
+
+        dumps = write_dumps(store, Path(args.dumps), sources)
+        print(f"dumps: {len(dumps)} files in {args.dumps}", file=sys.stderr)
     loaded = sum(r.studies for r in reports)
     quarantined = sum(len(r.quarantined) for r in reports)
     print(f"{'source':<18}{'records':>8}{'studies':>9}{'quarantined':>13}{'triples':>9}  status")
@@ -126,7 +130,7 @@ def cmd_serve(args) -> int:
     from .serve.app import create_app
 
     store = _store(args)
-    app = create_app(store)
+    app = create_app(store, dumps_dir=getattr(args, "dumps", None))
     print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql)", file=sys.stderr)
     try:
         from waitress import serve  # type: ignore
@@ -295,10 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--rocrates", metavar="DIR", help="harvest every *ro-crate-metadata.json under DIR; each crate's repository is read from the crate")
     h.add_argument("--live", action="store_true", help="fetch from the published crate repositories (URLs in the configuration)")
     h.add_argument("--cache", default=str(default_store_path().parent / "cache"), help="raw-record cache for --live (default: %(default)s)")
+    h.add_argument("--dumps", default=str(default_dumps_path()), help="where to write the N-Quads / Turtle dumps (default: %(default)s; env KG_DUMPS)")
     h.set_defaults(func=cmd_harvest)
 
     s = sub.add_parser("serve", help="serve the store over HTTP", description="Serve SPARQL, browse pages and downloads for the store.")
     common(s, config=False)
+    s.add_argument("--dumps", default=str(default_dumps_path()), help="dumps folder to serve at /downloads (default: %(default)s)")
     server(s)
     s.set_defaults(func=cmd_serve)
 
@@ -307,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     server(u)
     u.add_argument("--reharvest", action="store_true", help="harvest even when the store already holds data")
     u.add_argument("--cache", default=str(default_store_path().parent / "cache"), help=argparse.SUPPRESS)
+    u.add_argument("--dumps", default=str(default_dumps_path()), help="dumps folder (default: %(default)s)")
     u.set_defaults(func=cmd_up)
 
     q = sub.add_parser("query", help="run a SPARQL query against the store", description="Run a SPARQL query (text, a .rq file, or - for standard input) over the union of all graphs.")

@@ -23,6 +23,10 @@ def default_store_path() -> Path:
     return Path(os.environ.get("KG_STORE", ROOT / "var" / "store"))
 
 
+def default_dumps_path() -> Path:
+    return Path(os.environ.get("KG_DUMPS", default_store_path().parent / "dumps"))
+
+
 def default_sources_path() -> Path:
     return Path(os.environ.get("KG_SOURCES", DATA / "sources.toml"))
 

@@ -17,15 +17,17 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "text/html"
 
 
-def create_app(store, sources: dict | None = None) -> Flask:
+def create_app(store, sources: dict | None = None, dumps_dir=None) -> Flask:
     app = Flask(__name__)
     app.config["KG_STORE"] = store
+    app.config["KG_DUMPS"] = dumps_dir
     app.config["KG_SOURCES"] = sources if sources is not None else load_sources()
     app.config["JSON_SORT_KEYS"] = False
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # SPARQL bodies larger than 1 MiB are refused with 413
 
     from .browse import bp as browse_bp
     from .ols import bp as ols_bp
+    from .exchange import bp as exchange_bp
     from .portal import bp as portal_bp
     from .ols import ols_error
     from .sparql import bp as sparql_bp
@@ -34,6 +36,7 @@ def create_app(store, sources: dict | None = None) -> Flask:
     app.register_blueprint(browse_bp)
     app.register_blueprint(ols_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(exchange_bp)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

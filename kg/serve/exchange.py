@@ -1,0 +1,79 @@
+"""Downloads, VoID and DCAT: /downloads (+ files), /.well-known/void, /catalog — content-negotiated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
+
+from ..store.dumps import dcat_catalog, read_manifest, void_description
+from .sparql_results import negotiate
+
+bp = Blueprint("exchange", __name__)
+
+RDF_OFFERS = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml", "text/html"]
+FORMATS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples", "rdfxml": "application/rdf+xml", "html": "text/html"}
+RDF_FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
+               "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}
+PREFIXES = {"void": "http://rdfs.org/ns/void#", "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
+            "kg": "https://w3id.org/gide-kg/vocab#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
+
+
+def _dumps_dir() -> Path | None:
+    d = current_app.config.get("KG_DUMPS")
+    return Path(d) if d else None
+
+
+def _rdf(triples: list, title: str):
+    fmt = request.args.get("format", "").lower()
+    if fmt:
+        media = FORMATS.get(fmt)
+        if media is None:
+            abort(400, description=f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    else:
+        media = negotiate(request.headers.get("Accept"), RDF_OFFERS, {"application/json": "application/ld+json"})
+        if media is None:
+            abort(406, description="offered: " + ", ".join(RDF_OFFERS))
+    if media == "text/html":
+        ttl = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
+        return render_template("rdf_doc.html", title=title, turtle=ttl)
+    kwargs = {"prefixes": PREFIXES} if media == "text/turtle" else {}
+    resp = Response(ox.serialize(triples, format=RDF_FORMATS[media], **kwargs), content_type=media + "; charset=utf-8")
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+def _base() -> str:
+    return request.url_root.rstrip("/")
+
+
+@bp.route("/.well-known/void")
+def void():
+    return _rdf(void_description(current_app.config["KG_STORE"], _base(), current_app.config["KG_SOURCES"]), "VoID description")
+
+
+@bp.route("/catalog")
+def catalog():
+    store = current_app.config["KG_STORE"]
+    return _rdf(dcat_catalog(store, _base(), current_app.config["KG_SOURCES"], read_manifest(_dumps_dir())), "DCAT catalogue")
+
+
+@bp.route("/downloads")
+def downloads():
+    manifest = read_manifest(_dumps_dir())
+    if request.args.get("format") == "json" or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        if manifest is None:
+            return jsonify(error="Not Found", status=404, message="no dumps have been written yet (kg harvest writes them)"), 404
+        return jsonify(manifest)
+    return render_template("downloads.html", manifest=manifest)
+
+
+@bp.route("/downloads/<name>")
+def download(name: str):
+    folder = _dumps_dir()
+    manifest = read_manifest(folder)
+    names = {d["file"] for d in (manifest or {}).get("dumps", [])}
+    if name not in names:  # only files the manifest lists: no path traversal, no stray files
+        abort(404, description=f"no dump named {name!r}")
+    return send_from_directory(folder, name, mimetype="application/gzip", as_attachment=True)

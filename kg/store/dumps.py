@@ -1,0 +1,186 @@
+"""Downloadable dumps of the graph (written at harvest time, with checksums) and the VoID / DCAT
+descriptions of what the store holds."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..namespaces import DCT, GRAPH, KG, ONTOLOGY_GRAPH, PROV, PROVENANCE_GRAPH, RDF, SCHEMA, XSD
+
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+FOAF = "http://xmlns.com/foaf/0.1/"
+MANIFEST = "dumps.json"
+
+
+def _write_gz(path: Path, data: bytes) -> dict:
+    with open(path, "wb") as raw_file, gzip.GzipFile(fileobj=raw_file, mode="wb", compresslevel=6, mtime=0) as f:
+        f.write(data)  # mtime=0: the same content gives the same bytes and checksum
+    raw = path.read_bytes()
+    return {"file": path.name, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+
+
+def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
+    """N-Quads and Turtle (gzip) of the whole graph and of each repository's graph, plus dumps.json."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    public = [g.value for g in store.public_graphs()]
+    entries = []
+    # Serialised in Rust graph by graph: N-Triples lines end with " .\n" (newlines inside literals are
+    # escaped), so appending the graph name gives N-Quads without building Python objects.
+    per_graph: dict[str, bytes] = {g: store.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g)) for g in public}
+    whole_nq = b"".join(nt.replace(b" .\n", f" <{g}> .\n".encode()) for g, nt in per_graph.items())
+    e = _write_gz(folder / "gide-kg.nq.gz", whole_nq)
+    e.update(graph=None, format="application/n-quads", quads=whole_nq.count(b"\n"), title="Whole knowledge graph (all named graphs)")
+    entries.append(e)
+    union = ox.Store()  # the union of the graphs, each triple once
+    union.load(b"".join(per_graph.values()), format=ox.RdfFormat.N_TRIPLES)
+    e = _write_gz(folder / "gide-kg.ttl.gz", union.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph()))
+    e.update(graph=None, format="text/turtle", triples=len(union), title="Whole knowledge graph (union of the graphs)")
+    entries.append(e)
+    for name, src in sources.items():
+        g = GRAPH + name
+        if g not in per_graph:
+            continue
+        nt = per_graph[g]
+        e = _write_gz(folder / f"{name}.nq.gz", nt.replace(b" .\n", f" <{g}> .\n".encode()))
+        e.update(graph=g, format="application/n-quads", quads=nt.count(b"\n"), title=f"{src.label} (N-Quads)")
+        entries.append(e)
+        e = _write_gz(folder / f"{name}.ttl.gz", store.store.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.NamedNode(g)))
+        e.update(graph=g, format="text/turtle", triples=nt.count(b"\n"), title=f"{src.label} (Turtle)")
+        entries.append(e)
+    manifest = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dumps": entries}
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1))
+    tmp.replace(folder / MANIFEST)
+    return entries
+
+
+def read_manifest(folder: Path | None) -> dict | None:
+    if folder is None or not (Path(folder) / MANIFEST).exists():
+        return None
+    return json.loads((Path(folder) / MANIFEST).read_text())
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _int(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=_n(XSD + "integer"))
+
+
+def void_description(store, base: str, sources: dict) -> list[ox.Triple]:
+    """VoID: one void:Dataset per named graph (triples, entities, classes, properties, class and property
+    partitions) under a root dataset, and linksets from each source graph to the ontologies and across repositories."""
+    root = _n(base + "/.well-known/void#gide-kg")
+    t: list[ox.Triple] = [
+        ox.Triple(root, _n(RDF + "type"), _n(VOID + "Dataset")),
+        ox.Triple(root, _n(DCT + "title"), ox.Literal("GIDE knowledge graph")),
+        ox.Triple(root, _n(VOID + "sparqlEndpoint"), _n(base + "/sparql")),
+        ox.Triple(root, _n(VOID + "uriSpace"), ox.Literal("https://w3id.org/gide-kg/")),
+    ]
+    rows = store.query(
+        """SELECT ?g (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?o) AS ?objects)
+           WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"""
+    )
+    stats = {r["g"].value: r for r in rows}
+    classes = {}
+    for r in store.query("SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g ?c"):
+        classes.setdefault(r["g"].value, []).append((r["c"].value, int(r["n"].value)))
+    props = {}
+    for r in store.query("SELECT ?g ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ?p"):
+        props.setdefault(r["g"].value, []).append((r["p"].value, int(r["n"].value)))
+    total = 0
+    for g in sorted(stats):
+        r = stats[g]
+        ds = _n(base + "/.well-known/void#" + g.rsplit("/", 1)[-1].replace(":", "-") + ("-ontology" if g.startswith(ONTOLOGY_GRAPH) else ""))
+        total += int(r["triples"].value)
+        t += [
+            ox.Triple(root, _n(VOID + "subset"), ds),
+            ox.Triple(ds, _n(RDF + "type"), _n(VOID + "Dataset")),
+            ox.Triple(ds, _n(KG + "namedGraph"), _n(g)),
+            ox.Triple(ds, _n(VOID + "triples"), _int(int(r["triples"].value))),
+            ox.Triple(ds, _n(VOID + "entities"), _int(sum(n for _, n in classes.get(g, [])))),
+            ox.Triple(ds, _n(VOID + "distinctSubjects"), _int(int(r["subjects"].value))),
+            ox.Triple(ds, _n(VOID + "distinctObjects"), _int(int(r["objects"].value))),
+            ox.Triple(ds, _n(VOID + "properties"), _int(int(r["properties"].value))),
+            ox.Triple(ds, _n(VOID + "classes"), _int(len(classes.get(g, [])))),
+        ]
+        name = g[len(GRAPH):] if g.startswith(GRAPH) else g
+        if name in sources:
+            t.append(ox.Triple(ds, _n(DCT + "title"), ox.Literal(sources[name].label)))
+        for i, (c, n) in enumerate(sorted(classes.get(g, []))):
+            part = _n(f"{ds.value}-class-{i}")
+            t += [ox.Triple(ds, _n(VOID + "classPartition"), part), ox.Triple(part, _n(VOID + "class"), _n(c)),
+                  ox.Triple(part, _n(VOID + "entities"), _int(n))]
+        for i, (p, n) in enumerate(sorted(props.get(g, []))):
+            part = _n(f"{ds.value}-property-{i}")
+            t += [ox.Triple(ds, _n(VOID + "propertyPartition"), part), ox.Triple(part, _n(VOID + "property"), _n(p)),
+                  ox.Triple(part, _n(VOID + "triples"), _int(n))]
+    t.append(ox.Triple(root, _n(VOID + "triples"), _int(total)))
+    # linksets: study -> ontology term links of each source, and the cross-repository links
+    for r in store.query(f"""SELECT ?g ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
+            FILTER(?p IN (<{KG}organism>, <{KG}imagingMethod>, <{KG}relatedStudy>, <{KG}sameDataAs>) && isIRI(?o)) }} GROUP BY ?g ?p"""):
+        g, p = r["g"].value, r["p"].value
+        ls = _n(base + "/.well-known/void#links-" + g.rsplit("/", 1)[-1] + "-" + p.rsplit("#", 1)[-1])
+        t += [ox.Triple(root, _n(VOID + "subset"), ls), ox.Triple(ls, _n(RDF + "type"), _n(VOID + "Linkset")),
+              ox.Triple(ls, _n(VOID + "linkPredicate"), _n(p)), ox.Triple(ls, _n(VOID + "triples"), _int(int(r["n"].value))),
+              ox.Triple(ls, _n(KG + "namedGraph"), _n(g))]
+    return t
+
+
+def dcat_catalog(store, base: str, sources: dict, dumps: dict | None) -> list[ox.Triple]:
+    """A DCAT catalogue: one dcat:Dataset per harvest source, with its dumps as distributions and the
+    SPARQL endpoint as a data service."""
+    cat = _n(base + "/catalog")
+    service = _n(base + "/sparql")
+    t = [
+        ox.Triple(cat, _n(RDF + "type"), _n(DCAT + "Catalog")),
+        ox.Triple(cat, _n(DCT + "title"), ox.Literal("GIDE knowledge graph: the study metadata of the GIDE image repositories")),
+        ox.Triple(cat, _n(DCAT + "service"), service),
+        ox.Triple(service, _n(RDF + "type"), _n(DCAT + "DataService")),
+        ox.Triple(service, _n(DCAT + "endpointURL"), service),
+        ox.Triple(service, _n(DCT + "conformsTo"), _n("https://www.w3.org/TR/sparql11-protocol/")),
+    ]
+    modified = {}
+    for r in store.query(f"""SELECT ?src (MAX(?end) AS ?m) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?run a <{KG}HarvestRun> ;
+            <{KG}harvestSource> ?src ; <{KG}status> "succeeded" ; <{PROV}endedAtTime> ?end }} }} GROUP BY ?src"""):
+        modified[r["src"].value] = r["m"]
+    counts = {r["g"].value: int(r["n"].value) for r in store.query(
+        f"SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> }} }} GROUP BY ?g")}
+    files = {(d.get("graph"), d["format"]): d for d in (dumps or {}).get("dumps", [])}
+    for name, src in sources.items():
+        g = GRAPH + name
+        if g not in counts:
+            continue
+        ds = _n(f"{base}/catalog#{name}")
+        t += [
+            ox.Triple(cat, _n(DCAT + "dataset"), ds),
+            ox.Triple(ds, _n(RDF + "type"), _n(DCAT + "Dataset")),
+            ox.Triple(ds, _n(DCT + "title"), ox.Literal(src.label)),
+            ox.Triple(ds, _n(DCT + "description"), ox.Literal(f"{counts[g]} studies harvested from {src.label} ({src.kind} records), normalised into the GIDE knowledge graph.")),
+            ox.Triple(ds, _n(DCT + "publisher"), _n(src.publisher)),
+            ox.Triple(ds, _n(DCAT + "landingPage"), _n(src.landing or src.publisher)),
+            ox.Triple(ds, _n(KG + "namedGraph"), _n(g)),
+            ox.Triple(ds, _n(DCAT + "keyword"), ox.Literal("bioimaging")),
+        ]
+        if name in modified:
+            t.append(ox.Triple(ds, _n(DCT + "modified"), modified[name]))
+        for fmt in ("application/n-quads", "text/turtle"):
+            d = files.get((g, fmt))
+            if d:
+                dist = _n(f"{base}/downloads/{d['file']}")
+                t += [ox.Triple(ds, _n(DCAT + "distribution"), dist), ox.Triple(dist, _n(RDF + "type"), _n(DCAT + "Distribution")),
+                      ox.Triple(dist, _n(DCAT + "downloadURL"), dist), ox.Triple(dist, _n(DCAT + "mediaType"), _n(f"https://www.iana.org/assignments/media-types/{fmt}")),
+                      ox.Triple(dist, _n(DCAT + "compressFormat"), _n("https://www.iana.org/assignments/media-types/application/gzip")),
+                      ox.Triple(dist, _n(DCAT + "byteSize"), _int(d["bytes"])),
+                      ox.Triple(dist, _n("http://spdx.org/rdf/terms#checksum"), ox.Literal("sha256:" + d["sha256"]))]
+        t.append(ox.Triple(service, _n(DCAT + "servesDataset"), ds))
+    return t
