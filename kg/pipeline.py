@@ -25,7 +25,7 @@ from .mapping.rdf_file import parse_turtle
 from .mapping.rocrate import parse_crate
 from .namespaces import source_graph
 from .store.oxigraph_store import OxigraphStore
-from .store.provenance import RunRecord, derivation_quads, record_quads, run_quads
+from .store.provenance import RunRecord, derivation_quads, record_quads, run_count_quads, run_quads
 from .validate import failing_records, load_checks
 
 
@@ -173,6 +173,14 @@ def harvest_records(
         for m in mapped:
             data.extend(result.staging.quads_for_pattern(None, None, None, m.graph))
         run.studies_loaded = len({st for m in mapped for st in m.studies})
+        old = store.record_hashes(name)
+        new = {m.record.name: m.record.sha256 for m in mapped}
+        run.extra.update(
+            recordsAdded=len(new.keys() - old.keys()),
+            recordsRemoved=len(old.keys() - new.keys()),
+            recordsChanged=sum(1 for k in new.keys() & old.keys() if new[k] != old[k]),
+            recordsUnchanged=sum(1 for k in new.keys() & old.keys() if new[k] == old[k]),
+        )
         run.status, run.ended = "succeeded", utcnow()
         prov = run_quads(run)
         for m in mapped:
@@ -183,6 +191,7 @@ def harvest_records(
             prov += record_quads(run, q.record, None, q.reason)
         load_clock = time.perf_counter()
         report.changes = store.replace_source(run.target_graph, data, prov, name)
+        store.append(run_count_quads(run, {"quadsAdded": report.changes["added"], "quadsRemoved": report.changes["removed"]}))
         report.timings = {"map": map_seconds, "load": time.perf_counter() - load_clock}
         report.studies = run.studies_loaded
         report.triples = len({(q.subject, q.predicate, q.object) for q in data})

@@ -28,6 +28,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None) -> Flask:
     from .browse import bp as browse_bp
     from .ols import bp as ols_bp
     from .exchange import bp as exchange_bp
+    from .provenance import bp as provenance_bp
     from .portal import bp as portal_bp
     from .ols import ols_error
     from .sparql import bp as sparql_bp
@@ -37,6 +38,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None) -> Flask:
     app.register_blueprint(ols_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(exchange_bp)
+    app.register_blueprint(provenance_bp)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):

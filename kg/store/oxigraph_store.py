@@ -62,6 +62,14 @@ class OxigraphStore:
             r["g"].value: int(r["n"].value) for r in rows if not r["g"].value.startswith(STAGING_PREFIX)
         }
 
+    def record_hashes(self, source_key: str) -> dict[str, str]:
+        """File name -> SHA-256 of the records the source's served graph was built from."""
+        rows = self.store.query(
+            f"""SELECT ?f ?h WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}SourceRecord> ;
+                <{KG}harvestSource> {ox.Literal(source_key)} ; <{KG}fileName> ?f ; <{KG}sha256> ?h }} }}"""
+        )
+        return {r["f"].value: r["h"].value for r in rows}
+
     def has_graph(self, graph: str) -> bool:
         return self.store.contains_named_graph(ox.NamedNode(graph))
 

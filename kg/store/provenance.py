@@ -78,6 +78,12 @@ def run_quads(run: RunRecord) -> list[ox.Quad]:
     return [ox.Quad(s, p, o, G) for s, p, o in q]
 
 
+def run_count_quads(run: RunRecord, counts: dict[str, int]) -> list[ox.Quad]:
+    """Counts known only after the store write (quads added / removed), as statements on the run."""
+    r = _n(run.iri)
+    return [ox.Quad(r, _n(KG + k), _int(v), G) for k, v in counts.items()]
+
+
 def record_quads(run: RunRecord, record, study: str | None, reason: str | None = None) -> list[ox.Quad]:
     """Entity for one raw record; for a loaded one, the study it gave; for a quarantined one, why not."""
     rec = _n(record_iri(run.source, record.name))
