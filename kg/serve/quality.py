@@ -1,0 +1,35 @@
+"""/quality: the curators' QC questions (queries/qc-*.rq), per repository, with the offending studies."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from ..config import QUERIES
+from .queries import named_queries
+
+bp = Blueprint("quality", __name__)
+
+
+def qc_report(store) -> list[dict]:
+    checks = []
+    for q in named_queries(QUERIES):
+        if not q.name.startswith("qc-"):
+            continue
+        result = store.query(q.text)
+        names = [v.value for v in result.variables]
+        rows = [{k: r[k].value for k in names if r[k] is not None} for r in result]
+        per_repo: dict[str, int] = {}
+        for row in rows:
+            repo = row.get("repository") or row.get("graph", "").rsplit("/", 1)[-1] or "?"
+            per_repo[repo] = per_repo.get(repo, 0) + 1
+        checks.append({"name": q.name, "title": q.title.removeprefix("QC: "), "answers": q.answers, "total": len(rows),
+                       "per_repository": dict(sorted(per_repo.items())), "rows": rows})
+    return checks
+
+
+@bp.route("/quality")
+def quality():
+    report = qc_report(current_app.config["KG_STORE"])
+    if request.args.get("format") == "json" or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify(report)
+    return render_template("quality.html", report=report)
