@@ -88,6 +88,16 @@ def cmd_harvest(args) -> int:
         print(f"cross-repository links: {n_links} triples in the links graph", file=sys.stderr)
         grounded, left = pipeline.rebuild_grounding(store)
         print(f"grounding: {grounded} text-only organism / method values grounded, {left} left for curators (kg ground --report)", file=sys.stderr)
+        if not args.no_validate:
+            from .validate.shacl import validate_all, validated_sources
+
+            changed = {r.source for r in reports if r.ok and (
+                any(v for k, v in r.run_extra.items() if k in ("recordsAdded", "recordsRemoved", "recordsChanged")))}
+            todo = changed | (set(sources) - validated_sources(store))
+            t_val = time.perf_counter()
+            summary = validate_all(store, sources, only=todo)
+            checked = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items()) or "no source changed"
+            print(f"SHACL validation in {time.perf_counter() - t_val:.1f} s ({checked}); see /quality", file=sys.stderr)
         from .store.dumps import write_dumps
 
         dumps = write_dumps(store, Path(args.dumps), sources)
@@ -300,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--live", action="store_true", help="fetch from the published crate repositories (URLs in the configuration)")
     h.add_argument("--cache", default=str(default_store_path().parent / "cache"), help="raw-record cache for --live (default: %(default)s)")
     h.add_argument("--dumps", default=str(default_dumps_path()), help="where to write the N-Quads / Turtle dumps (default: %(default)s; env KG_DUMPS)")
+    h.add_argument("--no-validate", action="store_true", help="skip SHACL validation (otherwise sources whose records changed are validated)")
     h.set_defaults(func=cmd_harvest)
 
     s = sub.add_parser("serve", help="serve the store over HTTP", description="Serve SPARQL, browse pages and downloads for the store.")
@@ -314,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--reharvest", action="store_true", help="harvest even when the store already holds data")
     u.add_argument("--cache", default=str(default_store_path().parent / "cache"), help=argparse.SUPPRESS)
     u.add_argument("--dumps", default=str(default_dumps_path()), help="dumps folder (default: %(default)s)")
+    u.add_argument("--no-validate", action="store_true", help="skip SHACL validation")
     u.set_defaults(func=cmd_up)
 
     q = sub.add_parser("query", help="run a SPARQL query against the store", description="Run a SPARQL query (text, a .rq file, or - for standard input) over the union of all graphs.")

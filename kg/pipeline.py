@@ -80,6 +80,7 @@ class SourceReport:
     live: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)  # seconds: map (parse, rules, checks), load (store write)
+    run_extra: dict = field(default_factory=dict)  # record counts of the run (added / removed / changed)
 
     @property
     def ok(self) -> bool:
@@ -194,6 +195,7 @@ def harvest_records(
         store.append(run_count_quads(run, {"quadsAdded": report.changes["added"], "quadsRemoved": report.changes["removed"]}))
         report.timings = {"map": map_seconds, "load": time.perf_counter() - load_clock}
         report.studies = run.studies_loaded
+        report.run_extra = dict(run.extra)
         report.triples = len({(q.subject, q.predicate, q.object) for q in data})
         report.seconds = time.perf_counter() - clock
         reports.append(report)

@@ -16,7 +16,7 @@ CRATES = ROOT / "data" / "crates"
 @pytest.fixture(scope="module")
 def report(full_store):
     client = create_app(full_store).test_client()
-    return {c["name"]: c for c in client.get("/quality?format=json").get_json()}
+    return {c["name"]: c for c in client.get("/quality?format=json").get_json()["checks"]}
 
 
 def crate_roots(folder: str):
@@ -70,3 +70,47 @@ def test_quality_page(full_store):
     client = create_app(full_store).test_client()
     page = client.get("/quality").get_data(as_text=True)
     assert "samples without an organism" in page and 'id="qc-no-thumbnail"' in page
+
+
+def test_shacl_summary_matches_sparql(sources, tmp_path):
+    """pyshacl findings per source agree with counts computed independently by SPARQL."""
+    from kg.pipeline import harvest_snapshot
+    from kg.store import open_store
+    from kg.validate.shacl import summary_from_store, validate_all
+
+    store = open_store(None)
+    harvest_snapshot(store, sources["ssbd-repository"])
+    summary = validate_all(store, {"ssbd-repository": sources["ssbd-repository"]})
+    assert summary["sources"]["ssbd-repository"]["conforms"] is False
+    rows = {(r["severity"], r["message"]): r["count"] for r in summary_from_store(store)}
+    no_thumb = int(next(iter(store.query("""SELECT (COUNT(?d) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/ssbd-repository> {
+        ?d a <http://schema.org/Dataset> FILTER NOT EXISTS { ?d <http://schema.org/thumbnailUrl> ?t } } }""")))["n"].value)
+    assert rows[("Warning", "Dataset SHOULD have at least one schema:thumbnailUrl")] == no_thumb == 119
+    no_equipment = int(next(iter(store.query("""SELECT (COUNT(?p) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/ssbd-repository> {
+        ?p a <http://schema.org/LabProtocol> FILTER NOT EXISTS { ?p <http://schema.org/labEquipment> ?e } } }""")))["n"].value)
+    assert rows[("Warning", "LabProtocol SHOULD have at least one schema:labEquipment")] == no_equipment
+    assert summary["sources"]["ssbd-repository"]["by_message"]["Info: Dataset MAY have at least one schema:funder"] > 0
+
+
+def test_broken_crate_shows_on_the_quality_page(sources, tmp_path):
+    from kg.pipeline import harvest_folder
+    from kg.store import open_store
+    from kg.validate.shacl import validate_all
+
+    crate = json.loads((CRATES / "idr" / "idr0003-ro-crate-metadata.json").read_text())
+    for node in crate["@graph"]:
+        if node.get("@id") == "https://idr.openmicroscopy.org/study/idr0003/":
+            del node["description"]
+            del node["license"]
+    folder = tmp_path / "crates"
+    folder.mkdir()
+    (folder / "idr0003-ro-crate-metadata.json").write_text(json.dumps(crate))
+    store = open_store(None)
+    assert harvest_folder(store, sources, folder)[0].studies == 1
+    validate_all(store, sources)
+    data = create_app(store).test_client().get("/quality?format=json").get_json()
+    found = {(r["severity"], r["message"]): r["focus"] for r in data["shacl"]}
+    assert found[("Violation", "Dataset MUST have exactly one schema:description")] == ["https://idr.openmicroscopy.org/study/idr0003/"]
+    assert found[("Violation", "Dataset MUST have exactly one schema:license")] == ["https://idr.openmicroscopy.org/study/idr0003/"]
+    page = create_app(store).test_client().get("/quality").get_data(as_text=True)
+    assert "Dataset MUST have exactly one schema:description" in page

@@ -29,7 +29,11 @@ def qc_report(store) -> list[dict]:
 
 @bp.route("/quality")
 def quality():
-    report = qc_report(current_app.config["KG_STORE"])
+    from ..validate.shacl import summary_from_store
+
+    store = current_app.config["KG_STORE"]
+    report = qc_report(store)
+    shacl = summary_from_store(store)
     if request.args.get("format") == "json" or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
-        return jsonify(report)
-    return render_template("quality.html", report=report)
+        return jsonify(checks=report, shacl=shacl)
+    return render_template("quality.html", report=report, shacl=shacl)

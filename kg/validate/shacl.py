@@ -1,0 +1,118 @@
+"""SHACL validation of each source graph (pyshacl) against the GIDE profile shapes and ours.
+
+Shapes are the files in ontologies/shacl/. Each source graph is validated on its own (a few thousand to
+fifty thousand triples: about a second for the largest), and the results are kept in the validation
+graph, one `sh:ValidationResult` per finding with the source, so /quality can summarise them per
+repository and shape, and SPARQL can ask for them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from ..config import ONTOLOGIES
+from ..namespaces import GRAPH, KG
+
+SH = "http://www.w3.org/ns/shacl#"
+VALIDATION_GRAPH = GRAPH + "validation"
+
+
+def shapes_graph(folder: Path | None = None) -> rdflib.Graph:
+    g = rdflib.Graph()
+    for f in sorted((folder or ONTOLOGIES / "shacl").glob("*.ttl")):
+        g.parse(f, format="turtle")
+    return g
+
+
+def validate_source(store, graph: str, shapes: rdflib.Graph) -> tuple[bool, list[dict]]:
+    """Validate one named graph; the findings as dicts (focus, path, severity, message, shape, value)."""
+    import pyshacl
+
+    data = rdflib.Graph()
+    data.parse(data=store.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)), format="nt")
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True)
+    sh = rdflib.Namespace(SH)
+    out = []
+    for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):
+        path = report.value(r, sh.resultPath)
+        value = report.value(r, sh.value)
+        out.append({
+            "focus": str(report.value(r, sh.focusNode)),
+            "path": str(path) if isinstance(path, rdflib.URIRef) else None,
+            "severity": str(report.value(r, sh.resultSeverity)).rsplit("#", 1)[-1],
+            "message": str(report.value(r, sh.resultMessage) or ""),
+            "shape": str(report.value(r, sh.sourceShape)) if isinstance(report.value(r, sh.sourceShape), rdflib.URIRef) else None,
+            "value": str(value) if value is not None else None,
+        })
+    return bool(conforms), out
+
+
+def result_quads(source: str, findings: list[dict]) -> list[ox.Quad]:
+    g = ox.NamedNode(VALIDATION_GRAPH)
+    quads = []
+    for i, f in enumerate(findings):
+        r = ox.NamedNode(f"{VALIDATION_GRAPH}/{source}/{i}")
+        quads += [
+            ox.Quad(r, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(SH + "ValidationResult"), g),
+            ox.Quad(r, ox.NamedNode(KG + "harvestSource"), ox.Literal(source), g),
+            ox.Quad(r, ox.NamedNode(SH + "focusNode"), ox.NamedNode(f["focus"]) if "://" in f["focus"] else ox.Literal(f["focus"]), g),
+            ox.Quad(r, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + f["severity"]), g),
+            ox.Quad(r, ox.NamedNode(SH + "resultMessage"), ox.Literal(f["message"]), g),
+        ]
+        if f["path"]:
+            quads.append(ox.Quad(r, ox.NamedNode(SH + "resultPath"), ox.NamedNode(f["path"]), g))
+        if f["shape"]:
+            quads.append(ox.Quad(r, ox.NamedNode(SH + "sourceShape"), ox.NamedNode(f["shape"]), g))
+    return quads
+
+
+def validated_sources(store) -> set[str]:
+    rows = store.query(f"SELECT DISTINCT ?src WHERE {{ GRAPH <{VALIDATION_GRAPH}> {{ ?s <{KG}validatedSource> ?src }} }}")
+    return {r["src"].value for r in rows}
+
+
+def validate_all(store, sources: dict, only: set[str] | None = None) -> dict:
+    """Validate the harvested source graphs (all, or `only` these), replacing their findings in the
+    validation graph; return the summary. Info-level findings ("MAY have …") are counted, not stored."""
+    summary = {"sources": {}, "seconds": {}}
+    if only is not None and not only:
+        return summary
+    shapes = shapes_graph()
+    keep = [q for q in store.quads(VALIDATION_GRAPH)] if only is not None else []
+    quads = []
+    for name in sources:
+        graph = GRAPH + name
+        if not store.has_graph(graph) or (only is not None and name not in only):
+            continue
+        t = time.perf_counter()
+        conforms, findings = validate_source(store, graph, shapes)
+        summary["seconds"][name] = round(time.perf_counter() - t, 3)
+        summary["sources"][name] = {
+            "conforms": conforms,
+            "by_message": dict(Counter(f"{f['severity']}: {f['message']}" for f in findings).most_common()),
+            "violations": sum(1 for f in findings if f["severity"] == "Violation"),
+        }
+        quads += result_quads(name, [f for f in findings if f["severity"] != "Info"])
+        quads.append(ox.Quad(ox.NamedNode(f"{VALIDATION_GRAPH}/{name}"), ox.NamedNode(KG + "validatedSource"), ox.Literal(name),
+                             ox.NamedNode(VALIDATION_GRAPH)))
+    redone = set(summary["sources"])
+    kept = [q for q in keep if not any(q.subject.value.startswith(f"{VALIDATION_GRAPH}/{n}/") or q.subject.value == f"{VALIDATION_GRAPH}/{n}"
+                                       for n in redone)]
+    store.replace_graph(VALIDATION_GRAPH, kept + quads)
+    return summary
+
+
+def summary_from_store(store) -> list[dict]:
+    """Per source, severity and message: count of findings and up to 20 focus nodes (from the validation graph)."""
+    rows = store.query(
+        f"""SELECT ?src ?sev ?msg (COUNT(?r) AS ?n) (GROUP_CONCAT(STR(?focus); separator=" ") AS ?foci) WHERE {{
+              GRAPH <{VALIDATION_GRAPH}> {{ ?r a <{SH}ValidationResult> ; <{KG}harvestSource> ?src ; <{SH}resultSeverity> ?sev ;
+              <{SH}resultMessage> ?msg ; <{SH}focusNode> ?focus }} }} GROUP BY ?src ?sev ?msg ORDER BY ?src ?sev DESC(?n)"""
+    )
+    return [{"source": r["src"].value, "severity": r["sev"].value.rsplit("#", 1)[-1], "message": r["msg"].value, "count": int(r["n"].value),
+             "focus": sorted(set(r["foci"].value.split()))[:20]} for r in rows]
