@@ -237,6 +237,22 @@ def cmd_reconcile(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .export.rocrate import export_source
+
+    sources = load_sources(args.config)
+    names = args.sources or [n for n, s in sources.items() if s.kind == "rocrate"]
+    unknown = [n for n in names if n not in sources]
+    if unknown:
+        print(f"kg: error: unknown source(s) {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    store = _store(args, read_only=True)
+    for name in names:
+        n = export_source(store, name, Path(args.rocrate) / name)
+        print(f"{name}: {n} crates written to {Path(args.rocrate) / name}")
+    return 0
+
+
 def cmd_expand(args) -> int:
     from .terms import TermIndex
 
@@ -346,6 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--table", help=argparse.SUPPRESS)
     gr.add_argument("--format", choices=["text", "json"], default="text")
     gr.set_defaults(func=cmd_ground)
+
+    xp = sub.add_parser("export", help="write a GIDE search-profile RO-Crate for every study", description="Write <identifier>-ro-crate-metadata.json for every study of the given sources (default: the crate sources) from the unified graph.")
+    common(xp)
+    xp.add_argument("--rocrate", required=True, metavar="DIR", help="output folder (one subfolder per source)")
+    xp.add_argument("sources", nargs="*", metavar="SOURCE")
+    xp.set_defaults(func=cmd_export)
 
     ex = sub.add_parser("expand", help="a term and all its descendants (hierarchy-aware filters)", description="Print the IRI and the IRIs of all its descendants (rdfs:subClassOf*) in the loaded ontologies.")
     common(ex, config=False)

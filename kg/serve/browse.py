@@ -6,6 +6,7 @@ Every resource page negotiates: HTML for browsers; Turtle, JSON-LD, N-Triples, R
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -137,6 +138,22 @@ def schema_org(s: dict) -> dict:
         "thumbnailUrl": (s.get("thumbnails") or [None])[0],
     }
     return {k: v for k, v in data.items() if v not in (None, [], "")}
+
+
+@bp.route("/study/<source>/<path:accession>/ro-crate-metadata.json")
+def study_crate(source: str, accession: str):
+    """The study as a GIDE search-profile RO-Crate (from its crate source graph)."""
+    from ..export.rocrate import crate_for
+
+    if source not in _sources():
+        abort(404, description=f"unknown repository {source!r}")
+    iri = describe.find_study(_store(), source_graph(source), accession)
+    if iri is None:
+        abort(404, description=f"no study {accession!r} in {_sources()[source].label}")
+    crate = crate_for(_store(), iri, source_graph(source))
+    resp = Response(json.dumps(crate, indent=1, ensure_ascii=False), content_type="application/ld+json; charset=utf-8")
+    resp.headers["Content-Disposition"] = f'inline; filename="{accession}-ro-crate-metadata.json"'
+    return resp
 
 
 @bp.route("/resource")

@@ -8,7 +8,7 @@ INSERT { GRAPH ?g { ?study kg:organism ?taxon } }
 WHERE {
   GRAPH ?g {
     ?study a schema:Dataset .
-    { ?study schema:about ?taxon . ?taxon a dwc:Taxon }
+    { ?study schema:about ?taxon }  # typed Taxon, or (one SSBD crate) DefinedTerm: the NCBITaxon IRI decides
     UNION
     { ?study schema:about ?sample . ?sample schema:taxonomicRange ?taxon }
   }

@@ -1,0 +1,1 @@
+"""Exports from the unified graph: GIDE search-profile RO-Crates per study."""
