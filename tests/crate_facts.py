@@ -99,7 +99,7 @@ def read_study(source: str, path: Path) -> Study:
     )
     for ref in ids(root.get("about")):
         node = nodes.get(ref, {})
-        if "Taxon" in types(node) and taxon_iri(ref):
+        if taxon_iri(ref):  # an NCBI taxon in `about`, typed Taxon or (203-Tanabe) DefinedTerm
             study.organisms.add(taxon_iri(ref))
         for t in ids(node.get("taxonomicRange")):
             if taxon_iri(t):
