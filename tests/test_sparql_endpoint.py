@@ -194,3 +194,36 @@ def test_service_description_and_query_page(endpoint):
     assert "cdn" not in page.text.lower()
     js = requests.get(endpoint.replace("/sparql", "/static/sparql.js"), timeout=30)
     assert js.status_code == 200 and "fetch(" in js.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "select * where { service silent <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { BIND(<http://127.0.0.1:9/sparql> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+        "PREFIX ex: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE ex:sparql { ?s ?p ?o } }",
+    ],
+)
+def test_service_federation_is_refused(endpoint, query):
+    r = requests.get(endpoint, params={"query": query}, timeout=30)
+    assert r.status_code == 403 and "not allowed" in r.json()["message"]
+
+
+def test_the_word_service_in_strings_and_comments_is_fine(endpoint):
+    q = 'SELECT ?x WHERE { BIND("SERVICE <http://127.0.0.1:9/>" AS ?x) } # SERVICE <http://127.0.0.1:9/>'
+    r = requests.get(endpoint, params={"query": q}, headers={"Accept": "application/json"}, timeout=30)
+    assert r.status_code == 200
+
+
+def test_service_allow_list():
+    from kg.serve.guard import ServiceRefused, check_services
+
+    check_services("SELECT * WHERE { SERVICE <https://example.org/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"})
+    with pytest.raises(ServiceRefused):
+        check_services("SELECT * WHERE { SERVICE <https://other.example/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"})
+
+
+def test_request_body_limit(endpoint):
+    r = requests.post(endpoint, data="x" * (2 << 20), headers={"Content-Type": "application/sparql-query"}, timeout=30)
+    assert r.status_code == 413 and r.json()["status"] == 413

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from ..config import QUERIES
 from ..namespaces import PREFIXES
+from .guard import ServiceRefused, check_services
 from .queries import named_queries
 from .sparql_results import choose_type, result_kind, serialize_result
 
@@ -75,6 +76,10 @@ def sparql():
         return Response(body, mimetype="text/turtle")
     if not query.strip():
         return _error(400, "empty query", "Bad Request")
+    try:
+        check_services(query)
+    except ServiceRefused as e:
+        return _error(403, str(e), "Forbidden")
     try:
         result = store.query(query, default_graph=default_graphs or None, named_graphs=named_graphs or None)
     except SyntaxError as e:
