@@ -67,7 +67,9 @@ def main() -> None:
         index.search(q)[:10]
         in_proc.append((time.perf_counter() - t) * 1000)
     app = create_app(store)
-    app.config["KG_TERMS"] = index
+    from kg.serve.portal import _generation
+
+    app.config["KG_TERMS"] = (_generation(store), index)  # the index built above, as the app caches it
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

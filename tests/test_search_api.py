@@ -127,3 +127,34 @@ def test_unknown_facet_value_gives_zero_not_an_error(base):
 def test_markup_in_query_is_escaped_in_html(base):
     page = get(base, "/search", q='<script>alert(1)</script>').text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_index_follows_a_reharvest(sources):
+    """The search index is rebuilt when a source is harvested again (a new harvest run in the store)."""
+    import dataclasses
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from kg.pipeline import harvest_snapshot
+    from kg.serve.app import create_app
+    from kg.store import open_store
+
+    store = open_store(None)
+    harvest_snapshot(store, sources["idr"])
+    client = create_app(store).test_client()
+    before = client.get("/gide/search", query_string={"q": "idr0003"}).get_json()
+    assert before["hits"][0]["entry"]["name"].startswith("A novel single-cell screening platform")
+    folder = Path(tempfile.mkdtemp())
+    for f in (Path(__file__).resolve().parent.parent / "data/crates/idr").glob("*.json"):
+        shutil.copy(f, folder / f.name)
+    crate = json.loads((folder / "idr0003-ro-crate-metadata.json").read_text())
+    for node in crate["@graph"]:
+        if node.get("@id") == "https://idr.openmicroscopy.org/study/idr0003/":
+            node["name"] = "Renamed by the repository"
+    (folder / "idr0003-ro-crate-metadata.json").write_text(json.dumps(crate))
+    assert harvest_snapshot(store, dataclasses.replace(sources["idr"], snapshot=folder)).ok
+    after = client.get("/gide/search", query_string={"q": "idr0003"}).get_json()
+    assert after["hits"][0]["entry"]["name"] == "Renamed by the repository"
+    shutil.rmtree(folder)

@@ -27,10 +27,9 @@ DEFAULT_FIELDS = ["id", "iri", "ontology_name", "label", "description", "short_f
 
 
 def index() -> TermIndex:
-    idx = current_app.config.get("KG_TERMS")
-    if idx is None:
-        idx = current_app.config["KG_TERMS"] = TermIndex.from_store(current_app.config["KG_STORE"])
-    return idx
+    from .portal import terms
+
+    return terms()
 
 
 def ols_error(status: int, message: str, error: str):

@@ -39,18 +39,30 @@ class BadParameter(ValueError):
     pass
 
 
+def _generation(store) -> str:
+    """The latest harvest run: when it changes, the in-memory indexes are rebuilt (cheap to ask)."""
+    from ..namespaces import KG, PROVENANCE_GRAPH
+
+    row = next(iter(store.query(f"SELECT (MAX(STR(?r)) AS ?g) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}HarvestRun> }} }}")), None)
+    return row["g"].value if row is not None and row["g"] is not None else ""
+
+
+def _fresh(key: str, build):
+    """An index cached in the app, rebuilt when a source has been re-harvested since it was built."""
+    store = current_app.config["KG_STORE"]
+    gen = _generation(store)
+    cached = current_app.config.get(key)
+    if cached is None or cached[0] != gen:
+        cached = current_app.config[key] = (gen, build(store))
+    return cached[1]
+
+
 def terms() -> TermIndex:
-    idx = current_app.config.get("KG_TERMS")
-    if idx is None:
-        idx = current_app.config["KG_TERMS"] = TermIndex.from_store(current_app.config["KG_STORE"])
-    return idx
+    return _fresh("KG_TERMS", TermIndex.from_store)
 
 
 def studies() -> StudyIndex:
-    idx = current_app.config.get("KG_STUDIES")
-    if idx is None:
-        idx = current_app.config["KG_STUDIES"] = StudyIndex.from_store(current_app.config["KG_STORE"], terms())
-    return idx
+    return _fresh("KG_STUDIES", lambda store: StudyIndex.from_store(store, terms()))
 
 
 def _curie(value: str, prefix: str, pad: int = 0) -> str:
