@@ -157,7 +157,8 @@ def harvest_records(
         mapped = by_source.get(name, [])
         q_here = groups.get(name, [])
         label = sources[name].label if name in sources else "records of no known source"
-        run = RunRecord(source=name, started=t0, mapping_kind=result.rules.kind, mapping_version=result.rules.version)
+        run = RunRecord(source=name, started=t0, mapping_kind=result.rules.kind, mapping_version=result.rules.version,
+                        mapping_files=result.rules.file_digests())
         run.records_seen = len(mapped) + len(q_here)
         run.quarantined = len(q_here)
         run.target_graph = source_graph(name)

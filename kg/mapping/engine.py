@@ -46,6 +46,14 @@ class RuleSet:
                 h.update(f.name.encode() + b"\0" + f.read_bytes())
         return h.hexdigest()[:16]
 
+    def file_digests(self) -> list[tuple[str, str]]:
+        """(path under mappings/, SHA-256) of every file this rule set's version covers."""
+        out = []
+        for f in self.files + [MAPPINGS / "iri-normalisation.tsv"]:
+            if f.exists():
+                out.append((str(f.relative_to(MAPPINGS)) if f.is_relative_to(MAPPINGS) else f.name, hashlib.sha256(f.read_bytes()).hexdigest()))
+        return out
+
     def apply(self, store: ox.Store) -> None:
         for f in self.files:
             try:

@@ -236,11 +236,14 @@ def study_summary(store, iri: str) -> dict:
     summary["sources"] = sorted(r["g"] for r in _values(store, f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {s} a {S}Dataset> }} }}", "g"))
     summary["provenance"] = _values(
         store,
-        f"""SELECT ?record ?file ?sha ?location ?fetched ?run ?runStarted ?runEnded ?mapping WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+        f"""SELECT ?record ?file ?sha ?location ?fetched ?run ?runStarted ?runEnded ?mapping
+              (GROUP_CONCAT(?mf; separator=" | ") AS ?mappingFiles) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
             {s} <{PROV}wasDerivedFrom> ?record . ?record <{KG}fileName> ?file ; <{KG}sha256> ?sha .
             OPTIONAL {{ ?record <{PROV}atLocation> ?location }} OPTIONAL {{ ?record <{PROV}generatedAtTime> ?fetched }}
             OPTIONAL {{ ?record <{PROV}wasGeneratedBy> ?run . OPTIONAL {{ ?run <{PROV}startedAtTime> ?runStarted }}
-                        OPTIONAL {{ ?run <{PROV}endedAtTime> ?runEnded }} OPTIONAL {{ ?run <{PROV}used> ?mapping }} }} }} }}""",
-        "record", "file", "sha", "location", "fetched", "run", "runStarted", "runEnded", "mapping",
+                        OPTIONAL {{ ?run <{PROV}endedAtTime> ?runEnded }} OPTIONAL {{ ?run <{PROV}used> ?mapping
+                        OPTIONAL {{ ?mapping <{KG}mappingFile> ?mf }} }} }} }} }}
+            GROUP BY ?record ?file ?sha ?location ?fetched ?run ?runStarted ?runEnded ?mapping""",
+        "record", "file", "sha", "location", "fetched", "run", "runStarted", "runEnded", "mapping", "mappingFiles",
     )
     return summary

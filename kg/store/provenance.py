@@ -42,6 +42,7 @@ class RunRecord:
     error: str = ""
     target_graph: str = ""
     extra: dict = field(default_factory=dict)
+    mapping_files: list = field(default_factory=list)  # (path under mappings/, sha256)
     # `started` is kept to the second (for display); the IRI needs the microseconds, or two runs of a
     # source within one second (a failed run, then a retry) would share an IRI and merge their statements
     created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
@@ -69,6 +70,8 @@ def run_quads(run: RunRecord) -> list[ox.Quad]:
     if run.mapping_version:
         m = _n(f"{MAPPING}{run.mapping_kind}/{run.mapping_version}")
         q += [(r, _n(PROV + "used"), m), (m, A, _n(KG + "MappingVersion")), (m, _n(KG + "mappingKind"), ox.Literal(run.mapping_kind))]
+        for path, digest in run.mapping_files:
+            q.append((m, _n(KG + "mappingFile"), ox.Literal(f"{path} sha256:{digest}")))
     if run.error:
         q.append((r, _n(KG + "error"), ox.Literal(run.error)))
     if run.target_graph and run.status == "succeeded":
