@@ -91,3 +91,11 @@ def test_year_only_date(tmp_path):
     store = harvest_variant(tmp_path, lambda c, n: n[STUDY].__setitem__("datePublished", "2016"))
     rows = list(store.query(f"SELECT ?d WHERE {{ <{STUDY}> <http://schema.org/datePublished> ?d }}"))
     assert [(r["d"].value, r["d"].datatype.value) for r in rows] == [("2016", "http://www.w3.org/2001/XMLSchema#gYear")]
+
+
+def test_misspelt_type_is_recorded_on_the_typed_node(harvested_store):
+    """BIA's QuantitiveValue: every size node says what type the crate gave it; the class itself is untouched."""
+    rows = list(harvested_store.query(
+        f"SELECT (COUNT(?q) AS ?n) WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/bia> {{ ?q a <http://schema.org/QuantitativeValue> ; <{KG}sourceType> ?t FILTER(STRENDS(?t, '/QuantitiveValue')) }} }}"))
+    assert int(rows[0]["n"].value) == 1480
+    assert not bool(harvested_store.query(f"ASK {{ <http://schema.org/QuantitativeValue> <{KG}sourceValue> ?v }}"))

@@ -80,9 +80,17 @@ def crate_for(store, study: str, graph: str, file_name: str = "ro-crate-metadata
             bucket = target.setdefault(key, [])
             bucket.extend(v for v in values if v not in bucket)
     expanded = list(merged.values())
+    for node in expanded:  # RO-Crate wants a type on every entity; a term a source left untyped is a DefinedTerm
+        if "@type" not in node and node["@id"] != study:
+            node["@type"] = [SCHEMA + "DefinedTerm" if node["@id"].startswith(("http://purl.obolibrary.org/obo/", "http://www.ebi.ac.uk/"))
+                             else SCHEMA + "Thing"]
     ctx = _compaction_context(context_terms(RO_CRATE), expanded)
     compacted = jsonld.compact({"@graph": expanded}, ctx, options={"documentLoader": pyld_document_loader, "graph": True})
     nodes = compacted.get("@graph", [])
+    for node in nodes:  # RO-Crate wants dates as plain ISO 8601 strings; the harvest types them again
+        value = node.get("datePublished")
+        if isinstance(value, dict) and "@value" in value:
+            node["datePublished"] = value["@value"]
     nodes.sort(key=lambda n: (n.get("@id") != study, n.get("@id", "")))
     descriptor = {
         "@id": file_name,

@@ -18,6 +18,8 @@ from ..namespaces import KG
 
 _FIELD = re.compile(r"\{(\d+)(?::(int|lower|0\d+))?\}")
 SOURCE_VALUE = ox.NamedNode(KG + "sourceValue")
+SOURCE_TYPE = ox.NamedNode(KG + "sourceType")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ class IriNormaliser:
         return result
 
     def rewrite(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-        """Yield the quads with IRIs normalised, plus a kg:sourceValue quad per changed IRI."""
+        """Yield the quads with IRIs normalised, plus a kg:sourceValue quad per changed IRI (kg:sourceType on
+        the subject when the changed IRI is its type)."""
         NamedNode = ox.NamedNode
         norm = self.normalise
         for q in quads:
@@ -99,6 +102,8 @@ class IriNormaliser:
                 continue
             if ns is not None:
                 yield ox.Quad(ns, SOURCE_VALUE, ox.Literal(s.value), q.graph_name)
-            if no is not None:
+            if no is not None and q.predicate == RDF_TYPE:  # a misspelt class: say so on the typed node, not on the class
+                yield ox.Quad(ns or s, SOURCE_TYPE, ox.Literal(o.value), q.graph_name)
+            elif no is not None:
                 yield ox.Quad(no, SOURCE_VALUE, ox.Literal(o.value), q.graph_name)
             yield ox.Quad(ns or s, q.predicate, no or o, q.graph_name)
