@@ -73,7 +73,14 @@ def run_ours(workdir: Path, dump_to: Path | None = None) -> dict:
     t = time.perf_counter()
     pipeline.rebuild_links(store)
     links = time.perf_counter() - t
+    from kg.validate.shacl import validate_all
+
+    t = time.perf_counter()
+    validation = validate_all(store, load_sources())
+    validate_s = time.perf_counter() - t
     return {
+        "validate": validate_s,
+        "validate_per_source": validation["seconds"],
         "per_source": per_source,
         "native": native,
         "links": links,
@@ -164,6 +171,8 @@ def main() -> None:
         for name, (_, n) in ours[0]["native"].items():
             print(f"  native harvest {name:<16} ({n} studies)            : {statistics.median(o['native'][name][0] for o in ours):7.2f} s")
         print(f"  cross-repository links rebuild                            : {med(ours, 'links'):7.2f} s")
+        print(f"  SHACL validation of every source graph (first load)       : {med(ours, 'validate'):7.2f} s  "
+              f"({', '.join(f'{k} {v:.1f}' for k, v in ours[0]['validate_per_source'].items())})")
         print(f"  raw pyoxigraph bulk_load of the produced quads            : {med(bulk, 'total'):7.2f} s  ({bulk[0]['quads']} quads)")
         print(f"  JSON-LD parse only, pruned context (ours)                 : {med(pruned, 'total'):7.2f} s")
         print(f"  JSON-LD parse only, whole RO-Crate context inlined        : {med(full, 'total'):7.2f} s")
