@@ -12,7 +12,6 @@ import rdflib
 import requests
 
 from kg.store.dumps import write_dumps
-from _server import running_app
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,6 @@ def dumps(full_store, sources, tmp_path_factory):
 @pytest.fixture(scope="module")
 def base(full_store, sources, dumps):
     from kg.serve.app import create_app  # noqa: F401  (running_app builds it)
-    import _server
 
     app_args = {"dumps_dir": dumps[0]}
     from werkzeug.serving import make_server

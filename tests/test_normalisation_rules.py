@@ -80,7 +80,7 @@ def test_doi_variants_and_unit_curie(tmp_path):
 
     store = harvest_variant(tmp_path, edit)
     assert values(store, f"<{STUDY}> <http://schema.org/citation> ?v") == ["https://doi.org/10.1083/jcb.201301120"]
-    assert values(store, f"<https://doi.org/10.1083/jcb.201301120> <http://schema.org/identifier> ?v") == ["doi:10.1083/jcb.201301120"]
+    assert values(store, "<https://doi.org/10.1083/jcb.201301120> <http://schema.org/identifier> ?v") == ["doi:10.1083/jcb.201301120"]
     rows = list(store.query(f"SELECT ?v ?u WHERE {{ <{STUDY}#total-dataset-size> <http://schema.org/value> ?v ; <http://schema.org/unitCode> ?u }}"))
     assert [(r["v"].value, r["v"].datatype.value, r["u"].value) for r in rows] == [
         ("219902325555", "http://www.w3.org/2001/XMLSchema#integer", "http://purl.obolibrary.org/obo/UO_0000233")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest

@@ -73,7 +73,7 @@ def test_every_linked_dataset_is_a_part_with_its_facts(full_store, raw):
 def test_strains_with_jax_iris(full_store):
     study = "https://ssbd.riken.jp/v2/project/199-Ichimura-MulticellularDyn"
     assert values(full_store, f"SELECT ?v WHERE {{ <{study}> <{KG}strain> ?v }}") == ["https://www.jax.org/strain/000664"]
-    assert values(full_store, f"SELECT ?v WHERE {{ <https://www.jax.org/strain/000664> <http://www.w3.org/2000/01/rdf-schema#label> ?v }}") == ["C57BL/6J"]
+    assert values(full_store, "SELECT ?v WHERE { <https://www.jax.org/strain/000664> <http://www.w3.org/2000/01/rdf-schema#label> ?v }") == ["C57BL/6J"]
 
 
 def test_ome_zarr_distributions(full_store, raw):

@@ -40,6 +40,7 @@ class Fetcher:
         if accept:
             headers["Accept"] = accept
         last = "no attempt"
+        wait = 0.0  # before the next attempt: exponential backoff, or the server's Retry-After
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(min(self.max_wait, wait))

@@ -8,6 +8,11 @@ from werkzeug.exceptions import HTTPException
 from ..config import load_sources
 
 
+def json_twin_requested() -> bool:
+    """A page's JSON twin: asked for by ?format=json or by preferring application/json to HTML."""
+    return request.args.get("format") == "json" or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
 def wants_json() -> bool:
     """Errors go out as JSON unless the client takes HTML (browsers do; RDF and API clients get JSON)."""
     if request.args.get("format") == "json":

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from ..config import QUERIES
-from ..namespaces import KG, SCHEMA, source_graph
+from ..namespaces import source_graph
 from ..store.stats import collect_stats
 from . import describe
 from .queries import named_queries

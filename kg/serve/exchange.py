@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from ..store.dumps import dcat_catalog, read_manifest, void_description
 from .sparql_results import negotiate
+from .app import json_twin_requested
 
 bp = Blueprint("exchange", __name__)
 
@@ -62,7 +63,7 @@ def catalog():
 @bp.route("/downloads")
 def downloads():
     manifest = read_manifest(_dumps_dir())
-    if request.args.get("format") == "json" or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+    if json_twin_requested():
         if manifest is None:
             return jsonify(error="Not Found", status=404, message="no dumps have been written yet (kg harvest writes them)"), 404
         return jsonify(manifest)

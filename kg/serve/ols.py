@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import quote, unquote
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, jsonify, request
 
 from ..terms import Term, TermIndex
 from ..terms.ground import candidates, decide

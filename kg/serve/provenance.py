@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 
 from ..namespaces import KG, MAPPING, PROV, PROVENANCE_GRAPH
+from .app import json_twin_requested
 
 bp = Blueprint("provenance", __name__)
 
@@ -43,6 +44,6 @@ def history(store) -> dict:
 @bp.route("/provenance")
 def provenance():
     data = history(current_app.config["KG_STORE"])
-    if request.args.get("format") == "json" or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+    if json_twin_requested():
         return jsonify(data)
     return render_template("provenance.html", data=data, sources=current_app.config["KG_SOURCES"])

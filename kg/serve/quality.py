@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template
 
 from ..config import QUERIES
 from .queries import named_queries
+from .app import json_twin_requested
 
 bp = Blueprint("quality", __name__)
 
@@ -34,6 +35,6 @@ def quality():
     store = current_app.config["KG_STORE"]
     report = qc_report(store)
     shacl = summary_from_store(store)
-    if request.args.get("format") == "json" or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+    if json_twin_requested():
         return jsonify(checks=report, shacl=shacl)
     return render_template("quality.html", report=report, shacl=shacl)
