@@ -34,6 +34,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None) -> Flask:
     from .ols import bp as ols_bp
     from .exchange import bp as exchange_bp
     from .provenance import bp as provenance_bp
+    from .openapi import bp as openapi_bp
     from .quality import bp as quality_bp
     from .portal import bp as portal_bp
     from .ols import ols_error
@@ -46,6 +47,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None) -> Flask:
     app.register_blueprint(exchange_bp)
     app.register_blueprint(provenance_bp)
     app.register_blueprint(quality_bp)
+    app.register_blueprint(openapi_bp)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
