@@ -140,7 +140,7 @@ def cmd_serve(args) -> int:
     from .serve.app import create_app
 
     store = _store(args)
-    app = create_app(store, dumps_dir=getattr(args, "dumps", None))
+    app = create_app(store, dumps_dir=getattr(args, "dumps", None), query_timeout=args.query_timeout or None)
     print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql)", file=sys.stderr)
     try:
         from waitress import serve  # type: ignore
@@ -316,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--config", default=str(default_sources_path()), help="sources configuration (default: %(default)s; env KG_SOURCES)")
 
     def server(sp):
+        sp.add_argument("--query-timeout", type=float, default=10.0, help="time limit of a /sparql query in seconds, 0 for none (default: %(default)s)")
         sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
         sp.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
 

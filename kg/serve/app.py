@@ -22,10 +22,16 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "text/html"
 
 
-def create_app(store, sources: dict | None = None, dumps_dir=None) -> Flask:
+def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout: float | None = None, query_workers: int = 2) -> Flask:
+    """The app over a store. With `query_timeout` and an on-disk store, /sparql queries run in worker
+    processes that are stopped at the limit."""
     app = Flask(__name__)
     app.config["KG_STORE"] = store
     app.config["KG_DUMPS"] = dumps_dir
+    if query_timeout and getattr(store, "path", None) is not None:
+        from .workers import QueryWorkers
+
+        app.config["KG_QUERY_WORKERS"] = QueryWorkers(store.path, size=query_workers, timeout=query_timeout)
     app.config["KG_SOURCES"] = sources if sources is not None else load_sources()
     app.config["JSON_SORT_KEYS"] = False
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # SPARQL bodies larger than 1 MiB are refused with 413

@@ -80,6 +80,20 @@ def sparql():
         check_services(query)
     except ServiceRefused as e:
         return _error(403, str(e), "Forbidden")
+    workers = current_app.config.get("KG_QUERY_WORKERS")
+    if workers is not None:  # on-disk store: run in a worker process under the time limit
+        from .workers import QueryTimeout
+
+        try:
+            status, body, ctype = workers.run(query, request.headers.get("Accept"), request.args.get("format") or request.form.get("format"),
+                                              default_graphs, named_graphs)
+        except QueryTimeout as e:
+            return _error(503, str(e), "Service Unavailable")
+        if status != "200":
+            return _error(int(status), body, {"400": "Bad Request", "406": "Not Acceptable"}.get(status, "Internal Server Error"))
+        resp = Response(body, content_type=ctype)
+        resp.headers["Vary"] = "Accept"
+        return resp
     try:
         result = store.query(query, default_graph=default_graphs or None, named_graphs=named_graphs or None)
     except SyntaxError as e:

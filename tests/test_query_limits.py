@@ -1,0 +1,63 @@
+"""Query time limits on an on-disk store: a runaway query is stopped at its limit, others keep being served."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+from kg.pipeline import harvest_snapshot
+from kg.serve.app import create_app
+from kg.store import open_store
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture(scope="module")
+def site(sources, tmp_path_factory):
+    path = tmp_path_factory.mktemp("store") / "kg"
+    store = open_store(path)
+    harvest_snapshot(store, sources["idr"])
+    app = create_app(store, query_timeout=2.0, query_workers=2)
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/sparql"
+    server.shutdown()
+    app.config["KG_QUERY_WORKERS"].close()
+
+
+def count(site) -> int:
+    r = requests.get(site, params={"query": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }"},
+                     headers={"Accept": "application/json"}, timeout=60)
+    assert r.status_code == 200, r.text
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_normal_queries_run_in_workers(site):
+    assert count(site) == 127
+    r = requests.get(site, params={"query": "SELECT * WHERE { ?s ?p }"}, timeout=60)
+    assert r.status_code == 400 and "syntax error" in r.json()["message"]
+
+
+def test_runaway_query_is_stopped_and_others_are_served(site):
+    assert count(site) == 127  # workers are up
+    results = {}
+
+    def runaway():
+        t = time.perf_counter()
+        r = requests.get(site, params={"query": RUNAWAY}, headers={"Accept": "application/json"}, timeout=60)
+        results["runaway"] = (r.status_code, r.json().get("message", ""), time.perf_counter() - t)
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.3)
+    assert count(site) == 127  # served by the other worker while the runaway query runs
+    thread.join(60)
+    status, message, elapsed = results["runaway"]
+    assert status == 503 and "time limit of 2 s" in message
+    assert elapsed < 20
+    assert count(site) == 127  # the killed worker was replaced
