@@ -56,6 +56,13 @@ class CrateCache:
         tmp.replace(self.index_path)
 
 
+def git_blob_sha(content: bytes) -> str:
+    """The SHA-1 git gives a file's content (what the GitHub contents API lists as `sha`)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
 def _safe_name(name: str) -> bool:
     return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..")
 
@@ -101,7 +108,11 @@ def iter_live(
                     stats.unchanged += 1
                 else:
                     content = resp.content
-                    meta = {"sha": sha, "etag": resp.etag, "url": url, "fetched_at": utcnow().isoformat()}
+                    # the listing's sha is git's blob hash: a body that does not match it (truncated, an error
+                    # page) is still handed on (and quarantined if unreadable) but not trusted next time
+                    trusted = sha if sha and git_blob_sha(content) == sha else None
+                    meta = {"sha": trusted, "etag": resp.etag if trusted or not sha else None, "url": url,
+                            "fetched_at": utcnow().isoformat()}
                     cache.put(name, content, meta)
                     stats.downloaded += 1
             yield _record(name, source, meta, content)
