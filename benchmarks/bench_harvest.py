@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from kg import pipeline  # noqa: E402
 from kg.config import load_sources  # noqa: E402
-from kg.mapping.contexts import load_context  # noqa: E402
+from kg.jsonld_contexts import load_context  # noqa: E402
 from kg.serve.app import create_app  # noqa: E402
 from kg.store import open_store  # noqa: E402
 from kg.store.ontologies import load_ontologies  # noqa: E402
@@ -112,7 +112,7 @@ def run_rdflib() -> dict:
 
 def run_parse(prune: bool) -> dict:
     """JSON-LD parsing alone: our pruned context vs the whole RO-Crate context inlined in every crate."""
-    from kg.mapping.contexts import context_terms
+    from kg.jsonld_contexts import context_terms
     from kg.mapping.rocrate import parse_crate
 
     files = sorted((ROOT / "data" / "crates").glob("*/*ro-crate-metadata.json"))

@@ -19,7 +19,7 @@ from pyld import jsonld
 
 from crate_facts import CRATES, ROOT, crate_files
 from kg.harvest.http import Fetcher
-from kg.mapping.contexts import pyld_document_loader
+from kg.jsonld_contexts import pyld_document_loader
 from kg.pipeline import harvest_live
 from kg.store import open_store
 

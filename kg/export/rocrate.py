@@ -13,7 +13,7 @@ import json
 import pyoxigraph as ox
 from pyld import jsonld
 
-from ..mapping.contexts import context_terms, pyld_document_loader
+from ..jsonld_contexts import context_terms, pyld_document_loader
 from ..namespaces import GRAPH, SCHEMA
 
 RO_CRATE = "https://w3id.org/ro/crate/1.2/context"

@@ -17,7 +17,7 @@ from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
 
-from .contexts import ContextError, context_terms
+from ..jsonld_contexts import ContextError, context_terms
 from .iri_rules import SOURCE_VALUE
 
 # Characters an IRI may not hold. pyoxigraph's JSON-LD parser silently drops every triple whose subject

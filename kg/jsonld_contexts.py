@@ -11,7 +11,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from ..config import CONTEXTS
+from .config import CONTEXTS
 
 
 class ContextError(ValueError):
