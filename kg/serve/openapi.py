@@ -23,7 +23,6 @@ def _op(summary: str, params: list[dict], media: tuple[str, ...] = ("application
 
 
 def spec(base: str) -> dict:
-    text = {"type": "string"}
     integer = {"type": "integer"}
     search_params = [_p("q"), _p("publisher"), _p("organism"), _p("imaging_method"), _p("license"), _p("cell_line"),
                      _p("study_type"), _p("ome_zarr"), _p("year_from", schema=integer), _p("year_to", schema=integer),
