@@ -18,14 +18,10 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kg import pipeline  # noqa: E402
-from kg.config import load_sources  # noqa: E402
+from _common import harvested_store  # noqa: E402
 from kg.serve.app import create_app  # noqa: E402
-from kg.store import open_store  # noqa: E402
-from kg.store.ontologies import load_ontologies  # noqa: E402
 
 FBBI = "http://purl.obolibrary.org/obo/FBbi_"
 TAXON = "http://purl.obolibrary.org/obo/NCBITaxon_"
@@ -45,11 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=30)
     args = ap.parse_args()
-    store = open_store(None)
-    load_ontologies(store)
-    for s in load_sources().values():
-        pipeline.harvest_snapshot(store, s)
-    pipeline.rebuild_links(store)
+    store = harvested_store(links=True)
     app = create_app(store)
     from waitress.server import create_server
 
@@ -74,6 +66,8 @@ def main() -> None:
     all_ms.sort()
     print(f"all {len(all_ms)} requests: p50 {statistics.median(all_ms):.1f} ms, p95 {all_ms[int(0.95 * len(all_ms))]:.1f} ms, "
           f"p99 {all_ms[int(0.99 * len(all_ms))]:.1f} ms   (target p50 <= 50 ms)")
+    session.close()
+    server.task_dispatcher.shutdown()  # let the worker threads finish before the sockets close
     server.close()
 
 

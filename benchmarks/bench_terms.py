@@ -20,14 +20,10 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kg import pipeline  # noqa: E402
-from kg.config import load_sources  # noqa: E402
+from _common import harvested_store  # noqa: E402
 from kg.serve.app import create_app  # noqa: E402
-from kg.store import open_store  # noqa: E402
-from kg.store.ontologies import load_ontologies  # noqa: E402
 from kg.terms import TermIndex  # noqa: E402
 
 
@@ -41,10 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--queries", type=int, default=2000)
     args = ap.parse_args()
-    store = open_store(None)
-    load_ontologies(store)
-    for s in load_sources().values():
-        pipeline.harvest_snapshot(store, s)
+    store = harvested_store()
     t = time.perf_counter()
     index = TermIndex.from_store(store)
     build = time.perf_counter() - t
@@ -83,6 +76,8 @@ def main() -> None:
         r = session.get(base + "/api/select", params={"q": q, "rows": 10}, timeout=30)
         r.raise_for_status()
         http.append((time.perf_counter() - t) * 1000)
+    session.close()
+    server.task_dispatcher.shutdown()  # let the worker threads finish before the sockets close
     server.close()
     print(f"term index: {sum(len(o.terms) for o in index.ontologies.values())} terms in {len(index.ontologies)} ontologies, built in {build:.2f} s")
     print(f"{len(queries)} queries (seeded: label prefixes, whole labels, two-word fragments)")

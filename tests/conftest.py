@@ -98,3 +98,12 @@ def crate_studies():
     from crate_facts import all_studies
 
     return all_studies()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium (Debian's chromium + chromedriver) shared by the page tests."""
+    from _browser import chromium
+
+    with chromium() as driver:
+        yield driver

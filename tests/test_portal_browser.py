@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from _browser import chromium
 from _server import running_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,12 +17,6 @@ SHOTS = ROOT / "tests" / "screenshots"
 FBBI = "http://purl.obolibrary.org/obo/FBbi_"
 TAXON = "http://purl.obolibrary.org/obo/NCBITaxon_"
 KG = "https://w3id.org/gide-kg/vocab#"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as driver:
-        yield driver
 
 
 @pytest.fixture(scope="module")
