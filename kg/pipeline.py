@@ -63,10 +63,6 @@ def known_studies(store: OxigraphStore) -> list[ox.Quad]:
     return out
 
 
-class HarvestFailed(RuntimeError):
-    """Nothing of a source could be loaded; its previous graph stays served."""
-
-
 @dataclass
 class SourceReport:
     source: str
