@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 
 from ..search import FACETS, SearchQuery, StudyIndex
 from ..search.index import LICENCE_LABELS
@@ -50,7 +50,9 @@ def _generation(store) -> str:
 def _fresh(key: str, build):
     """An index cached in the app, rebuilt when a source has been re-harvested since it was built."""
     store = current_app.config["KG_STORE"]
-    gen = _generation(store)
+    if "kg_generation" not in g:  # asked once per request, though the study index also needs the term index
+        g.kg_generation = _generation(store)
+    gen = g.kg_generation
     cached = current_app.config.get(key)
     if cached is None or cached[0] != gen:
         cached = current_app.config[key] = (gen, build(store))
