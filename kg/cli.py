@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .config import default_dumps_path, default_sources_path, default_store_path, load_sources
+from .config import default_cache_path, default_dumps_path, default_sources_path, default_store_path, load_sources
 
 QUERY_FORMATS = {
     "json": "application/sparql-results+json",
@@ -21,9 +21,9 @@ QUERY_FORMATS = {
 
 
 def _store(args, read_only: bool = False):
-    from .store import StoreUnavailable, open_store
+    from .store import StoreUnavailable, is_remote, open_store
 
-    if read_only and not (Path(args.store) / "CURRENT").exists():
+    if read_only and not is_remote(args.store) and not (Path(args.store) / "CURRENT").exists():
         print(f"kg: error: no store at {args.store}; run `kg harvest --store {args.store}` first", file=sys.stderr)
         sys.exit(3)
     try:
@@ -45,7 +45,7 @@ def _bar(total: int, desc: str):
 def cmd_harvest(args) -> int:
     from . import pipeline
     from .harvest import rocrate_dir
-    from .store.ontologies import load_ontologies
+    from .store.ontologies import load_ontologies, rebuild_closure
 
     try:
         sources = load_sources(args.config)
@@ -86,6 +86,7 @@ def cmd_harvest(args) -> int:
     if any(r.ok and r.studies for r in reports):
         n_links = pipeline.rebuild_links(store)
         print(f"cross-repository links: {n_links} triples in the links graph", file=sys.stderr)
+        rebuild_closure(store)  # the terms the studies use may have changed
         grounded, left = pipeline.rebuild_grounding(store)
         print(f"grounding: {grounded} text-only organism / method values grounded, {left} left for curators (kg ground --report)", file=sys.stderr)
         if not args.no_validate:
@@ -140,7 +141,7 @@ def cmd_serve(args) -> int:
     from .serve.app import create_app
 
     store = _store(args)
-    app = create_app(store, dumps_dir=getattr(args, "dumps", None), query_timeout=args.query_timeout or None)
+    app = create_app(store, dumps_dir=getattr(args, "dumps", None), query_timeout=args.query_timeout or None, result_cap=args.result_cap or None)
     print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql)", file=sys.stderr)
     try:
         from waitress import serve  # type: ignore
@@ -171,7 +172,7 @@ def cmd_query(args) -> int:
     text = args.query
     if text == "-":
         text = sys.stdin.read()
-    elif Path(text).is_file():
+    elif "\n" not in text and len(text) < 1024 and Path(text).is_file():  # a path, not a query text
         text = Path(text).read_text(encoding="utf-8")
     elif text.endswith((".rq", ".sparql")) and "\n" not in text:
         print(f"kg: error: no such query file: {text}", file=sys.stderr)
@@ -182,6 +183,9 @@ def cmd_query(args) -> int:
     except SyntaxError as e:
         print(f"kg: query error: {e}", file=sys.stderr)
         return 2
+    except (TimeoutError, ValueError, OSError) as e:  # evaluation failed (remote store: the server's message)
+        print(f"kg: query failed: {e}", file=sys.stderr)
+        return 1
     try:
         body, _ = serialize_result(result, QUERY_FORMATS[args.format])
     except ValueError as e:
@@ -311,12 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp, config=True):
-        sp.add_argument("--store", default=str(default_store_path()), help="store folder (default: %(default)s; env KG_STORE)")
+        sp.add_argument("--store", default=str(default_store_path()), help="store folder, or the query URL of a SPARQL 1.1 server (update and Graph Store URLs, credentials: env KG_STORE_UPDATE, KG_STORE_GRAPH_STORE, KG_STORE_USER, KG_STORE_PASSWORD) (default: %(default)s; env KG_STORE)")
         if config:
             sp.add_argument("--config", default=str(default_sources_path()), help="sources configuration (default: %(default)s; env KG_SOURCES)")
 
     def server(sp):
         sp.add_argument("--query-timeout", type=float, default=10.0, help="time limit of a /sparql query in seconds, 0 for none (default: %(default)s)")
+        sp.add_argument("--result-cap", type=int, default=100_000, help="most solutions or triples a /sparql answer carries, 0 for no cap (default: %(default)s)")
         sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
         sp.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
 
@@ -325,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("sources", nargs="*", metavar="SOURCE", help="source names from the configuration (default: all)")
     h.add_argument("--rocrates", metavar="DIR", help="harvest every *ro-crate-metadata.json under DIR; each crate's repository is read from the crate")
     h.add_argument("--live", action="store_true", help="fetch from the published crate repositories (URLs in the configuration)")
-    h.add_argument("--cache", default=str(default_store_path().parent / "cache"), help="raw-record cache for --live (default: %(default)s)")
+    h.add_argument("--cache", default=str(default_cache_path()), help="raw-record cache for --live (default: %(default)s)")
     h.add_argument("--dumps", default=str(default_dumps_path()), help="where to write the N-Quads / Turtle dumps (default: %(default)s; env KG_DUMPS)")
     h.add_argument("--no-validate", action="store_true", help="skip SHACL validation (otherwise sources whose records changed are validated)")
     h.set_defaults(func=cmd_harvest)
@@ -340,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(u)
     server(u)
     u.add_argument("--reharvest", action="store_true", help="harvest even when the store already holds data")
-    u.add_argument("--cache", default=str(default_store_path().parent / "cache"), help=argparse.SUPPRESS)
+    u.add_argument("--cache", default=str(default_cache_path()), help=argparse.SUPPRESS)
     u.add_argument("--dumps", default=str(default_dumps_path()), help="dumps folder (default: %(default)s)")
     u.add_argument("--no-validate", action="store_true", help="skip SHACL validation")
     u.set_defaults(func=cmd_up)

@@ -19,12 +19,25 @@ QUERIES = ROOT / "queries"
 CONTEXTS = DATA / "contexts"
 
 
-def default_store_path() -> Path:
-    return Path(os.environ.get("KG_STORE", ROOT / "var" / "store"))
+def default_store_path() -> Path | str:
+    """A folder (embedded store) or, when KG_STORE is an http(s) URL, that URL (remote store)."""
+    value = os.environ.get("KG_STORE")
+    if value and value.startswith(("http://", "https://")):
+        return value
+    return Path(value or ROOT / "var" / "store")
+
+
+def _var() -> Path:
+    store = default_store_path()
+    return store.parent if isinstance(store, Path) else ROOT / "var"
+
+
+def default_cache_path() -> Path:
+    return _var() / "cache"
 
 
 def default_dumps_path() -> Path:
-    return Path(os.environ.get("KG_DUMPS", default_store_path().parent / "dumps"))
+    return Path(os.environ.get("KG_DUMPS", _var() / "dumps"))
 
 
 def default_sources_path() -> Path:

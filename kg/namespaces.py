@@ -13,6 +13,7 @@ MAPPING = KG_BASE + "mapping/"
 
 PROVENANCE_GRAPH = GRAPH + "provenance"
 ONTOLOGY_GRAPH = GRAPH + "ontology/"
+CLOSURE_GRAPH = GRAPH + "closure"  # kg:subClassOfOrSelf, the reflexive-transitive rdfs:subClassOf of the ontologies
 STAGING_PREFIX = "urn:kg:staging:"
 
 SCHEMA = "http://schema.org/"

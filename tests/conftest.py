@@ -14,7 +14,7 @@ import pytest
 from kg.config import load_sources
 from kg.pipeline import harvest_snapshot, rebuild_grounding, rebuild_links
 from kg.store import open_store
-from kg.store.ontologies import load_ontologies
+from kg.store.ontologies import load_ontologies, rebuild_closure
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +34,7 @@ def _harvest(crate_sources):
     store = open_store(None)
     load_ontologies(store)
     reports = [harvest_snapshot(store, source) for source in crate_sources.values()]
+    rebuild_closure(store)
     return store, reports
 
 
@@ -46,6 +47,7 @@ def full_store(sources):
         report = harvest_snapshot(store, source)
         assert report.ok, report.error
     rebuild_links(store)
+    rebuild_closure(store)
     rebuild_grounding(store)
     return store
 

@@ -20,7 +20,7 @@ def site(sources, tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "kg"
     store = open_store(path)
     harvest_snapshot(store, sources["idr"])
-    app = create_app(store, query_timeout=2.0, query_workers=2)
+    app = create_app(store, query_timeout=2.0, query_workers=2, result_cap=1000)
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -61,3 +61,33 @@ def test_runaway_query_is_stopped_and_others_are_served(site):
     assert status == 503 and "time limit of 2 s" in message
     assert elapsed < 20
     assert count(site) == 127  # the killed worker was replaced
+
+
+@pytest.mark.parametrize("in_process", [False, True])
+def test_results_are_capped_and_say_so(site, sources, in_process):
+    """Answers carry at most the cap (1000 here; the idr graph has 10,307 triples), with headers saying so."""
+    base = site
+    every = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    if in_process:  # the same cap without worker processes (in-memory store)
+        from werkzeug.serving import make_server
+
+        store = open_store(None)
+        harvest_snapshot(store, sources["idr"])
+        server = make_server("127.0.0.1", 0, create_app(store, result_cap=1000), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}/sparql"
+    try:
+        r = requests.get(base, params={"query": every}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 1000
+        assert r.headers["X-KG-Result-Cap"] == "1000" and r.headers["X-KG-Result-Truncated"] == "true"
+        csv = requests.get(base, params={"query": every, "format": "csv"}, timeout=60)
+        assert csv.text.count("\r\n") == 1001  # header + 1000 rows
+        nt = requests.get(base, params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"}, headers={"Accept": "application/n-triples"}, timeout=60)
+        assert nt.status_code == 200 and nt.text.count(" .\n") == 1000 and nt.headers["X-KG-Result-Truncated"] == "true"
+        small = requests.get(base, params={"query": every + " LIMIT 10"}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert len(small.json()["results"]["bindings"]) == 10 and "X-KG-Result-Truncated" not in small.headers
+        ask = requests.get(base, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert ask.json()["boolean"] is True
+    finally:
+        if in_process:
+            server.shutdown()

@@ -87,12 +87,14 @@ def map_crates(
     progress: Callable[[int], None] | None = None,
     parser: Callable = parse_crate,
     context: Iterable[ox.Quad] = (),
+    seen: dict[str, str] | None = None,
 ) -> MappingResult:
     """Parse and map records (GIDE RO-Crates by default; `parser` reads another record kind).
 
     `assign(record, study_iri, publisher_iri)` returns a quarantine reason, or None to accept the record
     (it also sets `record.source` when the source is read from the crate). `context` quads go into the
-    staging store before the rules run (e.g. the studies already served, for reconciliation rules).
+    staging store before the rules run (e.g. the studies already served, for reconciliation rules). `seen`
+    (study IRI -> record name) carries the collision check across the chunks of one harvest.
     """
     rules = rules or RuleSet.load("rocrate")
     staging = ox.Store()
@@ -103,7 +105,7 @@ def map_crates(
         node = norm.normalise(iri)
         return node.value if node is not None else None
 
-    seen: dict[str, str] = {}
+    seen = {} if seen is None else seen
     batch: list[ox.Quad] = []
     for rec in records:
         if progress:

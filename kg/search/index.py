@@ -115,6 +115,18 @@ class StudyIndex:
                     seen.add(tok)
             self.df.update(seen)
         self.vocab = sorted(self.postings)
+        # Facet bitmaps (a Python int per facet value, bit i = document i): filters are ORs and ANDs of
+        # bitmaps and a facet count is one popcount, so a faceted search costs O(facet values), not
+        # O(documents x facets) — the facet index that SPARQL GROUP BY per request cannot match at scale.
+        self.bits: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+        self.thumb_bits = 0
+        for i, d in enumerate(docs):
+            for f in FACETS:
+                for v in d.facets.get(f, ()):
+                    self.bits[f][v] = self.bits[f].get(v, 0) | (1 << i)
+            if d.thumbnails:
+                self.thumb_bits |= 1 << i
+        self.all_bits = (1 << len(docs)) - 1
 
     # -- building -----------------------------------------------------------------------------------
     @classmethod
@@ -204,6 +216,13 @@ class StudyIndex:
 
     # -- labels -------------------------------------------------------------------------------------
     def label(self, facet: str, key: str) -> str:
+        """A facet value's display label (memoised: the index is rebuilt, never changed, after a harvest)."""
+        cache = self.__dict__.setdefault("_labels", {})
+        if (facet, key) not in cache:
+            cache[(facet, key)] = self._label(facet, key)
+        return cache[(facet, key)]
+
+    def _label(self, facet: str, key: str) -> str:
         if facet == "license":
             return LICENCE_LABELS.get(key, key)
         if facet == "repository":
@@ -250,8 +269,12 @@ class StudyIndex:
                 scores[k] += 100.0
         return scores
 
-    def _accepts(self, d: StudyDoc, facet: str, wanted: set[str]) -> bool:
-        return bool(d.facets.get(facet, set()) & wanted)
+    def _years(self, keep) -> int:
+        out = 0
+        for y, b in self.bits["year"].items():
+            if y.isdigit() and keep(int(y)):
+                out |= b
+        return out
 
     def search(self, sq: SearchQuery) -> SearchResult:
         scores = self._text_scores(sq.q)
@@ -264,32 +287,41 @@ class StudyIndex:
                     vals.update(self.terms.expand(v))
                 expanded[facet] = sorted(vals)
             wanted[facet] = vals
-        base = []
-        for i, d in enumerate(self.docs):
-            if scores is not None and i not in scores:
-                continue
-            if sq.require_thumbnail and not d.thumbnails:
-                continue
-            years = [int(y) for y in d.facets.get("year", ())]
-            if sq.year_from and not any(y >= sq.year_from for y in years):
-                continue
-            if sq.year_to and not any(y <= sq.year_to for y in years):
-                continue
-            base.append(i)
-        matched = [i for i in base if all(self._accepts(self.docs[i], f, w) for f, w in wanted.items())]
+        base = self.all_bits
+        if scores is not None:
+            base = 0
+            for i in scores:
+                base |= 1 << i
+        if sq.require_thumbnail:
+            base &= self.thumb_bits
+        if sq.year_from:
+            base &= self._years(lambda y: y >= sq.year_from)
+        if sq.year_to:
+            base &= self._years(lambda y: y <= sq.year_to)
+        wanted_bits = {}
+        for facet, vals in wanted.items():
+            values = self.bits.get(facet, {})
+            b = 0
+            for v in vals:
+                b |= values.get(v, 0)
+            wanted_bits[facet] = b
+        matched_bits = base
+        for b in wanted_bits.values():
+            matched_bits &= b
         facets = {}
         for facet in FACETS:
             # each facet counts over the results of every *other* filter, so choices stay visible
-            pool = [i for i in base if all(self._accepts(self.docs[i], f, w) for f, w in wanted.items() if f != facet)]
-            counts: Counter = Counter()
-            for i in pool:
-                counts.update(self.docs[i].facets.get(facet, ()))
+            pool = base
+            for f, b in wanted_bits.items():
+                if f != facet:
+                    pool &= b
+            counts = {k: n for k, b in self.bits[facet].items() if (n := (b & pool).bit_count())}
             facets[facet] = [{"key": k, "count": c, "label": self.label(facet, k)} for k, c in
-                             sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]) if facet != "year" else (kv[0],), reverse=False)]
+                             sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
             if facet == "year":
                 facets[facet].sort(key=lambda x: x["key"], reverse=True)
-        def key_relevance(i):
-            return (-(scores or {}).get(i, 0.0), self.docs[i].date and -int(self.docs[i].date[:4].isdigit() and self.docs[i].date[:4] or 0), self.docs[i].iri)
+        bits = bin(matched_bits)[:1:-1]  # bit i is character i
+        matched = [i for i, c in enumerate(bits) if c == "1"]
         if sq.sort in ("date", "-date"):
             matched.sort(key=lambda i: (self.docs[i].date or "", self.docs[i].iri), reverse=sq.sort == "-date")
             if sq.sort == "-date":

@@ -22,12 +22,16 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "text/html"
 
 
-def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout: float | None = None, query_workers: int = 2) -> Flask:
+def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout: float | None = None, query_workers: int = 2,
+               result_cap: int | None = 100_000) -> Flask:
     """The app over a store. With `query_timeout` and an on-disk store, /sparql queries run in worker
-    processes that are stopped at the limit."""
+    processes that are stopped at the limit; a remote store asks its server to stop them. /sparql results
+    are cut to `result_cap` solutions or triples (headers say so)."""
     app = Flask(__name__)
     app.config["KG_STORE"] = store
     app.config["KG_DUMPS"] = dumps_dir
+    app.config["KG_QUERY_TIMEOUT"] = query_timeout or None  # a remote store passes it to its server
+    app.config["KG_RESULT_CAP"] = result_cap or None
     if query_timeout and getattr(store, "path", None) is not None:
         from .workers import QueryWorkers
 

@@ -43,7 +43,8 @@ def _generation(store) -> str:
     """The latest harvest run: when it changes, the in-memory indexes are rebuilt (cheap to ask)."""
     from ..namespaces import KG, PROVENANCE_GRAPH
 
-    row = next(iter(store.query(f"SELECT (MAX(STR(?r)) AS ?g) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}HarvestRun> }} }}")), None)
+    row = next(iter(store.query(f"SELECT (MAX(STR(?r)) AS ?g) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}HarvestRun> }} }}",
+                                default_graph=[PROVENANCE_GRAPH], named_graphs=[PROVENANCE_GRAPH])), None)
     return row["g"].value if row is not None and row["g"] is not None else ""
 
 

@@ -120,3 +120,39 @@ def serialize_result(result, media_type: str) -> tuple[bytes, str]:
     if "charset" not in ctype and (ctype.startswith("text/") or ctype.endswith("json") or ctype.endswith("xml")):
         ctype += "; charset=utf-8"
     return out.getvalue(), ctype
+
+
+def _term_json(t) -> dict:
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.Triple):
+        return {"type": "triple", "value": {"subject": _term_json(t.subject), "predicate": _term_json(t.predicate), "object": _term_json(t.object)}}
+    out = {"type": "literal", "value": t.value}
+    if t.language:
+        out["xml:lang"] = t.language
+    elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = t.datatype.value
+    return out
+
+
+def cap_result(result, cap: int | None):
+    """The result cut to `cap` solutions or triples, and whether it was cut (ASK results are never cut).
+
+    pyoxigraph results are single-pass iterators that cannot be sliced and re-serialised, so the first
+    cap + 1 solutions are read and handed back as a new QuerySolutions (through SPARQL JSON)."""
+    import itertools
+    import json
+
+    if not cap or isinstance(result, ox.QueryBoolean):
+        return result, False
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        rows = list(itertools.islice(result, cap + 1))
+        cut = len(rows) > cap
+        doc = {"head": {"vars": names}, "results": {"bindings": [
+            {n: _term_json(row[n]) for n in names if row[n] is not None} for row in rows[:cap]]}}
+        return ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON), cut
+    triples = list(itertools.islice(result, cap + 1))
+    return triples[:cap], len(triples) > cap

@@ -21,26 +21,27 @@ class QueryTimeout(TimeoutError):
 
 def _worker(path: str, conn) -> None:
     from ..store.oxigraph_store import OxigraphStore
-    from .sparql_results import choose_type, result_kind, serialize_result
+    from .sparql_results import cap_result, choose_type, result_kind, serialize_result
 
     store = OxigraphStore(path, read_only=True)
     while True:
         job = conn.recv()
         if job is None:
             return
-        query, accept, fmt, default_graph, named_graphs = job
+        query, accept, fmt, default_graph, named_graphs, cap = job
         try:
             result = store.query(query, default_graph=default_graph or None, named_graphs=named_graphs or None)
             media = choose_type(result, accept, fmt)
             if media is None:
-                conn.send(("406", f"no acceptable format for a {result_kind(result)} result (Accept: {accept})", None))
+                conn.send(("406", f"no acceptable format for a {result_kind(result)} result (Accept: {accept})", None, False))
                 continue
+            result, cut = cap_result(result, cap)
             body, ctype = serialize_result(result, media)
-            conn.send(("200", body, ctype))
+            conn.send(("200", body, ctype, cut))
         except SyntaxError as e:
-            conn.send(("400", f"SPARQL syntax error: {e}", None))
+            conn.send(("400", f"SPARQL syntax error: {e}", None, False))
         except (ValueError, OSError) as e:
-            conn.send(("500", f"query evaluation failed: {e}", None))
+            conn.send(("500", f"query evaluation failed: {e}", None, False))
 
 
 class QueryWorkers:
@@ -64,15 +65,15 @@ class QueryWorkers:
                     self._idle.put(self._spawn())
                 self._started = True
 
-    def run(self, query: str, accept: str | None, fmt: str | None, default_graph=None, named_graphs=None):
-        """(status, body or message, content type); raises QueryTimeout after `timeout` seconds."""
+    def run(self, query: str, accept: str | None, fmt: str | None, default_graph=None, named_graphs=None, cap: int | None = None):
+        """(status, body or message, content type, truncated); raises QueryTimeout after `timeout` seconds."""
         self._ensure()
         try:
             proc, conn = self._idle.get(timeout=self.timeout)
         except queue.Empty:
             raise QueryTimeout(f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again") from None
         try:
-            conn.send((query, accept, fmt, default_graph, named_graphs))
+            conn.send((query, accept, fmt, default_graph, named_graphs, cap))
             if conn.poll(self.timeout):
                 answer = conn.recv()
                 self._idle.put((proc, conn))

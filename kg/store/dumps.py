@@ -34,7 +34,7 @@ def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
     entries = []
     # Serialised in Rust graph by graph: N-Triples lines end with " .\n" (newlines inside literals are
     # escaped), so appending the graph name gives N-Quads without building Python objects.
-    per_graph: dict[str, bytes] = {g: store.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g)) for g in public}
+    per_graph: dict[str, bytes] = {g: store.dump_graph(g, ox.RdfFormat.N_TRIPLES) for g in public}
     whole_nq = b"".join(nt.replace(b" .\n", f" <{g}> .\n".encode()) for g, nt in per_graph.items())
     e = _write_gz(folder / "gide-kg.nq.gz", whole_nq)
     e.update(graph=None, format="application/n-quads", quads=whole_nq.count(b"\n"), title="Whole knowledge graph (all named graphs)")
@@ -52,7 +52,7 @@ def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
         e = _write_gz(folder / f"{name}.nq.gz", nt.replace(b" .\n", f" <{g}> .\n".encode()))
         e.update(graph=g, format="application/n-quads", quads=nt.count(b"\n"), title=f"{src.label} (N-Quads)")
         entries.append(e)
-        e = _write_gz(folder / f"{name}.ttl.gz", store.store.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.NamedNode(g)))
+        e = _write_gz(folder / f"{name}.ttl.gz", store.dump_graph(g, ox.RdfFormat.TURTLE))
         e.update(graph=g, format="text/turtle", triples=nt.count(b"\n"), title=f"{src.label} (Turtle)")
         entries.append(e)
     manifest = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dumps": entries}

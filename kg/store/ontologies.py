@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..config import ONTOLOGIES
-from ..namespaces import DCT, KG, ONTOLOGY_GRAPH, PROVENANCE_GRAPH, RDFS
+from ..namespaces import CLOSURE_GRAPH, DCT, KG, ONTOLOGY_GRAPH, OWL, PROVENANCE_GRAPH, RDFS
 from .oxigraph_store import OxigraphStore
 
 FORMATS = {".owl": ox.RdfFormat.RDF_XML, ".rdf": ox.RdfFormat.RDF_XML, ".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
@@ -42,7 +42,7 @@ def load_ontologies(store: OxigraphStore, folder: Path | None = None, force: boo
         digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
         g = ox.NamedNode(graph)
         sha_p = ox.NamedNode(KG + "sha256")
-        current = [q.object.value for q in store.store.quads_for_pattern(g, sha_p, None, ox.NamedNode(PROVENANCE_GRAPH))]
+        current = [q.object.value for q in store.quads_for_pattern(g, sha_p, None, PROVENANCE_GRAPH)]
         if not force and current == [digest] and store.has_graph(graph):
             continue
         quads = []
@@ -53,7 +53,7 @@ def load_ontologies(store: OxigraphStore, folder: Path | None = None, force: boo
             quads.extend(ox.parse(path=str(f), format=fmt, base_iri=f"file://{f.name}"))
         store.replace_graph(graph, quads)
         pg = ox.NamedNode(PROVENANCE_GRAPH)
-        store.store.remove(ox.Quad(g, sha_p, ox.Literal(current[0]), pg)) if current else None
+        store.remove([ox.Quad(g, sha_p, ox.Literal(current[0]), pg)] if current else [])
         store.append(
             [
                 ox.Quad(g, sha_p, ox.Literal(digest), pg),
@@ -64,4 +64,46 @@ def load_ontologies(store: OxigraphStore, folder: Path | None = None, force: boo
             ]
         )
         loaded[name] = len({(q.subject, q.predicate, q.object) for q in quads})  # distinct triples
+    if loaded or not store.has_graph(CLOSURE_GRAPH):
+        rebuild_closure(store)
     return loaded
+
+
+def rebuild_closure(store) -> int:
+    """Materialise `?class kg:subClassOfOrSelf ?ancestor` (rdfs:subClassOf*, reflexive) over all ontologies,
+    plus `?t kg:subClassOfOrSelf ?t` for organism / method terms of the studies that no ontology holds
+    (so that it answers like the zero-length path).
+
+    Hierarchy questions then are one join instead of a property path evaluated per row: 10-100x faster in
+    pyoxigraph on a large graph, and portable to servers whose path support is weak (Virtuoso 7.2
+    returns no rows for `rdfs:subClassOf*` over several FROM graphs)."""
+    rows = store.query(
+        f"""SELECT ?c ?p WHERE {{ GRAPH ?g {{ {{ ?c <{RDFS}subClassOf> ?p }} UNION {{ ?c a <{OWL}Class> }} }}
+            FILTER(STRSTARTS(STR(?g), "{ONTOLOGY_GRAPH}") && isIRI(?c)) }}"""
+    )
+    parents: dict[str, set[str]] = {}
+    used = store.query(f"SELECT DISTINCT ?t WHERE {{ ?s <{KG}organism>|<{KG}imagingMethod> ?t FILTER(isIRI(?t)) }}")
+    for r in used:
+        parents.setdefault(r["t"].value, set())
+    for r in rows:
+        parents.setdefault(r["c"].value, set())
+        p = r["p"]
+        if isinstance(p, ox.NamedNode):
+            parents[r["c"].value].add(p.value)
+            parents.setdefault(p.value, set())
+    ancestors: dict[str, set[str]] = {}
+
+    def up(c: str, seen: frozenset = frozenset()) -> set[str]:
+        if c in ancestors:
+            return ancestors[c]
+        out = {c}
+        for p in parents.get(c, ()):
+            if p not in seen:  # tolerate cycles in harvested ontologies
+                out |= up(p, seen | {c})
+        ancestors[c] = out
+        return out
+
+    g, pred = ox.NamedNode(CLOSURE_GRAPH), ox.NamedNode(KG + "subClassOfOrSelf")
+    quads = [ox.Quad(ox.NamedNode(c), pred, ox.NamedNode(a), g) for c in sorted(parents) for a in sorted(up(c))]
+    store.replace_graph(CLOSURE_GRAPH, quads)
+    return len(quads)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
@@ -36,21 +37,31 @@ class OxigraphStore:
         except OSError as e:
             raise StoreUnavailable(f"cannot open the store at {self.path}: {e}") from e
         self._write_lock = threading.Lock()
+        self._public: list[ox.NamedNode] | None = None
 
     # -- reading ---------------------------------------------------------------------------------
     def public_graphs(self) -> list[ox.NamedNode]:
-        return sorted(
-            (g for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)),
-            key=lambda g: g.value,
-        )
+        """The named graphs readers see (not staging ones). Remembered until this object writes: listing
+        graphs costs ~2 ms, as much as a small query, and no other process writes a store we have open
+        (RocksDB's lock; read-only handles see the store as it was when opened)."""
+        if self._public is None:
+            self._public = sorted(
+                (g for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)),
+                key=lambda g: g.value,
+            )
+        return self._public
 
     def query(
         self,
         sparql: str,
         default_graph: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        timeout: float | None = None,
     ):
-        """Run a SPARQL query; the default graph is the union of all public graphs unless given."""
+        """Run a SPARQL query; the default graph is the union of all public graphs unless given.
+
+        `timeout` is accepted for parity with RemoteStore and ignored: pyoxigraph cannot stop a running
+        query, so the app bounds queries of an on-disk store with worker processes (serve/workers.py)."""
         public = self.public_graphs()
         dg = [ox.NamedNode(g) for g in default_graph] if default_graph else (public or [ox.DefaultGraph()])
         ng = [ox.NamedNode(g) for g in named_graphs] if named_graphs else public
@@ -77,7 +88,23 @@ class OxigraphStore:
         g = ox.NamedNode(graph) if graph else None
         return self.store.quads_for_pattern(None, None, None, g)
 
+    def quads_for_pattern(self, subject=None, predicate=None, object=None, graph: str | None = None):
+        return self.store.quads_for_pattern(subject, predicate, object, ox.NamedNode(graph) if graph else None)
+
+    def dump_graph(self, graph: str, format: ox.RdfFormat) -> bytes:
+        """One graph serialised (N-Triples, Turtle…) in Rust, without Python objects per triple."""
+        return self.store.dump(format=format, from_graph=ox.NamedNode(graph))
+
     # -- writing ---------------------------------------------------------------------------------
+    @contextmanager
+    def _writing(self):
+        """One writer at a time; the graph list is forgotten once the write is done."""
+        with self._write_lock:
+            try:
+                yield
+            finally:
+                self._public = None
+
     def replace_source(
         self,
         graph: str,
@@ -95,7 +122,7 @@ class OxigraphStore:
         g = ox.NamedNode(graph)
         new = {ox.Quad(q.subject, q.predicate, q.object, g) for q in quads}
         new.update(provenance)
-        with self._write_lock:
+        with self._writing():
             old = set(self.store.quads_for_pattern(None, None, None, g))
             old.update(self._source_provenance(source_key))
             add, remove = new - old, old - new
@@ -108,7 +135,7 @@ class OxigraphStore:
             elif any(isinstance(t, ox.BlankNode) for q in remove for t in (q.subject, q.object)):
                 self._replace_by_move(graph, new, source_key)  # DELETE DATA cannot name blank nodes
             else:
-                self.store.update(f"DELETE DATA {{ {_quad_block(remove)} }} ;\nINSERT DATA {{ {_quad_block(add)} }}")
+                self.store.update(f"DELETE DATA {{ {quad_block(remove)} }} ;\nINSERT DATA {{ {quad_block(add)} }}")
         return {"added": len(add), "removed": len(remove)}
 
     def _source_provenance(self, source_key: str) -> list[ox.Quad]:
@@ -151,7 +178,7 @@ class OxigraphStore:
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
         """Atomically replace one graph (used for ontology graphs)."""
         if not self.has_graph(graph):
-            with self._write_lock:
+            with self._writing():
                 g = ox.NamedNode(graph)
                 add = (ox.Quad(q.subject, q.predicate, q.object, g) for q in quads)
                 if self.path is not None:
@@ -160,7 +187,7 @@ class OxigraphStore:
                     self.store.extend(add)
             return
         stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:graph")
-        with self._write_lock:
+        with self._writing():
             try:
                 self.store.extend(ox.Quad(q.subject, q.predicate, q.object, stage) for q in quads)
                 self.store.update(f"MOVE SILENT GRAPH <{stage.value}> TO GRAPH <{graph}>")
@@ -169,15 +196,20 @@ class OxigraphStore:
                     self.store.remove_graph(stage)
 
     def append(self, quads: Iterable[ox.Quad]) -> None:
-        with self._write_lock:
+        with self._writing():
             self.store.extend(quads)
+
+    def remove(self, quads: Iterable[ox.Quad]) -> None:
+        with self._writing():
+            for q in quads:
+                self.store.remove(q)
 
     def flush(self) -> None:
         if self.path is not None:
             self.store.flush()
 
 
-def _quad_block(quads: Iterable[ox.Quad]) -> str:
+def quad_block(quads: Iterable[ox.Quad]) -> str:
     """Quads as the body of INSERT DATA / DELETE DATA, grouped by graph."""
     by_graph: dict[str, list[str]] = {}
     for q in quads:
@@ -185,5 +217,16 @@ def _quad_block(quads: Iterable[ox.Quad]) -> str:
     return "\n".join(f"GRAPH {g} {{\n" + "\n".join(ts) + "\n}" for g, ts in by_graph.items())
 
 
-def open_store(path: str | Path | None, read_only: bool = False) -> OxigraphStore:
-    return OxigraphStore(path, read_only=read_only)
+def is_remote(location: str | Path | None) -> bool:
+    return isinstance(location, str) and location.startswith(("http://", "https://"))
+
+
+def open_store(location: str | Path | None, read_only: bool = False, env: dict | None = None):
+    """The embedded store for a folder (or None: in memory), the remote store for a SPARQL endpoint URL."""
+    if is_remote(location):
+        import os
+
+        from .remote_store import open_remote
+
+        return open_remote(location, dict(os.environ) if env is None else env)
+    return OxigraphStore(location, read_only=read_only)

@@ -34,7 +34,7 @@ def validate_source(store, graph: str, shapes: rdflib.Graph) -> tuple[bool, list
     import pyshacl
 
     data = rdflib.Graph()
-    data.parse(data=store.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph)), format="nt")
+    data.parse(data=store.dump_graph(graph, ox.RdfFormat.N_TRIPLES), format="nt")
     conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True)
     sh = rdflib.Namespace(SH)
     out = []

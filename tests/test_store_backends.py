@@ -1,0 +1,206 @@
+"""One behavioural suite, two stores: embedded pyoxigraph (on disk) and a real Virtuoso server reached over
+SPARQL 1.1 Query / Update / Graph Store HTTP. Every test runs against both and expects the same answers,
+taken from the bundled crates of the four repositories."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from kg.config import QUERIES
+from kg.namespaces import CLOSURE_GRAPH, GRAPH, KG
+from kg.pipeline import harvest_snapshot
+from kg.search.index import SearchQuery, StudyIndex
+from kg.store import StoreUnavailable, open_store
+from kg.store.ontologies import load_ontologies, rebuild_closure
+from kg.store.stats import distinct_studies
+
+from _server import running_app
+from _virtuoso import free_port, running_virtuoso
+
+ROOT = Path(__file__).resolve().parent.parent
+IDR_CRATES = sorted((ROOT / "data" / "crates" / "idr").glob("*-ro-crate-metadata.json"))
+BACKENDS = ["oxigraph", "virtuoso"]
+# Triples per source graph and studies per repository, from the bundled crates (same as `kg harvest`).
+TRIPLES = {"bia": 52832, "idr": 10307, "ssbd-database": 19685, "ssbd-repository": 7123}
+STUDIES = {"bia": 740, "idr": 127, "ssbd-database": 232, "ssbd-repository": 126}
+# Rows of every named query over the four repositories' crates.
+QUERY_ROWS = {
+    "bacteria-light-microscopy": 35, "imaging-methods-per-repository": 172, "organisms": 218, "probable-duplicates": 0,
+    "published-since-2020": 27, "qc-generic-imaging-method": 246, "qc-no-thumbnail": 340, "qc-not-imaging-methods": 16,
+    "qc-samples-without-organism": 128, "qc-taxon-name-mismatch": 46, "reconciliation-conflicts": 0,
+    "shared-publications": 22, "studies-per-repository": 4,
+}
+IDR_DATASETS = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPH}idr> {{ ?s a <http://schema.org/Dataset> }} }}"
+ZEBRAFISH = "http://purl.obolibrary.org/obo/NCBITaxon_7955"
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory):
+    with running_virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def backends(virtuoso, crate_sources, tmp_path_factory):
+    """Both stores, each loaded the same way: ontologies, the four repositories' crates, the closure."""
+    stores = {
+        "oxigraph": open_store(tmp_path_factory.mktemp("oxigraph") / "kg"),
+        "virtuoso": open_store(virtuoso.query_url, env={**virtuoso.env, "KG_STORE_DIALECT": "virtuoso"}),
+    }
+    reports = {}
+    for name, store in stores.items():
+        load_ontologies(store)
+        reports[name] = {s: harvest_snapshot(store, src) for s, src in crate_sources.items()}
+        rebuild_closure(store)
+    return stores, reports
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, backends):
+    return request.param, backends[0][request.param]
+
+
+def count(store, query: str) -> int:
+    return int(next(iter(store.query(query)))["n"].value)
+
+
+def test_harvest_loads_every_crate(backends):
+    for name, reports in backends[1].items():
+        assert {s: r.triples for s, r in reports.items()} == TRIPLES, name
+        assert {s: r.studies for s, r in reports.items()} == STUDIES, name
+        assert all(r.ok and not r.quarantined for r in reports.values()), name
+
+
+def test_graphs_hold_the_same_triples(backend):
+    name, store = backend
+    sizes = store.graph_sizes()
+    assert {s: sizes[GRAPH + s] for s in TRIPLES} == TRIPLES
+    assert sizes[CLOSURE_GRAPH] == 17236
+    assert distinct_studies(store) == sum(STUDIES.values())
+    assert {g.value for g in store.public_graphs()} == set(sizes)
+
+
+@pytest.mark.parametrize("query", sorted(QUERY_ROWS))
+def test_named_queries_answer_the_same(backend, query):
+    _, store = backend
+    rows = list(store.query((QUERIES / f"{query}.rq").read_text(encoding="utf-8")))
+    assert len(rows) == QUERY_ROWS[query]
+
+
+def test_result_objects_are_the_same_kind(backend):
+    _, store = backend
+    study = ox.NamedNode("https://idr.openmicroscopy.org/study/idr0003/")
+    assert store.query(f"ASK {{ {study} a <http://schema.org/Dataset> }}")
+    assert not store.query("ASK { <urn:nothing> ?p ?o }")
+    graph = store.query(f"CONSTRUCT {{ {study} ?p ?o }} WHERE {{ GRAPH <{GRAPH}idr> {{ {study} ?p ?o }} }}")
+    assert ox.Triple(study, ox.NamedNode(KG + "organism"), ox.NamedNode("http://purl.obolibrary.org/obo/NCBITaxon_4932")) in set(graph)
+    row = next(iter(store.query(f"SELECT ?id WHERE {{ {study} <http://schema.org/identifier> ?id }}")))
+    assert row["id"] == ox.Literal("idr0003")
+    with pytest.raises(SyntaxError):
+        store.query("SELECT ?s WHERE { ?s ?p }")
+
+
+def test_search_counts_match(backend):
+    _, store = backend
+    index = StudyIndex.from_store(store)
+    assert len(index.docs) == sum(STUDIES.values())
+    assert index.search(SearchQuery(filters={"organism": [ZEBRAFISH]})).total == 26
+    # the researcher's question: light-sheet studies of zebrafish since 2022
+    assert index.search(SearchQuery(q="light sheet", filters={"organism": [ZEBRAFISH]}, year_from=2022)).total == 4
+    repos = {f["key"]: f["count"] for f in index.search(SearchQuery()).facets["repository"]}
+    assert sorted(repos.values()) == sorted(STUDIES.values())
+
+
+def test_sparql_endpoint_over_http(backend):
+    """The public endpoint serves the remote store as it serves the embedded one (real client, real HTTP)."""
+    _, store = backend
+    with running_app(store) as base:
+        client = SPARQLWrapper(f"{base}/sparql")
+        client.setReturnFormat(JSON)
+        client.setQuery("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }")
+        assert int(client.query().convert()["results"]["bindings"][0]["n"]["value"]) == sum(STUDIES.values())
+        bad = requests.get(f"{base}/sparql", params={"query": "SELECT ?s WHERE { ?s ?p }"})
+        assert bad.status_code == 400 and bad.json()["message"].startswith("SPARQL syntax error")
+        page = requests.get(f"{base}/study/idr/idr0003", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "idr0003" in page.text
+        resource = requests.get(f"{base}/resource", params={"iri": "http://purl.obolibrary.org/obo/NCBITaxon_4932"}, headers={"Accept": "text/html"})
+        assert resource.status_code == 200 and "Saccharomyces cerevisiae" in resource.text
+
+
+def test_failed_harvest_keeps_the_served_graph(backend, crate_sources, tmp_path):
+    _, store = backend
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "idr9999-ro-crate-metadata.json").write_text("{ not json")
+    report = harvest_snapshot(store, dataclasses.replace(crate_sources["idr"], snapshot=broken))
+    assert not report.ok and len(report.quarantined) == 1
+    assert count(store, IDR_DATASETS) == STUDIES["idr"]
+    assert store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
+
+
+def test_readers_never_see_a_half_swapped_graph(backend, crate_sources, tmp_path):
+    """Re-harvests swap the graph while readers count it: they see the old graph or the new one."""
+    _, store = backend
+    half = tmp_path / "half"
+    half.mkdir()
+    for p in IDR_CRATES[:60]:
+        (half / p.name).write_bytes(p.read_bytes())
+    seen: set[int] = set()
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            seen.add(count(store, IDR_DATASETS))
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(2):
+            assert harvest_snapshot(store, dataclasses.replace(crate_sources["idr"], snapshot=half)).ok
+            assert harvest_snapshot(store, crate_sources["idr"]).ok
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert seen <= {STUDIES["idr"], 60} and STUDIES["idr"] in seen
+    assert store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
+    assert not [g for g in store.graph_sizes() if not g.startswith(GRAPH)]  # no staging graph left behind
+
+
+def test_remote_time_limit_is_enforced_by_the_server(backends):
+    """A runaway query on Virtuoso is stopped at the app's limit (server-side) and answered 503."""
+    from kg.serve.app import create_app
+    from werkzeug.serving import make_server
+
+    store = backends[0]["virtuoso"]
+    app = create_app(store, query_timeout=1.0)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        r = requests.get(f"{base}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert r.status_code == 503 and "time limit of 1 s" in r.json()["message"]
+        ok = requests.get(f"{base}/sparql", params={"query": IDR_DATASETS}, headers={"Accept": "application/sparql-results+json"})
+        assert ok.status_code == 200 and ok.json()["results"]["bindings"][0]["n"]["value"] == str(STUDIES["idr"])
+    finally:
+        server.shutdown()
+
+
+def test_unreachable_remote_store_is_a_clear_error(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/sparql"
+    with pytest.raises(StoreUnavailable, match="cannot reach the SPARQL store"):
+        open_store(url, env={})
+    import subprocess
+    import sys
+
+    cli = subprocess.run([sys.executable, "-m", "kg.cli", "stats", "--store", url], capture_output=True, text=True)
+    assert cli.returncode == 3 and "cannot reach the SPARQL store" in cli.stderr
