@@ -7,6 +7,7 @@ previous graph served and is recorded as a failed run in the provenance graph.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from .validate import failing_records, load_checks
 
 
 UNASSIGNED = "unassigned"
+CHUNK_RECORDS = 2000  # records mapped at a time; a source's chunks reach the store through its writer
 
 
 @dataclass(frozen=True)
@@ -125,78 +127,115 @@ def harvest_records(
     progress: Progress | None = None,
     rules: RuleSet | None = None,
     extra_quarantine: list[Quarantined] | None = None,
+    chunk_records: int = CHUNK_RECORDS,
 ) -> list[SourceReport]:
-    """Map a stream of records and swap in one graph per source they belong to."""
+    """Map a stream of records and swap in one graph per source they belong to.
+
+    Records are mapped `chunk_records` at a time (rules and checks are per record, so chunks change no
+    result) and each chunk goes to the source's writer, which keeps it or stages it in the store: memory
+    stays bounded for a source of any size, and the served graph is replaced only at the end."""
     t0 = utcnow()
     clock = time.perf_counter()
-    kind = KINDS[sources[only].kind if only else "rocrate"]
+    kind_name = sources[only].kind if only else "rocrate"
+    kind = KINDS[kind_name]
     rules = rules or RuleSet.load(kind.rules)
     context = known_studies(store) if kind.known_studies else []
-    result = map_crates(records, _assigner(sources, only), rules=rules, progress=progress, parser=kind.parse, context=context)
-    kind_name = sources[only].kind if only else "rocrate"
-    failures = failing_records(result.staging, load_checks(kind_name))
-    map_seconds = time.perf_counter() - clock
-    quarantined = list(extra_quarantine or []) + result.quarantined
+    checks = load_checks(kind_name)
+    assign = _assigner(sources, only)
+    seen: dict[str, str] = {}
+    quarantined = list(extra_quarantine or [])
     by_source: dict[str, list] = {}
-    for m in result.mapped:
-        reason = failures.get(m.graph.value)
-        if reason:
-            quarantined.append(Quarantined(m.record, reason))
-        else:
-            by_source.setdefault(m.record.source, []).append(m)
+    writers: dict[str, object] = {}
+    load_seconds: dict[str, float] = {}
+    map_seconds = 0.0
+    try:
+        for chunk in _chunks(records, chunk_records):
+            c = time.perf_counter()
+            result = map_crates(chunk, assign, rules=rules, progress=progress, parser=kind.parse, context=context, seen=seen)
+            failures = failing_records(result.staging, checks)
+            quarantined += result.quarantined
+            data: dict[str, list[ox.Quad]] = {}
+            for m in result.mapped:
+                reason = failures.get(m.graph.value)
+                if reason:
+                    quarantined.append(Quarantined(m.record, reason))
+                    continue
+                by_source.setdefault(m.record.source, []).append(m)
+                data.setdefault(m.record.source, []).extend(result.staging.quads_for_pattern(None, None, None, m.graph))
+                m.record.content = b""  # mapped: only its name, location, time and hash are still needed
+            del result
+            map_seconds += time.perf_counter() - c
+            for name, quads in data.items():
+                c = time.perf_counter()
+                if name not in writers:
+                    writers[name] = store.source_writer(source_graph(name), name)
+                writers[name].add(quads)
+                load_seconds[name] = load_seconds.get(name, 0.0) + time.perf_counter() - c
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
     groups: dict[str, list[Quarantined]] = {}
     for q in quarantined:
         groups.setdefault(q.record.source or only or UNASSIGNED, []).append(q)
     targets = [only] if only else sorted(set(by_source) | set(groups))
-    reports = []
-    for name in targets:
-        mapped = by_source.get(name, [])
-        q_here = groups.get(name, [])
-        label = sources[name].label if name in sources else "records of no known source"
-        run = RunRecord(source=name, started=t0, mapping_kind=result.rules.kind, mapping_version=result.rules.version,
-                        mapping_files=result.rules.file_digests())
-        run.records_seen = len(mapped) + len(q_here)
-        run.quarantined = len(q_here)
-        run.target_graph = source_graph(name)
-        report = SourceReport(name, records=run.records_seen, quarantined=q_here, run_iri=run.iri)
-        if not mapped:
-            run.status, run.ended = "failed", utcnow()
-            if name != UNASSIGNED:
-                run.error = report.error = f"no record of {label} could be loaded ({len(q_here)} quarantined)"
-            prov = run_quads(run) + [x for q in q_here for x in record_quads(run, q.record, None, q.reason)]
-            store.append(prov)
-            reports.append(report)
-            continue
-        data = []
-        for m in mapped:
-            data.extend(result.staging.quads_for_pattern(None, None, None, m.graph))
-        run.studies_loaded = len({st for m in mapped for st in m.studies})
-        old = store.record_hashes(name)
-        new = {m.record.name: m.record.sha256 for m in mapped}
-        run.extra.update(
-            recordsAdded=len(new.keys() - old.keys()),
-            recordsRemoved=len(old.keys() - new.keys()),
-            recordsChanged=sum(1 for k in new.keys() & old.keys() if new[k] != old[k]),
-            recordsUnchanged=sum(1 for k in new.keys() & old.keys() if new[k] == old[k]),
-        )
-        run.status, run.ended = "succeeded", utcnow()
-        prov = run_quads(run)
-        for m in mapped:
-            prov += record_quads(run, m.record, None)
-            for st in m.studies:
-                prov += derivation_quads(run, m.record, st)
-        for q in q_here:
-            prov += record_quads(run, q.record, None, q.reason)
-        load_clock = time.perf_counter()
-        report.changes = store.replace_source(run.target_graph, data, prov, name)
-        store.append(run_count_quads(run, {"quadsAdded": report.changes["added"], "quadsRemoved": report.changes["removed"]}))
-        report.timings = {"map": map_seconds, "load": time.perf_counter() - load_clock}
-        report.studies = run.studies_loaded
-        report.run_extra = dict(run.extra)
-        report.triples = len({(q.subject, q.predicate, q.object) for q in data})
-        report.seconds = time.perf_counter() - clock
-        reports.append(report)
-    return reports
+    try:
+        return [_finish(store, name, by_source.get(name, []), groups.get(name, []), sources, writers, rules, t0, clock,
+                        map_seconds, load_seconds.get(name, 0.0)) for name in targets]
+    finally:
+        for w in writers.values():
+            w.abort()  # a no-op for a committed writer; drops the staging graph of one that was not
+
+
+def _finish(store, name, mapped, q_here, sources, writers, rules, t0, clock, map_seconds, load_seconds) -> SourceReport:
+    """Record the run of one source and swap its new graph in (or record why nothing loaded)."""
+    label = sources[name].label if name in sources else "records of no known source"
+    run = RunRecord(source=name, started=t0, mapping_kind=rules.kind, mapping_version=rules.version,
+                    mapping_files=rules.file_digests())
+    run.records_seen = len(mapped) + len(q_here)
+    run.quarantined = len(q_here)
+    run.target_graph = source_graph(name)
+    report = SourceReport(name, records=run.records_seen, quarantined=q_here, run_iri=run.iri)
+    if not mapped:
+        run.status, run.ended = "failed", utcnow()
+        if name != UNASSIGNED:
+            run.error = report.error = f"no record of {label} could be loaded ({len(q_here)} quarantined)"
+        prov = run_quads(run) + [x for q in q_here for x in record_quads(run, q.record, None, q.reason)]
+        store.append(prov)
+        return report
+    run.studies_loaded = len({st for m in mapped for st in m.studies})
+    old = store.record_hashes(name)
+    new = {m.record.name: m.record.sha256 for m in mapped}
+    run.extra.update(
+        recordsAdded=len(new.keys() - old.keys()),
+        recordsRemoved=len(old.keys() - new.keys()),
+        recordsChanged=sum(1 for k in new.keys() & old.keys() if new[k] != old[k]),
+        recordsUnchanged=sum(1 for k in new.keys() & old.keys() if new[k] == old[k]),
+    )
+    run.status, run.ended = "succeeded", utcnow()
+    prov = run_quads(run)
+    for m in mapped:
+        prov += record_quads(run, m.record, None)
+        for st in m.studies:
+            prov += derivation_quads(run, m.record, st)
+    for q in q_here:
+        prov += record_quads(run, q.record, None, q.reason)
+    load_clock = time.perf_counter()
+    changes = writers[name].commit(prov)
+    report.triples = changes.pop("triples")
+    report.changes = changes
+    store.append(run_count_quads(run, {"quadsAdded": changes["added"], "quadsRemoved": changes["removed"]}))
+    report.timings = {"map": map_seconds, "load": load_seconds + time.perf_counter() - load_clock}
+    report.studies = run.studies_loaded
+    report.run_extra = dict(run.extra)
+    report.seconds = time.perf_counter() - clock
+    return report
+
+
+def _chunks(records: Iterable[RawRecord], size: int):
+    it = iter(records)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
 def rebuild_links(store: OxigraphStore) -> int:
@@ -227,12 +266,13 @@ def record_failed_run(store: OxigraphStore, source: str, error: str) -> SourceRe
     return SourceReport(source, error=error, run_iri=run.iri)
 
 
-def harvest_snapshot(store: OxigraphStore, source: Source, progress: Progress | None = None) -> SourceReport:
+def harvest_snapshot(store: OxigraphStore, source: Source, progress: Progress | None = None,
+                     chunk_records: int = CHUNK_RECORDS) -> SourceReport:
     """Harvest one source from its bundled snapshot folder."""
     if source.snapshot is None or not Path(source.snapshot).is_dir():
         return record_failed_run(store, source.name, f"snapshot folder {source.snapshot} not found")
     records = rocrate_dir.iter_records(source.snapshot, source.name, KINDS[source.kind].pattern)
-    return harvest_records(store, {source.name: source}, records, only=source.name, progress=progress)[0]
+    return harvest_records(store, {source.name: source}, records, only=source.name, progress=progress, chunk_records=chunk_records)[0]
 
 
 def harvest_live(
@@ -276,8 +316,9 @@ def _harvest_sparql(store: OxigraphStore, source: Source, progress: Progress | N
         record = construct_record(source.name, source.live["endpoint"], query_file.read_text(encoding="utf-8"))
     except (FetchError, OSError) as e:
         return record_failed_run(store, source.name, str(e))
+    size = len(record.content)
     report = harvest_records(store, {source.name: source}, [record], only=source.name, progress=progress)[0]
-    report.live = {"endpoint": source.live["endpoint"], "bytes": len(record.content)}
+    report.live = {"endpoint": source.live["endpoint"], "bytes": size}
     return report
 
 

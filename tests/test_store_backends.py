@@ -172,7 +172,64 @@ def test_readers_never_see_a_half_swapped_graph(backend, crate_sources, tmp_path
             t.join()
     assert seen <= {STUDIES["idr"], 60} and STUDIES["idr"] in seen
     assert store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
-    assert not [g for g in store.graph_sizes() if not g.startswith(GRAPH)]  # no staging graph left behind
+    assert store.staging_graphs() == []
+
+
+def test_chunked_harvest_through_staging_gives_the_same_graph(backend, crate_sources):
+    """A source bigger than one chunk: chunks of 100 records, staged in the store (the embedded store
+    spills beyond 5,000 quads), swapped in at the end — the same graph, nothing left behind."""
+    name, store = backend
+    if name == "oxigraph":
+        store.spill_quads = 5000
+    try:
+        report = harvest_snapshot(store, crate_sources["bia"], chunk_records=100)
+    finally:
+        if name == "oxigraph":
+            store.spill_quads = 250_000
+    assert report.ok and report.records == 740 and report.studies == STUDIES["bia"]
+    assert report.triples == TRIPLES["bia"] and report.changes == {"added": 0, "removed": 0}
+    sizes = store.graph_sizes()
+    assert sizes[GRAPH + "bia"] == TRIPLES["bia"]
+    assert store.staging_graphs() == []
+    assert count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?s a <http://schema.org/Dataset> }} }}") == STUDIES["bia"]
+
+
+def test_chunked_first_load_goes_straight_to_the_graph(crate_sources, tmp_path):
+    """On a new on-disk store, spilled chunks are bulk-loaded into the new graph itself (no copy)."""
+    store = open_store(tmp_path / "kg")
+    store.spill_quads = 2000
+    report = harvest_snapshot(store, crate_sources["idr"], chunk_records=20)
+    assert report.ok and report.studies == STUDIES["idr"] and report.triples == TRIPLES["idr"]
+    assert report.changes == {"added": TRIPLES["idr"], "removed": 0}
+    assert store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
+    assert sorted(g.value for g in store.public_graphs()) == [GRAPH + "idr", GRAPH + "provenance"]
+    again = harvest_snapshot(store, crate_sources["idr"], chunk_records=20)  # re-harvest: staged, then swapped
+    assert again.changes == {"added": 0, "removed": 0} and store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
+
+
+def test_a_failure_mid_harvest_leaves_the_served_graph_and_no_staging(backend, crate_sources):
+    """A record stream that breaks after two chunks: the error reaches the caller, the staged chunks are
+    dropped, the served graph is untouched."""
+    name, store = backend
+    from kg.harvest import rocrate_dir
+    from kg.pipeline import harvest_records
+
+    def records():
+        for i, rec in enumerate(rocrate_dir.iter_records(crate_sources["idr"].snapshot, "idr", "*ro-crate-metadata.json")):
+            if i == 50:
+                raise ConnectionError("listing vanished")
+            yield rec
+
+    if name == "oxigraph":
+        store.spill_quads = 1000
+    try:
+        with pytest.raises(ConnectionError):
+            harvest_records(store, {"idr": crate_sources["idr"]}, records(), only="idr", chunk_records=20)
+    finally:
+        if name == "oxigraph":
+            store.spill_quads = 250_000
+    assert store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
+    assert store.staging_graphs() == []
 
 
 def test_remote_time_limit_is_enforced_by_the_server(backends):

@@ -38,6 +38,7 @@ class OxigraphStore:
             raise StoreUnavailable(f"cannot open the store at {self.path}: {e}") from e
         self._write_lock = threading.Lock()
         self._public: list[ox.NamedNode] | None = None
+        self.spill_quads = 250_000  # a source's new graph is staged in the store beyond this (source_writer)
 
     # -- reading ---------------------------------------------------------------------------------
     def public_graphs(self) -> list[ox.NamedNode]:
@@ -84,6 +85,16 @@ class OxigraphStore:
     def has_graph(self, graph: str) -> bool:
         return self.store.contains_named_graph(ox.NamedNode(graph))
 
+    def staging_graphs(self) -> list[str]:
+        """Staging graphs present now (none once every harvest has committed or aborted)."""
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX))
+
+    def count(self, graph: str, minus: str | None = None) -> int:
+        """Triples in `graph` (that are not in `minus`)."""
+        other = f"FILTER NOT EXISTS {{ GRAPH <{minus}> {{ ?s ?p ?o }} }}" if minus else ""
+        rows = self.store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} {other} }}")
+        return int(next(iter(rows))["n"].value)
+
     def quads(self, graph: str | None = None):
         g = ox.NamedNode(graph) if graph else None
         return self.store.quads_for_pattern(None, None, None, g)
@@ -96,6 +107,10 @@ class OxigraphStore:
         return self.store.dump(format=format, from_graph=ox.NamedNode(graph))
 
     # -- writing ---------------------------------------------------------------------------------
+    def source_writer(self, graph: str, source_key: str) -> OxigraphSourceWriter:
+        """Write a source's new graph in chunks; it replaces `graph` at `commit` (see the class)."""
+        return OxigraphSourceWriter(self, graph, source_key, self.spill_quads)
+
     @contextmanager
     def _writing(self):
         """One writer at a time; the graph list is forgotten once the write is done."""
@@ -207,6 +222,92 @@ class OxigraphStore:
     def flush(self) -> None:
         if self.path is not None:
             self.store.flush()
+
+
+class OxigraphSourceWriter:
+    """A source's new graph written in chunks, swapped in at `commit`.
+
+    Chunks are kept in memory and swapped by `replace_source` (only the difference written) unless they
+    outgrow `spill` quads; then they go to a hidden staging graph in the store (or, on a first load of an
+    on-disk store, straight into the new graph through the bulk loader) and `commit` swaps with one
+    update, so memory stays bounded whatever the size of the source."""
+
+    def __init__(self, store: "OxigraphStore", graph: str, source_key: str, spill: int = 250_000):
+        self.store, self.graph, self.key, self.spill = store, graph, source_key, spill
+        self.buffer: list[ox.Quad] = []
+        self.stage: str | None = None
+        self.direct = False
+        self.done = False
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        self.buffer.extend(quads)
+        if len(self.buffer) >= self.spill:
+            self._spill()
+
+    def _spill(self) -> None:
+        st = self.store
+        if self.stage is None:
+            self.direct = st.path is not None and not st.has_graph(self.graph)
+            self.stage = self.graph if self.direct else f"{STAGING_PREFIX}{uuid.uuid4().hex}:data"
+        g = ox.NamedNode(self.stage)
+        quads = [ox.Quad(q.subject, q.predicate, q.object, g) for q in self.buffer]
+        self.buffer = []
+        with st._writing():
+            if st.path is not None:
+                st.store.bulk_load(ox.serialize(quads, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+            else:
+                st.store.extend(quads)
+
+    def commit(self, provenance: Iterable[ox.Quad]) -> dict[str, int]:
+        """Swap the new graph and the source's provenance in; {"added", "removed", "triples"}."""
+        st = self.store
+        self.done = True
+        if self.stage is None and st.path is not None and not st.has_graph(self.graph):
+            self._spill()  # a first load: straight into the new graph through the bulk loader, no diff to make
+        if self.stage is None:
+            changes = st.replace_source(self.graph, self.buffer, provenance, self.key)
+            changes["triples"] = len({(q.subject, q.predicate, q.object) for q in self.buffer})
+            return changes
+        if self.buffer:
+            self._spill()
+        prov_stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:prov")
+        if self.direct:
+            changes = {"added": st.count(self.graph), "removed": 0}
+            move = ""
+        else:
+            changes = {"added": st.count(self.stage, minus=self.graph), "removed": st.count(self.graph, minus=self.stage)}
+            move = f"MOVE SILENT GRAPH <{self.stage}> TO GRAPH <{self.graph}> ;"
+        if self.direct and not st._source_provenance(self.key):  # nothing to swap out: add it
+            with st._writing():
+                st.store.extend(provenance)
+            changes["triples"] = changes["added"]
+            return changes
+        with st._writing():
+            try:
+                st.store.extend(ox.Quad(q.subject, q.predicate, q.object, prov_stage) for q in provenance)
+                st.store.update(f"""PREFIX kg: <{KG}>
+                    PREFIX prov: <{PROV}>
+                    {move}
+                    DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
+                    WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+                        ?s kg:harvestSource {ox.Literal(self.key)} ; ?p ?o
+                        FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
+                    ADD SILENT GRAPH <{prov_stage.value}> TO GRAPH <{PROVENANCE_GRAPH}> ;
+                    DROP SILENT GRAPH <{prov_stage.value}>""")
+            finally:
+                if st.store.contains_named_graph(prov_stage):
+                    st.store.remove_graph(prov_stage)
+        changes["triples"] = st.count(self.graph)
+        return changes
+
+    def abort(self) -> None:
+        """Forget the new graph unless committed: the staging graph goes; a half first load is removed again."""
+        if self.done:
+            return
+        if self.stage is not None and self.store.store.contains_named_graph(ox.NamedNode(self.stage)):
+            with self.store._writing():
+                self.store.store.remove_graph(ox.NamedNode(self.stage))
+        self.buffer, self.stage = [], None
 
 
 def quad_block(quads: Iterable[ox.Quad]) -> str:

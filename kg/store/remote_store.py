@@ -221,13 +221,22 @@ class RemoteStore:
     def _drop(self, *graphs: str) -> None:
         self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
 
+    def source_writer(self, graph: str, source_key: str) -> "RemoteSourceWriter":
+        """Write a source's new graph in chunks (each sent at once to a staging graph); swapped in at commit."""
+        return RemoteSourceWriter(self, graph, source_key)
+
     def replace_source(self, graph: str, quads: Iterable[ox.Quad], provenance: Iterable[ox.Quad], source_key: str) -> dict[str, int]:
         """Make `quads` the content of `graph` and swap the source's provenance in one update request."""
-        tag = uuid.uuid4().hex
-        data_stage, prov_stage = f"{STAGING_PREFIX}{tag}:data", f"{STAGING_PREFIX}{tag}:prov"
+        writer = self.source_writer(graph, source_key)
+        writer.add(quads)
+        changes = writer.commit(provenance)
+        changes.pop("triples")
+        return changes
+
+    def _swap(self, data_stage: str, graph: str, provenance: Iterable[ox.Quad], source_key: str) -> dict[str, int]:
+        prov_stage = f"{STAGING_PREFIX}{uuid.uuid4().hex}:prov"
         with self._write_lock:
             try:
-                self._load(data_stage, quads)
                 self._load(prov_stage, provenance)
                 changes = self._difference(data_stage, graph)
                 self.update(
@@ -245,12 +254,19 @@ class RemoteStore:
                 self._drop(data_stage, prov_stage)
         return changes
 
-    def _difference(self, new: str, old: str) -> dict[str, int]:
-        def count(a: str, b: str) -> int:
-            rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{a}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{b}> {{ ?s ?p ?o }} }} }}")
-            return int(next(iter(rows))["n"].value)
+    def staging_graphs(self) -> list[str]:
+        """Staging graphs present now (none once every harvest has committed or aborted)."""
+        rows = self._select(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}')
+        return sorted(r["g"].value for r in rows)
 
-        return {"added": count(new, old), "removed": count(old, new)}
+    def count(self, graph: str, minus: str | None = None) -> int:
+        """Triples in `graph` (that are not in `minus`)."""
+        other = f"FILTER NOT EXISTS {{ GRAPH <{minus}> {{ ?s ?p ?o }} }}" if minus else ""
+        rows = self._select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} {other} }}")
+        return int(next(iter(rows))["n"].value)
+
+    def _difference(self, new: str, old: str) -> dict[str, int]:
+        return {"added": self.count(new, minus=old), "removed": self.count(old, minus=new)}
 
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
         stage = f"{STAGING_PREFIX}{uuid.uuid4().hex}:graph"
@@ -279,6 +295,30 @@ class RemoteStore:
 
     def flush(self) -> None:
         """Nothing to do: the server persists each request."""
+
+
+class RemoteSourceWriter:
+    """Chunks of a source's new graph go to a staging graph on the server as they come; `commit` swaps it
+    in with the provenance in one update request; `abort` drops it."""
+
+    def __init__(self, store: RemoteStore, graph: str, source_key: str):
+        self.store, self.graph, self.key = store, graph, source_key
+        self.stage = f"{STAGING_PREFIX}{uuid.uuid4().hex}:data"
+        self.done = False
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        self.store._load(self.stage, quads)
+
+    def commit(self, provenance: Iterable[ox.Quad]) -> dict[str, int]:
+        self.done = True
+        changes = self.store._swap(self.stage, self.graph, provenance, self.key)
+        changes["triples"] = self.store.count(self.graph)
+        return changes
+
+    def abort(self) -> None:
+        if not self.done:
+            self.done = True
+            self.store._drop(self.stage)
 
 
 def open_remote(url: str, env: dict) -> RemoteStore:
