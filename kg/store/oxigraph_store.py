@@ -38,6 +38,9 @@ class OxigraphStore:
             raise StoreUnavailable(f"cannot open the store at {self.path}: {e}") from e
         self._write_lock = threading.Lock()
         self._public: list[ox.NamedNode] | None = None
+        self._has_staging = False
+        self._busy = 0  # writes and staged harvests in progress in this process
+        self._flags = threading.Lock()
         self.spill_quads = 250_000  # a source's new graph is staged in the store beyond this (source_writer)
 
     # -- reading ---------------------------------------------------------------------------------
@@ -46,10 +49,9 @@ class OxigraphStore:
         graphs costs ~2 ms, as much as a small query, and no other process writes a store we have open
         (RocksDB's lock; read-only handles see the store as it was when opened)."""
         if self._public is None:
-            self._public = sorted(
-                (g for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and not g.value.startswith(STAGING_PREFIX)),
-                key=lambda g: g.value,
-            )
+            graphs = [g for g in self.store.named_graphs() if isinstance(g, ox.NamedNode)]
+            self._has_staging = any(g.value.startswith(STAGING_PREFIX) for g in graphs)
+            self._public = sorted((g for g in graphs if not g.value.startswith(STAGING_PREFIX)), key=lambda g: g.value)
         return self._public
 
     def query(
@@ -62,7 +64,17 @@ class OxigraphStore:
         """Run a SPARQL query; the default graph is the union of all public graphs unless given.
 
         `timeout` is accepted for parity with RemoteStore and ignored: pyoxigraph cannot stop a running
-        query, so the app bounds queries of an on-disk store with worker processes (serve/workers.py)."""
+        query, so the app bounds queries of an on-disk store with worker processes (serve/workers.py).
+
+        When no staging graph exists and nothing is being written, the union is asked for as pyoxigraph's
+        union of all named graphs, 4-16x faster than the same union given as a list of graphs (the
+        named queries, measured). The check and the query's snapshot are taken under one lock that
+        writers take before they create a staging graph, so a reader never sees a half-written one."""
+        if not default_graph and not named_graphs:
+            with self._flags:
+                self.public_graphs()
+                if not self._busy and not self._has_staging:
+                    return self.store.query(sparql, use_default_graph_as_union=True)
         public = self.public_graphs()
         dg = [ox.NamedNode(g) for g in default_graph] if default_graph else (public or [ox.DefaultGraph()])
         ng = [ox.NamedNode(g) for g in named_graphs] if named_graphs else public
@@ -115,10 +127,21 @@ class OxigraphStore:
     def _writing(self):
         """One writer at a time; the graph list is forgotten once the write is done."""
         with self._write_lock:
+            self._begin()
             try:
                 yield
             finally:
-                self._public = None
+                self._end()
+
+    def _begin(self) -> None:
+        """Readers ask for explicit public graphs from now on (a staging graph may appear)."""
+        with self._flags:
+            self._busy += 1
+
+    def _end(self) -> None:
+        with self._flags:
+            self._busy -= 1
+            self._public = None
 
     def replace_source(
         self,
@@ -249,6 +272,8 @@ class OxigraphSourceWriter:
         if self.stage is None:
             self.direct = st.path is not None and not st.has_graph(self.graph)
             self.stage = self.graph if self.direct else f"{STAGING_PREFIX}{uuid.uuid4().hex}:data"
+            if not self.direct:
+                st._begin()  # until commit or abort, readers name the public graphs
         g = ox.NamedNode(self.stage)
         quads = [ox.Quad(q.subject, q.predicate, q.object, g) for q in self.buffer]
         self.buffer = []
@@ -259,17 +284,28 @@ class OxigraphSourceWriter:
                 st.store.extend(quads)
 
     def commit(self, provenance: Iterable[ox.Quad]) -> dict[str, int]:
-        """Swap the new graph and the source's provenance in; {"added", "removed", "triples"}."""
+        """Swap the new graph and the source's provenance in; {"added", "removed", "triples"}. On an
+        error the new graph is dropped (abort) and the served one stays."""
         st = self.store
+        try:
+            if self.stage is None and st.path is not None and not st.has_graph(self.graph):
+                self._spill()  # a first load: straight into the new graph through the bulk loader, no diff to make
+            if self.stage is None:
+                changes = st.replace_source(self.graph, self.buffer, provenance, self.key)
+                changes["triples"] = len({(q.subject, q.predicate, q.object) for q in self.buffer})
+            else:
+                if self.buffer:
+                    self._spill()
+                changes = self._commit_staged(provenance)
+        except BaseException:
+            self.abort()
+            raise
         self.done = True
-        if self.stage is None and st.path is not None and not st.has_graph(self.graph):
-            self._spill()  # a first load: straight into the new graph through the bulk loader, no diff to make
-        if self.stage is None:
-            changes = st.replace_source(self.graph, self.buffer, provenance, self.key)
-            changes["triples"] = len({(q.subject, q.predicate, q.object) for q in self.buffer})
-            return changes
-        if self.buffer:
-            self._spill()
+        self._release()
+        return changes
+
+    def _commit_staged(self, provenance) -> dict[str, int]:
+        st = self.store
         prov_stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:prov")
         if self.direct:
             changes = {"added": st.count(self.graph), "removed": 0}
@@ -282,6 +318,16 @@ class OxigraphSourceWriter:
                 st.store.extend(provenance)
             changes["triples"] = changes["added"]
             return changes
+        return self._swap(provenance, changes, move, prov_stage)
+
+    def _release(self) -> None:
+        """The staging graph is gone (moved or dropped): readers may use the fast union again."""
+        if self.stage is not None and not self.direct and not getattr(self, "_released", False):
+            self._released = True
+            self.store._end()
+
+    def _swap(self, provenance, changes: dict, move: str, prov_stage: ox.NamedNode) -> dict[str, int]:
+        st = self.store
         with st._writing():
             try:
                 st.store.extend(ox.Quad(q.subject, q.predicate, q.object, prov_stage) for q in provenance)
@@ -304,10 +350,12 @@ class OxigraphSourceWriter:
         """Forget the new graph unless committed: the staging graph goes; a half first load is removed again."""
         if self.done:
             return
+        self.done = True
         if self.stage is not None and self.store.store.contains_named_graph(ox.NamedNode(self.stage)):
             with self.store._writing():
                 self.store.store.remove_graph(ox.NamedNode(self.stage))
-        self.buffer, self.stage = [], None
+        self._release()
+        self.buffer = []
 
 
 def quad_block(quads: Iterable[ox.Quad]) -> str:
