@@ -154,23 +154,23 @@ def harvest_records(
             result = map_crates(chunk, assign, rules=rules, progress=progress, parser=kind.parse, context=context, seen=seen)
             failures = failing_records(result.staging, checks)
             quarantined += result.quarantined
-            data: dict[str, list[ox.Quad]] = {}
+            graphs: dict[str, list[ox.NamedNode]] = {}
             for m in result.mapped:
                 reason = failures.get(m.graph.value)
                 if reason:
                     quarantined.append(Quarantined(m.record, reason))
                     continue
                 by_source.setdefault(m.record.source, []).append(m)
-                data.setdefault(m.record.source, []).extend(result.staging.quads_for_pattern(None, None, None, m.graph))
+                graphs.setdefault(m.record.source, []).append(m.graph)
                 m.record.content = b""  # mapped: only its name, location, time and hash are still needed
-            del result
             map_seconds += time.perf_counter() - c
-            for name, quads in data.items():
+            for name, record_graphs in graphs.items():
                 c = time.perf_counter()
                 if name not in writers:
                     writers[name] = store.source_writer(source_graph(name), name)
-                writers[name].add(quads)
+                writers[name].add_graphs(result.staging, record_graphs)
                 load_seconds[name] = load_seconds.get(name, 0.0) + time.perf_counter() - c
+            del result
     except BaseException:
         for w in writers.values():
             w.abort()

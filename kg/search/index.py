@@ -269,6 +269,24 @@ class StudyIndex:
                 scores[k] += 100.0
         return scores
 
+    def _order(self, sort: str) -> list[int]:
+        """All documents in one sort order, computed on first use (the index never changes)."""
+        orders = self.__dict__.setdefault("_orders", {})
+        if sort not in orders:
+            docs, ids = self.docs, list(range(len(self.docs)))
+            if sort in ("date", "-date"):
+                ids.sort(key=lambda i: (docs[i].date or "", docs[i].iri), reverse=sort == "-date")
+                if sort == "-date":
+                    ids.sort(key=lambda i: not docs[i].date)  # undated last, stable
+            elif sort in ("size", "-size"):
+                ids.sort(key=lambda i: (docs[i].size_bytes, docs[i].iri), reverse=sort == "-size")
+            elif sort == "title":
+                ids.sort(key=lambda i: (normalise(docs[i].name), docs[i].iri))
+            else:  # newest: relevance without a text query
+                ids.sort(key=lambda i: (docs[i].date or "", docs[i].iri), reverse=True)
+            orders[sort] = ids
+        return orders[sort]
+
     def _years(self, keep) -> int:
         out = 0
         for y, b in self.bits["year"].items():
@@ -321,19 +339,13 @@ class StudyIndex:
             if facet == "year":
                 facets[facet].sort(key=lambda x: x["key"], reverse=True)
         bits = bin(matched_bits)[:1:-1]  # bit i is character i
-        matched = [i for i, c in enumerate(bits) if c == "1"]
-        if sq.sort in ("date", "-date"):
-            matched.sort(key=lambda i: (self.docs[i].date or "", self.docs[i].iri), reverse=sq.sort == "-date")
-            if sq.sort == "-date":
-                matched.sort(key=lambda i: not self.docs[i].date)  # undated last, stable
-        elif sq.sort in ("size", "-size"):
-            matched.sort(key=lambda i: (self.docs[i].size_bytes, self.docs[i].iri), reverse=sq.sort == "-size")
-        elif sq.sort == "title":
-            matched.sort(key=lambda i: (normalise(self.docs[i].name), self.docs[i].iri))
-        elif scores is not None:
-            matched.sort(key=lambda i: (-scores[i], self.docs[i].iri))
+        if sq.sort in ("date", "-date", "size", "-size", "title") or scores is None:
+            # walk a sort order computed once per index instead of sorting the matches per request
+            order = self._order(sq.sort if sq.sort in ("date", "-date", "size", "-size", "title") else "newest")
+            matched = [i for i in order if i < len(bits) and bits[i] == "1"]
         else:
-            matched.sort(key=lambda i: (self.docs[i].date or "", self.docs[i].iri), reverse=True)
+            matched = [i for i, c in enumerate(bits) if c == "1"]
+            matched.sort(key=lambda i: (-scores[i], self.docs[i].iri))
         page = matched[sq.offset : sq.offset + sq.size]
         return SearchResult(len(matched), [(self.docs[i], (scores or {}).get(i, 1.0)) for i in page], facets, expanded, matched)
 

@@ -267,6 +267,24 @@ class OxigraphSourceWriter:
         if len(self.buffer) >= self.spill:
             self._spill()
 
+    def add_graphs(self, source: ox.Store, graphs: list[ox.NamedNode]) -> None:
+        """Add the triples of `graphs` of a staging store. When they go to the store (first loads, large
+        sources) they travel as N-Triples from store to store in Rust, with no Python object per quad."""
+        st = self.store
+        if self.stage is None and st.path is not None and not st.has_graph(self.graph):
+            self.direct, self.stage = True, self.graph  # a first load: straight into the new graph
+        if self.stage is None and len(self.buffer) < self.spill:
+            self.add(q for g in graphs for q in source.quads_for_pattern(None, None, None, g))
+            return
+        if self.buffer or self.stage is None:
+            self._spill()
+        data = b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs)
+        with st._writing():
+            if st.path is not None:
+                st.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(self.stage))
+            else:
+                st.store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(self.stage))
+
     def _spill(self) -> None:
         st = self.store
         if self.stage is None:

@@ -309,6 +309,16 @@ class RemoteSourceWriter:
     def add(self, quads: Iterable[ox.Quad]) -> None:
         self.store._load(self.stage, quads)
 
+    def add_graphs(self, source: ox.Store, graphs: list[ox.NamedNode]) -> None:
+        """The triples of `graphs` of a staging store, sent as N-Triples (Graph Store POST when configured)."""
+        if self.store.graph_store_url:
+            body = b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs)
+            if body:
+                self.store._post(self.store.graph_store_url, params={"graph": self.stage}, data=body,
+                                 headers={"Content-Type": "application/n-triples"})
+        else:
+            self.add(q for g in graphs for q in source.quads_for_pattern(None, None, None, g))
+
     def commit(self, provenance: Iterable[ox.Quad]) -> dict[str, int]:
         self.done = True
         changes = self.store._swap(self.stage, self.graph, provenance, self.key)
