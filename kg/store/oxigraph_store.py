@@ -167,7 +167,7 @@ class OxigraphStore:
             if not old and self.path is not None:
                 # First load of this source: no served graph to protect, so the bulk loader (RocksDB
                 # SST ingestion, ~2x faster than a transaction) writes it.
-                self.store.bulk_load(ox.serialize(add, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+                self._load_bytes(ox.serialize(add, format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
             elif not remove:
                 self.store.extend(add)
             elif any(isinstance(t, ox.BlankNode) for q in remove for t in (q.subject, q.object)):
@@ -195,19 +195,7 @@ class OxigraphStore:
                 ox.Quad(q.subject, q.predicate, q.object, prov_stage if q.graph_name.value == PROVENANCE_GRAPH else data_stage)
                 for q in new
             )
-            self.store.update(
-                f"""
-                PREFIX kg: <{KG}>
-                PREFIX prov: <{PROV}>
-                MOVE SILENT GRAPH <{data_stage.value}> TO GRAPH <{graph}> ;
-                DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
-                WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
-                    ?s kg:harvestSource {ox.Literal(source_key)} ; ?p ?o
-                    FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
-                ADD SILENT GRAPH <{prov_stage.value}> TO GRAPH <{PROVENANCE_GRAPH}> ;
-                DROP SILENT GRAPH <{prov_stage.value}>
-                """
-            )
+            self.store.update(swap_update(data_stage.value, graph, prov_stage.value, source_key))
         finally:
             for st in (data_stage, prov_stage):
                 if self.store.contains_named_graph(st):
@@ -218,11 +206,8 @@ class OxigraphStore:
         if not self.has_graph(graph):
             with self._writing():
                 g = ox.NamedNode(graph)
-                add = (ox.Quad(q.subject, q.predicate, q.object, g) for q in quads)
-                if self.path is not None:
-                    self.store.bulk_load(ox.serialize(add, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
-                else:
-                    self.store.extend(add)
+                self._load_bytes(ox.serialize((ox.Quad(q.subject, q.predicate, q.object, g) for q in quads),
+                                              format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
             return
         stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:graph")
         with self._writing():
@@ -236,6 +221,15 @@ class OxigraphStore:
     def append(self, quads: Iterable[ox.Quad]) -> None:
         with self._writing():
             self.store.extend(quads)
+
+    def _load_bytes(self, data: bytes, format: ox.RdfFormat, to_graph: str | None = None) -> None:
+        """RDF bytes into the store: the bulk loader on disk (no transaction), a plain load in memory.
+        The caller holds the write lock."""
+        graph = ox.NamedNode(to_graph) if to_graph else None
+        if self.path is not None:
+            self.store.bulk_load(data, format=format, to_graph=graph)
+        else:
+            self.store.load(data, format=format, to_graph=graph)
 
     def remove(self, quads: Iterable[ox.Quad]) -> None:
         with self._writing():
@@ -258,9 +252,20 @@ class OxigraphSourceWriter:
     def __init__(self, store: "OxigraphStore", graph: str, source_key: str, spill: int = 250_000):
         self.store, self.graph, self.key, self.spill = store, graph, source_key, spill
         self.buffer: list[ox.Quad] = []
-        self.stage: str | None = None
-        self.direct = False
+        self.stage: str | None = None  # where chunks go once they leave memory
+        self.direct = False  # the stage is the new graph itself (first load on disk)
         self.done = False
+        self._released = False
+
+    def _first_load(self) -> bool:
+        return self.store.path is not None and not self.store.has_graph(self.graph)
+
+    def _open_stage(self) -> None:
+        if self.stage is None:
+            self.direct = self._first_load()
+            self.stage = self.graph if self.direct else f"{STAGING_PREFIX}{uuid.uuid4().hex}:data"
+            if not self.direct:
+                self.store._begin()  # until commit or abort, readers name the public graphs
 
     def add(self, quads: Iterable[ox.Quad]) -> None:
         self.buffer.extend(quads)
@@ -270,50 +275,35 @@ class OxigraphSourceWriter:
     def add_graphs(self, source: ox.Store, graphs: list[ox.NamedNode]) -> None:
         """Add the triples of `graphs` of a staging store. When they go to the store (first loads, large
         sources) they travel as N-Triples from store to store in Rust, with no Python object per quad."""
-        st = self.store
-        if self.stage is None and st.path is not None and not st.has_graph(self.graph):
-            self.direct, self.stage = True, self.graph  # a first load: straight into the new graph
-        if self.stage is None and len(self.buffer) < self.spill:
+        if self.stage is None and not self._first_load() and len(self.buffer) < self.spill:
             self.add(q for g in graphs for q in source.quads_for_pattern(None, None, None, g))
             return
-        if self.buffer or self.stage is None:
-            self._spill()
+        self._spill()
         data = b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs)
-        with st._writing():
-            if st.path is not None:
-                st.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(self.stage))
-            else:
-                st.store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(self.stage))
+        with self.store._writing():
+            self.store._load_bytes(data, ox.RdfFormat.N_TRIPLES, to_graph=self.stage)
 
     def _spill(self) -> None:
-        st = self.store
-        if self.stage is None:
-            self.direct = st.path is not None and not st.has_graph(self.graph)
-            self.stage = self.graph if self.direct else f"{STAGING_PREFIX}{uuid.uuid4().hex}:data"
-            if not self.direct:
-                st._begin()  # until commit or abort, readers name the public graphs
+        """Open the stage if need be and move the buffered quads there."""
+        self._open_stage()
+        if not self.buffer:
+            return
         g = ox.NamedNode(self.stage)
-        quads = [ox.Quad(q.subject, q.predicate, q.object, g) for q in self.buffer]
+        data = ox.serialize((ox.Quad(q.subject, q.predicate, q.object, g) for q in self.buffer), format=ox.RdfFormat.N_QUADS)
         self.buffer = []
-        with st._writing():
-            if st.path is not None:
-                st.store.bulk_load(ox.serialize(quads, format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
-            else:
-                st.store.extend(quads)
+        with self.store._writing():
+            self.store._load_bytes(data, ox.RdfFormat.N_QUADS)
 
     def commit(self, provenance: Iterable[ox.Quad]) -> dict[str, int]:
         """Swap the new graph and the source's provenance in; {"added", "removed", "triples"}. On an
         error the new graph is dropped (abort) and the served one stays."""
         st = self.store
         try:
-            if self.stage is None and st.path is not None and not st.has_graph(self.graph):
-                self._spill()  # a first load: straight into the new graph through the bulk loader, no diff to make
-            if self.stage is None:
+            if self.stage is None and not self._first_load():
                 changes = st.replace_source(self.graph, self.buffer, provenance, self.key)
                 changes["triples"] = len({(q.subject, q.predicate, q.object) for q in self.buffer})
             else:
-                if self.buffer:
-                    self._spill()
+                self._spill()  # a first load goes straight into the new graph: no diff to make
                 changes = self._commit_staged(provenance)
         except BaseException:
             self.abort()
@@ -324,45 +314,31 @@ class OxigraphSourceWriter:
 
     def _commit_staged(self, provenance) -> dict[str, int]:
         st = self.store
-        prov_stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:prov")
         if self.direct:
             changes = {"added": st.count(self.graph), "removed": 0}
-            move = ""
+            if not st._source_provenance(self.key):  # nothing to swap out: add it
+                with st._writing():
+                    st.store.extend(provenance)
+                changes["triples"] = changes["added"]
+                return changes
         else:
             changes = {"added": st.count(self.stage, minus=self.graph), "removed": st.count(self.graph, minus=self.stage)}
-            move = f"MOVE SILENT GRAPH <{self.stage}> TO GRAPH <{self.graph}> ;"
-        if self.direct and not st._source_provenance(self.key):  # nothing to swap out: add it
-            with st._writing():
-                st.store.extend(provenance)
-            changes["triples"] = changes["added"]
-            return changes
-        return self._swap(provenance, changes, move, prov_stage)
-
-    def _release(self) -> None:
-        """The staging graph is gone (moved or dropped): readers may use the fast union again."""
-        if self.stage is not None and not self.direct and not getattr(self, "_released", False):
-            self._released = True
-            self.store._end()
-
-    def _swap(self, provenance, changes: dict, move: str, prov_stage: ox.NamedNode) -> dict[str, int]:
-        st = self.store
+        prov_stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:prov")
         with st._writing():
             try:
                 st.store.extend(ox.Quad(q.subject, q.predicate, q.object, prov_stage) for q in provenance)
-                st.store.update(f"""PREFIX kg: <{KG}>
-                    PREFIX prov: <{PROV}>
-                    {move}
-                    DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
-                    WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
-                        ?s kg:harvestSource {ox.Literal(self.key)} ; ?p ?o
-                        FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
-                    ADD SILENT GRAPH <{prov_stage.value}> TO GRAPH <{PROVENANCE_GRAPH}> ;
-                    DROP SILENT GRAPH <{prov_stage.value}>""")
+                st.store.update(swap_update(None if self.direct else self.stage, self.graph, prov_stage.value, self.key))
             finally:
                 if st.store.contains_named_graph(prov_stage):
                     st.store.remove_graph(prov_stage)
         changes["triples"] = st.count(self.graph)
         return changes
+
+    def _release(self) -> None:
+        """The staging graph is gone (moved or dropped): readers may use the fast union again."""
+        if self.stage is not None and not self.direct and not self._released:
+            self._released = True
+            self.store._end()
 
     def abort(self) -> None:
         """Forget the new graph unless committed: the staging graph goes; a half first load is removed again."""
@@ -374,6 +350,21 @@ class OxigraphSourceWriter:
                 self.store.store.remove_graph(ox.NamedNode(self.stage))
         self._release()
         self.buffer = []
+
+
+def swap_update(data_stage: str | None, graph: str, prov_stage: str, source_key: str) -> str:
+    """One SPARQL Update that moves a staged graph over the served one (unless `data_stage` is None) and
+    replaces the source's provenance with the staged provenance; harvest runs (activities) are kept."""
+    move = f"MOVE SILENT GRAPH <{data_stage}> TO GRAPH <{graph}> ;" if data_stage else ""
+    return f"""PREFIX kg: <{KG}>
+        PREFIX prov: <{PROV}>
+        {move}
+        DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
+        WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
+            ?s kg:harvestSource {ox.Literal(source_key)} ; ?p ?o
+            FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
+        ADD SILENT GRAPH <{prov_stage}> TO GRAPH <{PROVENANCE_GRAPH}> ;
+        DROP SILENT GRAPH <{prov_stage}>"""
 
 
 def quad_block(quads: Iterable[ox.Quad]) -> str:

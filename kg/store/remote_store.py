@@ -28,10 +28,10 @@ from typing import Iterable
 import pyoxigraph as ox
 import requests
 
-from ..namespaces import GRAPH, KG, PROV, PROVENANCE_GRAPH, STAGING_PREFIX
-from .oxigraph_store import StoreUnavailable, quad_block
+from ..namespaces import GRAPH, KG, PROVENANCE_GRAPH, STAGING_PREFIX
+from ..sparql_text import STRINGS_IRIS_AND_COMMENTS
+from .oxigraph_store import StoreUnavailable, quad_block, swap_update
 
-_STRIP = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*', re.S)
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
 _VIRTUOSO_BNODE = re.compile(r'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
 _CHUNK = 20_000  # quads per INSERT request when no Graph Store endpoint is configured
@@ -56,7 +56,7 @@ class RemoteTimeout(TimeoutError):
 
 def query_form(sparql: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside strings, IRIs and comments."""
-    m = _FORM.search(_STRIP.sub(" ", sparql))
+    m = _FORM.search(STRINGS_IRIS_AND_COMMENTS.sub(" ", sparql))
     if not m:
         raise SyntaxError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
     return m.group(1).upper()
@@ -207,8 +207,7 @@ class RemoteStore:
         if not triples:
             return 0
         if self.graph_store_url:
-            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-            self._post(self.graph_store_url, params={"graph": graph}, data=body, headers={"Content-Type": "application/n-triples"})
+            self._post_ntriples(graph, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
         else:
             has_bnodes = any(isinstance(t, ox.BlankNode) for tr in triples for t in (tr.subject, tr.object))
             step = len(triples) if has_bnodes else _CHUNK  # blank nodes are scoped to one request
@@ -217,6 +216,12 @@ class RemoteStore:
                 self.update(f"INSERT {{ {block} }} WHERE {{ }}")
         self._graphs = None
         return len(triples)
+
+    def _post_ntriples(self, graph: str, body: bytes) -> None:
+        """Graph Store Protocol: add N-Triples to `graph`."""
+        if body:
+            self._post(self.graph_store_url, params={"graph": graph}, data=body, headers={"Content-Type": "application/n-triples"})
+        self._graphs = None
 
     def _drop(self, *graphs: str) -> None:
         self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
@@ -239,17 +244,7 @@ class RemoteStore:
             try:
                 self._load(prov_stage, provenance)
                 changes = self._difference(data_stage, graph)
-                self.update(
-                    f"""PREFIX kg: <{KG}>
-                    PREFIX prov: <{PROV}>
-                    MOVE SILENT GRAPH <{data_stage}> TO GRAPH <{graph}> ;
-                    DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
-                    WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
-                        ?s kg:harvestSource {ox.Literal(source_key)} ; ?p ?o
-                        FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
-                    ADD SILENT GRAPH <{prov_stage}> TO GRAPH <{PROVENANCE_GRAPH}> ;
-                    DROP SILENT GRAPH <{prov_stage}>"""
-                )
+                self.update(swap_update(data_stage, graph, prov_stage, source_key))
             finally:
                 self._drop(data_stage, prov_stage)
         return changes
@@ -273,12 +268,9 @@ class RemoteStore:
         with self._write_lock:
             try:
                 self._load(stage, quads)
-                self.update(f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{graph}>" if self._nonempty(stage) else f"DROP SILENT GRAPH <{graph}>")
+                self.update(f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{graph}>" if self.has_graph(stage) else f"DROP SILENT GRAPH <{graph}>")
             finally:
                 self._drop(stage)
-
-    def _nonempty(self, graph: str) -> bool:
-        return self.has_graph(graph)
 
     def append(self, quads: Iterable[ox.Quad]) -> None:
         by_graph: dict[str, list[ox.Quad]] = {}
@@ -312,10 +304,7 @@ class RemoteSourceWriter:
     def add_graphs(self, source: ox.Store, graphs: list[ox.NamedNode]) -> None:
         """The triples of `graphs` of a staging store, sent as N-Triples (Graph Store POST when configured)."""
         if self.store.graph_store_url:
-            body = b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs)
-            if body:
-                self.store._post(self.store.graph_store_url, params={"graph": self.stage}, data=body,
-                                 headers={"Content-Type": "application/n-triples"})
+            self.store._post_ntriples(self.stage, b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs))
         else:
             self.add(q for g in graphs for q in source.quads_for_pattern(None, None, None, g))
 
