@@ -99,6 +99,9 @@ def _tokens(text: str) -> list[str]:
     return normalise(text).split()
 
 
+PRESORTED = ("date", "-date", "size", "-size", "title")  # orders that do not depend on the query text
+
+
 class StudyIndex:
     def __init__(self, docs: list[StudyDoc], terms: TermIndex, labels: dict[str, str]):
         self.docs = docs
@@ -339,9 +342,9 @@ class StudyIndex:
             if facet == "year":
                 facets[facet].sort(key=lambda x: x["key"], reverse=True)
         bits = bin(matched_bits)[:1:-1]  # bit i is character i
-        if sq.sort in ("date", "-date", "size", "-size", "title") or scores is None:
+        if sq.sort in PRESORTED or scores is None:
             # walk a sort order computed once per index instead of sorting the matches per request
-            order = self._order(sq.sort if sq.sort in ("date", "-date", "size", "-size", "title") else "newest")
+            order = self._order(sq.sort if sq.sort in PRESORTED else "newest")
             matched = [i for i in order if i < len(bits) and bits[i] == "1"]
         else:
             matched = [i for i, c in enumerate(bits) if c == "1"]

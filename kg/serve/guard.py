@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import re
 
-_STRIP = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*', re.S)
+from ..sparql_text import STRINGS_AND_COMMENTS
+
 _SERVICE = re.compile(r"\bSERVICE\b\s*(?:SILENT\b\s*)?(<[^>]*>|\?\w+|\$\w+|[A-Za-z_][\w.-]*:[\w.-]*)", re.I)
 
 
@@ -25,7 +26,7 @@ def allowed_services() -> set[str]:
 def check_services(query: str, allowed: set[str] | None = None) -> None:
     """Raise ServiceRefused when the query calls a SERVICE that is not allow-listed."""
     allowed = allowed_services() if allowed is None else allowed
-    code = _STRIP.sub(lambda m: " " if m.group(0).startswith("#") else '""', query)
+    code = STRINGS_AND_COMMENTS.sub(lambda m: " " if m.group(0).startswith("#") else '""', query)
     # IRIs stay (SERVICE <…> needs them); a '#' inside an IRI was not a comment, so match on the original too
     for m in _SERVICE.finditer(code):
         target = m.group(1)

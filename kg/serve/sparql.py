@@ -13,7 +13,7 @@ from ..config import QUERIES
 from ..namespaces import PREFIXES
 from .guard import ServiceRefused, check_services
 from .queries import named_queries
-from .sparql_results import cap_result, choose_type, result_kind, serialize_result
+from .sparql_results import render
 
 bp = Blueprint("sparql", __name__)
 
@@ -82,37 +82,32 @@ def sparql():
         return _error(403, str(e), "Forbidden")
     workers = current_app.config.get("KG_QUERY_WORKERS")
     cap = current_app.config.get("KG_RESULT_CAP")
+    accept, fmt = request.headers.get("Accept"), request.args.get("format") or request.form.get("format")
     if workers is not None:  # on-disk store: run in a worker process under the time limit
         from .workers import QueryTimeout
 
         try:
-            status, body, ctype, cut = workers.run(query, request.headers.get("Accept"), request.args.get("format") or request.form.get("format"),
-                                                   default_graphs, named_graphs, cap)
+            status, body, ctype, cut = workers.run(query, accept, fmt, default_graphs, named_graphs, cap)
         except QueryTimeout as e:
             return _error(503, str(e), "Service Unavailable")
-        if status != "200":
-            return _error(int(status), body, {"400": "Bad Request", "406": "Not Acceptable"}.get(status, "Internal Server Error"))
-        return _answer(body, ctype, cap, cut)
-    try:
-        result = store.query(query, default_graph=default_graphs or None, named_graphs=named_graphs or None,
-                             timeout=current_app.config.get("KG_QUERY_TIMEOUT"))
-    except SyntaxError as e:
-        return _error(400, f"SPARQL syntax error: {e}", "Bad Request")
-    except TimeoutError as e:  # a remote store's time limit
-        return _error(503, str(e), "Service Unavailable")
-    except ValueError as e:
-        return _error(400, str(e), "Bad Request")
-    except OSError as e:
-        return _error(500, f"query evaluation failed: {e}", "Internal Server Error")
-    media = choose_type(result, request.headers.get("Accept"), request.args.get("format") or request.form.get("format"))
-    if media is None:
-        kind = result_kind(result)
-        return _error(406, f"no acceptable format for a {kind} result (Accept: {request.headers.get('Accept')})", "Not Acceptable")
-    try:
-        result, cut = cap_result(result, cap)
-        body, ctype = serialize_result(result, media)
-    except (SyntaxError, ValueError, OSError) as e:
-        return _error(500, f"query evaluation failed: {e}", "Internal Server Error")
+    else:
+        try:
+            result = store.query(query, default_graph=default_graphs or None, named_graphs=named_graphs or None,
+                                 timeout=current_app.config.get("KG_QUERY_TIMEOUT"))
+        except SyntaxError as e:
+            return _error(400, f"SPARQL syntax error: {e}", "Bad Request")
+        except TimeoutError as e:  # a remote store's time limit
+            return _error(503, str(e), "Service Unavailable")
+        except ValueError as e:
+            return _error(400, str(e), "Bad Request")
+        except OSError as e:
+            return _error(500, f"query evaluation failed: {e}", "Internal Server Error")
+        try:
+            status, body, ctype, cut = render(result, accept, fmt, cap)
+        except (SyntaxError, ValueError, OSError) as e:
+            return _error(500, f"query evaluation failed: {e}", "Internal Server Error")
+    if status != "200":
+        return _error(int(status), body, {"400": "Bad Request", "406": "Not Acceptable"}.get(status, "Internal Server Error"))
     return _answer(body, ctype, cap, cut)
 
 

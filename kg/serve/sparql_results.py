@@ -156,3 +156,14 @@ def cap_result(result, cap: int | None):
         return ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON), cut
     triples = list(itertools.islice(result, cap + 1))
     return triples[:cap], len(triples) > cap
+
+
+def render(result, accept: str | None, fmt: str | None, cap: int | None) -> tuple[str, bytes | str, str | None, bool]:
+    """A query result as the endpoint answers it: ("200", body, content type, cut to the cap) or ("406",
+    message, None, False). Shared by the in-process path and the query worker processes."""
+    media = choose_type(result, accept, fmt)
+    if media is None:
+        return "406", f"no acceptable format for a {result_kind(result)} result (Accept: {accept})", None, False
+    result, cut = cap_result(result, cap)
+    body, ctype = serialize_result(result, media)
+    return "200", body, ctype, cut

@@ -21,7 +21,7 @@ class QueryTimeout(TimeoutError):
 
 def _worker(path: str, conn) -> None:
     from ..store.oxigraph_store import OxigraphStore
-    from .sparql_results import cap_result, choose_type, result_kind, serialize_result
+    from .sparql_results import render
 
     store = OxigraphStore(path, read_only=True)
     while True:
@@ -31,13 +31,7 @@ def _worker(path: str, conn) -> None:
         query, accept, fmt, default_graph, named_graphs, cap = job
         try:
             result = store.query(query, default_graph=default_graph or None, named_graphs=named_graphs or None)
-            media = choose_type(result, accept, fmt)
-            if media is None:
-                conn.send(("406", f"no acceptable format for a {result_kind(result)} result (Accept: {accept})", None, False))
-                continue
-            result, cut = cap_result(result, cap)
-            body, ctype = serialize_result(result, media)
-            conn.send(("200", body, ctype, cut))
+            conn.send(render(result, accept, fmt, cap))
         except SyntaxError as e:
             conn.send(("400", f"SPARQL syntax error: {e}", None, False))
         except (ValueError, OSError) as e:
