@@ -1,4 +1,5 @@
-"""Headless Chromium for page tests: Debian's chromium + chromedriver (installed by .ci/run)."""
+"""Headless Chromium for page tests: Debian's chromium + chromedriver (installed by .ci/run; without them
+the page tests skip, see _system.py). KG_CHROMIUM / KG_CHROMEDRIVER point at other binaries."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from contextlib import contextmanager
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+from _system import find, need
+
+CHROMIUM = find("chromium", "KG_CHROMIUM")
+CHROMEDRIVER = find("chromedriver", "KG_CHROMEDRIVER")
+
+
+def require_chromium() -> None:
+    """Skip the page tests when Chromium or its driver is missing (fail under KG_REQUIRE_ALL=1)."""
+    need(("Chromium", CHROMIUM), ("ChromeDriver", CHROMEDRIVER), install="Debian: apt-get install chromium chromium-driver")
 
 
 @contextmanager

@@ -104,8 +104,10 @@ def crate_studies():
 
 @pytest.fixture(scope="session")
 def browser():
-    """A headless Chromium (Debian's chromium + chromedriver) shared by the page tests."""
-    from _browser import chromium
+    """A headless Chromium (Debian's chromium + chromedriver) shared by the page tests; they skip without it."""
+    from _browser import chromium, require_chromium
+
+    require_chromium()
 
     with chromium() as driver:
         yield driver

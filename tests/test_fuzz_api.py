@@ -13,6 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from kg.serve.app import create_app
+from kg.serve.openapi import get_rules, openapi_path
 
 EXAMPLES = int(os.environ.get("KG_FUZZ_EXAMPLES", "15"))
 
@@ -29,7 +30,10 @@ def operations(app):
 
 def test_no_server_errors(app):
     ops = operations(app)
-    assert len(ops) == 21  # every documented endpoint is exercised
+    # every GET route of the app is fuzzed (the description is generated from url_map; tests/test_openapi.py
+    # checks that each route and the parameters its view reads are declared in kg/serve/api_params.toml);
+    # schemathesis leaves out the route serving the description itself (it takes no parameters)
+    assert sorted(op.path for op in ops) == sorted(openapi_path(r.rule) for r in get_rules(app) if r.rule != "/openapi.json")
     seen = {"requests": 0}
     for op in ops:
 

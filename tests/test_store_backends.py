@@ -22,7 +22,7 @@ from kg.store.ontologies import load_ontologies, rebuild_closure
 from kg.store.stats import distinct_studies
 
 from _server import running_app
-from _virtuoso import free_port, running_virtuoso
+from _virtuoso import free_port, require_virtuoso, running_virtuoso
 
 ROOT = Path(__file__).resolve().parent.parent
 IDR_CRATES = sorted((ROOT / "data" / "crates" / "idr").glob("*-ro-crate-metadata.json"))
@@ -43,6 +43,7 @@ ZEBRAFISH = "http://purl.obolibrary.org/obo/NCBITaxon_7955"
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory):
+    require_virtuoso()
     with running_virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
         yield server
 
