@@ -16,6 +16,7 @@ import pytest
 from kg.mapping.idr_study import decode, read_sections, term_iri, load_mapping
 from kg.pipeline import harvest_live, harvest_snapshot
 from kg.store import open_store
+from expected import IDR_STUDY_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted((ROOT / "data" / "native" / "idr-study").glob("*/*-study.txt"))
@@ -31,7 +32,7 @@ def objects(store, s: str, p: str, graph: str | None = None) -> list[str]:
 
 
 def test_every_study_file_yields_a_study(full_store):
-    assert len(FILES) == 131
+    assert len(FILES) == IDR_STUDY_FILES
     n = next(iter(full_store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{NATIVE}> {{ ?s a <{S}Dataset> }} }}")))["n"]
     assert int(n.value) == len(FILES)
     accessions = sorted(f.name.split("-")[0] for f in FILES)

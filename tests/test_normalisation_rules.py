@@ -14,6 +14,7 @@ import pytest
 from kg.config import load_sources
 from kg.pipeline import harvest_folder
 from kg.store import open_store
+from expected import BIA_QUANTITIVE_VALUE
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDY = "https://idr.openmicroscopy.org/study/idr0003/"
@@ -97,5 +98,5 @@ def test_misspelt_type_is_recorded_on_the_typed_node(harvested_store):
     """BIA's QuantitiveValue: every size node says what type the crate gave it; the class itself is untouched."""
     rows = list(harvested_store.query(
         f"SELECT (COUNT(?q) AS ?n) WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/bia> {{ ?q a <http://schema.org/QuantitativeValue> ; <{KG}sourceType> ?t FILTER(STRENDS(?t, '/QuantitiveValue')) }} }}"))
-    assert int(rows[0]["n"].value) == 1480
+    assert int(rows[0]["n"].value) == BIA_QUANTITIVE_VALUE
     assert not bool(harvested_store.query(f"ASK {{ <http://schema.org/QuantitativeValue> <{KG}sourceValue> ?v }}"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from crate_facts import CRATES, SOURCES, crate_files
+from expected import BIA_QUANTITIVE_VALUE
 
 GRAPH = "https://w3id.org/gide-kg/graph/"
 SOURCE_GRAPHS = " ".join(f"<{GRAPH}{s}>" for s in SOURCES)
@@ -192,13 +193,13 @@ def test_no_iri_holds_a_space(harvested_store, select):
 
 
 def test_no_quantitive_value_type(harvested_store, select):
-    assert crate_strings("bia", "@type").count("QuantitiveValue") == 1480
+    assert crate_strings("bia", "@type").count("QuantitiveValue") == BIA_QUANTITIVE_VALUE
     rows = select(harvested_store, in_sources("?s a ?t", 'FILTER(CONTAINS(STR(?t), "QuantitiveValue"))'))
     assert show(rows) == []
     rows = select(harvested_store, in_sources("?s ?p ?o", 'FILTER(CONTAINS(STR(?s), "QuantitiveValue") || (isIRI(?o) && CONTAINS(STR(?o), "QuantitiveValue")))'))
     assert show(rows) == []
     rows = select(harvested_store, f"SELECT (COUNT(DISTINCT ?q) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?q a schema:QuantitativeValue }} }}")
-    assert int(rows[0]["n"].value) == 1480
+    assert int(rows[0]["n"].value) == BIA_QUANTITIVE_VALUE
 
 
 def test_no_see_also_only_schema_citation(harvested_store, select):
