@@ -45,8 +45,6 @@ def derive() -> dict[str, object]:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import select_rows
-
     from kg.config import QUERIES, load_sources
     from kg.namespaces import CLOSURE_GRAPH, GRAPH
     from kg.pipeline import harvest_snapshot
@@ -55,6 +53,8 @@ def derive() -> dict[str, object]:
     from kg.store.ontologies import load_ontologies, rebuild_closure
     from kg.store.stats import distinct_studies
     from kg.terms import TermIndex
+
+    from conftest import select_rows
 
     root = Path(__file__).resolve().parent.parent
     crates = {n: s for n, s in load_sources().items() if s.kind == "rocrate"}

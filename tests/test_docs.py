@@ -13,11 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from kg.cli import build_parser
 from kg.namespaces import GRAPH, ONTOLOGY_GRAPH
 from kg.store.stats import distinct_studies
+
 from _server import running_app
 from conftest import select_rows
 

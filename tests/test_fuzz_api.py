@@ -1,7 +1,7 @@
 """Hostile and random input: schemathesis generates requests from /openapi.json; no answer may be a 5xx.
 
 A bounded run is part of the test suite (KG_FUZZ_EXAMPLES examples per endpoint, 15 by default); the long
-run is `KG_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest -q tests/test_fuzz_api.py` (over 10,000 requests).
+run is `KG_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest -q tests/test_fuzz_api.py` (17,500 requests).
 """
 
 from __future__ import annotations

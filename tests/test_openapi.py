@@ -17,7 +17,15 @@ from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
 
 from kg.serve.app import create_app
-from kg.serve.openapi import DECLARATIONS, accepted_names, declarations, get_rules, openapi_path, path_variables, query_params
+from kg.serve.openapi import (
+    DECLARATIONS,
+    accepted_names,
+    declarations,
+    get_rules,
+    openapi_path,
+    path_variables,
+    query_params,
+)
 
 TOML = f"kg/serve/{DECLARATIONS.name}"
 _reads: contextvars.ContextVar[set | None] = contextvars.ContextVar("reads", default=None)
@@ -35,11 +43,11 @@ class RecordingArgs(ImmutableMultiDict):
         self._note(key)
         return super().__getitem__(key)
 
-    def get(self, key, default=None, type=None):  # noqa: A002 - werkzeug's signature
+    def get(self, key, default=None, type=None):
         self._note(key)
         return super().get(key, default, type)
 
-    def getlist(self, key, type=None):  # noqa: A002
+    def getlist(self, key, type=None):
         self._note(key)
         return super().getlist(key, type)
 
