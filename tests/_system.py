@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 
-import pytest
-
 
 def find(program: str, env: str) -> str | None:
     """The program's path: $env when set (a path, or empty to pretend it is absent), else from PATH or /usr/bin."""
@@ -24,6 +22,8 @@ def need(*programs: tuple[str, str | None], install: str) -> None:
     missing = [name for name, path in programs if path is None]
     if not missing:
         return
+    import pytest  # here, not at the top: benchmarks/bench_scale.py imports _virtuoso without pytest
+
     reason = f"{' and '.join(missing)} not installed ({install}; `bash .ci/run` installs it)"
     if os.environ.get("KG_REQUIRE_ALL") == "1":
         pytest.fail(f"KG_REQUIRE_ALL=1 but {reason}", pytrace=False)
