@@ -161,3 +161,16 @@ def check_answer(command: str, body: str) -> None:
         assert answer["total"] > 0 and answer["hits"], command
     else:
         raise AssertionError(f"no check for the README example {command}")
+
+
+def test_search_parameter_table_is_the_declared_one():
+    """The README's GIDE API parameter table names exactly the parameters declared for /gide/search in
+    kg/serve/api_params.toml (the declaration /openapi.json is generated from)."""
+    from kg.serve.openapi import query_params
+
+    text = section("Search portal and GIDE-compatible API").split("| parameter | meaning |", 1)[1].split("\n\n", 1)[0]
+    first_cells = [re.sub(r"\([^)]*\)", "", row.split("|")[1]) for row in text.splitlines()[1:] if row.startswith("|")]
+    documented = {m for cell in first_cells for m in re.findall(r"`([a-z_]+)(?:=[^`]*)?`", cell)}
+    declared = set(query_params("/gide/search"))
+    assert documented == declared, (f"README lists {sorted(documented - declared)} not declared; "
+                                    f"declared but not in the README: {sorted(declared - documented)}")
