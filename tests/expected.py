@@ -37,6 +37,19 @@ FBBI_TERMS = 634
 BIA_QUANTITIVE_VALUE = 1480
 # IDR native study files: `ls data/native/idr-study/*/*-study.txt | wc -l` (the idr-study source).
 IDR_STUDY_FILES = 131
+# BIA studies published in 2025: the ("BioImage Archive", 2025) row of queries/published-since-2020.rq.
+BIA_STUDIES_2025 = 328
+# BIA studies by imaging method rolled up along FBbi: the ("BioImage Archive", FBbi_00000246 fluorescence
+# microscopy) and (…, FBbi_00000251 confocal microscopy) rows of queries/imaging-methods-per-repository.rq.
+BIA_FLUORESCENCE_STUDIES = 495
+BIA_CONFOCAL_STUDIES = 274
+# "@id" values of the SSBD:database crates holding an NCBI Datasets taxonomy URL ("/datasets/taxonomy/")
+# and a legacy PubMed URL ("ncbi.nlm.nih.gov/pubmed/"): tests/test_quirks_gone.py crate_strings counts.
+SSBD_NCBI_DATASETS_IDS = 979
+SSBD_LEGACY_PUBMED_IDS = 162
+# SSBD:repository studies without a thumbnail (= SHACL warnings "Dataset SHOULD have at least one
+# schema:thumbnailUrl"): COUNT of schema:Dataset in its graph with no schema:thumbnailUrl.
+SSBD_REPOSITORY_NO_THUMBNAIL = 119
 
 
 def derive() -> dict[str, object]:
@@ -45,6 +58,8 @@ def derive() -> dict[str, object]:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
+    from test_quirks_gone import crate_strings
+
     from kg.config import QUERIES, load_sources
     from kg.namespaces import CLOSURE_GRAPH, GRAPH
     from kg.pipeline import harvest_snapshot
@@ -67,16 +82,30 @@ def derive() -> dict[str, object]:
                                       "schema:publisher/schema:name ?name } GROUP BY ?name")
     quantitive = select_rows(store, f"SELECT (COUNT(?q) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?q a schema:QuantitativeValue ; "
                                     "kg:sourceType ?t FILTER(STRENDS(?t, '/QuantitiveValue')) } }")
+    named = {q.name: q.text for q in named_queries(QUERIES)}
+    since = {(r["repositoryName"].value, int(r["year"].value)): int(r["studies"].value)
+             for r in select_rows(store, named["published-since-2020"])}
+    methods = {(r["repositoryName"].value, r["method"].value): int(r["studies"].value)
+               for r in select_rows(store, named["imaging-methods-per-repository"])}
+    no_thumb = select_rows(store, f"SELECT (COUNT(?d) AS ?n) WHERE {{ GRAPH <{GRAPH}ssbd-repository> {{ ?d a schema:Dataset "
+                                  "FILTER NOT EXISTS { ?d schema:thumbnailUrl ?t } } }")
+    obo = "http://purl.obolibrary.org/obo/"
     return {
         "STUDIES": {n: r.studies for n, r in reports.items()},
         "STUDIES_BY_PUBLISHER": {r["name"].value: int(r["n"].value) for r in sorted(by_publisher, key=lambda r: r["name"].value)},
         "CRATE_DISTINCT_STUDIES": distinct_studies(store),
         "TRIPLES": {n: sizes[GRAPH + n] for n in crates},
         "CLOSURE_TRIPLES": sizes[CLOSURE_GRAPH],
-        "QUERY_ROWS": {q.name: len(select_rows(store, q.text)) for q in named_queries(QUERIES)},
+        "QUERY_ROWS": {name: len(select_rows(store, text)) for name, text in named.items()},
         "FBBI_TERMS": len(TermIndex.from_store(store).ontologies["fbbi"].terms),
         "BIA_QUANTITIVE_VALUE": int(quantitive[0]["n"].value),
         "IDR_STUDY_FILES": len(list((root / "data" / "native" / "idr-study").glob("*/*-study.txt"))),
+        "BIA_STUDIES_2025": since[("BioImage Archive", 2025)],
+        "BIA_FLUORESCENCE_STUDIES": methods[("BioImage Archive", obo + "FBbi_00000246")],
+        "BIA_CONFOCAL_STUDIES": methods[("BioImage Archive", obo + "FBbi_00000251")],
+        "SSBD_NCBI_DATASETS_IDS": sum("/datasets/taxonomy/" in i for i in crate_strings("ssbd-database", "@id")),
+        "SSBD_LEGACY_PUBMED_IDS": sum("ncbi.nlm.nih.gov/pubmed/" in i for i in crate_strings("ssbd-database", "@id")),
+        "SSBD_REPOSITORY_NO_THUMBNAIL": int(no_thumb[0]["n"].value),
     }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from expected import STUDIES
 
 ROOT = Path(__file__).resolve().parent.parent
 KG = [sys.executable, "-m", "kg.cli"]
@@ -34,9 +35,9 @@ def disk_store(tmp_path_factory):
 def test_harvest_summary(disk_store):
     _, r = disk_store
     lines = {l.split()[0]: l.split() for l in r.stdout.splitlines() if l.split() and l.split()[0] in ("idr", "ssbd-repository")}
-    assert lines["idr"][1:4] == ["127", "127", "0"] and lines["idr"][-1] == "ok"
-    assert lines["ssbd-repository"][1:4] == ["126", "126", "0"]
-    assert "total: 253 studies loaded, 0 records quarantined" in r.stdout
+    assert lines["idr"][1:4] == [str(STUDIES["idr"])] * 2 + ["0"] and lines["idr"][-1] == "ok"
+    assert lines["ssbd-repository"][1:4] == [str(STUDIES["ssbd-repository"])] * 2 + ["0"]
+    assert f"total: {STUDIES['idr'] + STUDIES['ssbd-repository']} studies loaded, 0 records quarantined" in r.stdout
 
 
 def test_query_formats(disk_store):
@@ -45,7 +46,7 @@ def test_query_formats(disk_store):
     r = run("query", "--store", str(path), "--format", "csv", q)
     assert r.returncode == 0, r.stderr
     rows = {row["name"]: int(row["studies"]) for row in csv.DictReader(io.StringIO(r.stdout))}
-    assert rows == {"Image Data Resource": 127, "SSBD:repository": 126}
+    assert rows == {"Image Data Resource": STUDIES["idr"], "SSBD:repository": STUDIES["ssbd-repository"]}
     r = run("query", "--store", str(path), "--format", "json", "ASK { <https://idr.openmicroscopy.org/study/idr0003/> a <http://schema.org/Dataset> }")
     assert json.loads(r.stdout)["boolean"] is True
     r = run("query", "--store", str(path), "--format", "ntriples",
@@ -61,8 +62,8 @@ def test_stats(disk_store):
     path, _ = disk_store
     r = run("stats", "--store", str(path))
     assert r.returncode == 0, r.stderr
-    assert "127  Image Data Resource (idr)" in r.stdout
-    assert "126  SSBD:repository (ssbd-repository)" in r.stdout
+    assert f"{STUDIES['idr']}  Image Data Resource (idr)" in r.stdout
+    assert f"{STUDIES['ssbd-repository']}  SSBD:repository (ssbd-repository)" in r.stdout
     assert "0  BioImage Archive (bia)" in r.stdout
     assert any(l.split()[:2] == ["idr", "succeeded"] for l in r.stdout.splitlines())
     assert any(l.split()[:2] == ["bia", "never"] for l in r.stdout.splitlines())
@@ -107,7 +108,7 @@ def test_store_in_use_is_a_clear_error(disk_store):
         assert r.returncode == 3 and "cannot open the store" in r.stderr
         assert "another process holds it for writing" in r.stderr
         r = run("stats", "--store", str(path))  # readers work alongside a writer
-        assert r.returncode == 0 and "127  Image Data Resource (idr)" in r.stdout
+        assert r.returncode == 0 and f"{STUDIES['idr']}  Image Data Resource (idr)" in r.stdout
     finally:
         holder.kill()
         holder.wait()
@@ -146,7 +147,7 @@ def test_serve_over_http(disk_store):
         else:
             pytest.fail("server did not start: " + proc.stderr.read())
         counts = {s["name"]: s["studies"] for s in r.json()["sources"]}
-        assert counts == {"bia": 0, "idr": 127, "ssbd-database": 0, "ssbd-repository": 126, "idr-study": 0, "ssbd-rdf": 0}
+        assert counts == {"bia": 0, "idr": STUDIES["idr"], "ssbd-database": 0, "ssbd-repository": STUDIES["ssbd-repository"], "idr-study": 0, "ssbd-rdf": 0}
         page = requests.get(f"http://127.0.0.1:{port}/study/idr/idr0003", timeout=5)
         assert page.status_code == 200 and "Saccharomyces cerevisiae" in page.text
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kg.serve.app import create_app
+from expected import SSBD_REPOSITORY_NO_THUMBNAIL
 
 ROOT = Path(__file__).resolve().parent.parent
 CRATES = ROOT / "data" / "crates"
@@ -85,7 +86,7 @@ def test_shacl_summary_matches_sparql(sources, tmp_path):
     rows = {(r["severity"], r["message"]): r["count"] for r in summary_from_store(store)}
     no_thumb = int(next(iter(store.query("""SELECT (COUNT(?d) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/ssbd-repository> {
         ?d a <http://schema.org/Dataset> FILTER NOT EXISTS { ?d <http://schema.org/thumbnailUrl> ?t } } }""")))["n"].value)
-    assert rows[("Warning", "Dataset SHOULD have at least one schema:thumbnailUrl")] == no_thumb == 119
+    assert rows[("Warning", "Dataset SHOULD have at least one schema:thumbnailUrl")] == no_thumb == SSBD_REPOSITORY_NO_THUMBNAIL
     no_equipment = int(next(iter(store.query("""SELECT (COUNT(?p) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/ssbd-repository> {
         ?p a <http://schema.org/LabProtocol> FILTER NOT EXISTS { ?p <http://schema.org/labEquipment> ?e } } }""")))["n"].value)
     assert rows[("Warning", "LabProtocol SHOULD have at least one schema:labEquipment")] == no_equipment

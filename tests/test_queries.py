@@ -13,6 +13,7 @@ import pyoxigraph as ox
 import pytest
 
 from crate_facts import ROOT
+from expected import BIA_CONFOCAL_STUDIES, BIA_FLUORESCENCE_STUDIES, BIA_STUDIES_2025
 
 QUERIES = ROOT / "queries"
 OBO = "http://purl.obolibrary.org/obo/"
@@ -169,7 +170,7 @@ def test_published_since_2020_matches_the_crates(harvested_store, crate_studies)
         (s.publisher_name, int(s.date[:4])) for s in crate_studies.values() if s.date and int(s.date[:4]) >= 2020
     )
     assert got == dict(expected)
-    assert got[("BioImage Archive", 2025)] == 328
+    assert got[("BioImage Archive", 2025)] == BIA_STUDIES_2025
     assert min(y for _, y in got) == 2020
     keys = [(r["repositoryName"].value, int(r["year"].value)) for r in rows]
     assert keys == sorted(keys)
@@ -250,8 +251,8 @@ def test_method_counts_match_the_crates(methods_per_repo, crate_studies):
         expected = Counter(s.publisher_name for s in crate_studies.values() if s.methods & below)
         got = {repo: n for (repo, m), n in counts.items() if m == method}
         assert got == dict(expected), method
-    assert counts[("BioImage Archive", FLUORESCENCE)] == 495
-    assert counts[("BioImage Archive", CONFOCAL)] == 274
+    assert counts[("BioImage Archive", FLUORESCENCE)] == BIA_FLUORESCENCE_STUDIES
+    assert counts[("BioImage Archive", CONFOCAL)] == BIA_CONFOCAL_STUDIES
 
 
 def test_imaging_methods_rows_have_labels_and_order(methods_per_repo):

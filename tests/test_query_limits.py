@@ -11,6 +11,7 @@ import requests
 from kg.pipeline import harvest_snapshot
 from kg.serve.app import create_app
 from kg.store import open_store
+from expected import STUDIES
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
@@ -38,13 +39,13 @@ def count(site) -> int:
 
 
 def test_normal_queries_run_in_workers(site):
-    assert count(site) == 127
+    assert count(site) == STUDIES["idr"]
     r = requests.get(site, params={"query": "SELECT * WHERE { ?s ?p }"}, timeout=60)
     assert r.status_code == 400 and "syntax error" in r.json()["message"]
 
 
 def test_runaway_query_is_stopped_and_others_are_served(site):
-    assert count(site) == 127  # workers are up
+    assert count(site) == STUDIES["idr"]  # workers are up
     results = {}
 
     def runaway():
@@ -55,12 +56,12 @@ def test_runaway_query_is_stopped_and_others_are_served(site):
     thread = threading.Thread(target=runaway)
     thread.start()
     time.sleep(0.3)
-    assert count(site) == 127  # served by the other worker while the runaway query runs
+    assert count(site) == STUDIES["idr"]  # served by the other worker while the runaway query runs
     thread.join(60)
     status, message, elapsed = results["runaway"]
     assert status == 503 and "time limit of 2 s" in message
     assert elapsed < 20
-    assert count(site) == 127  # the killed worker was replaced
+    assert count(site) == STUDIES["idr"]  # the killed worker was replaced
 
 
 @pytest.mark.parametrize("in_process", [False, True])

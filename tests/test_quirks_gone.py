@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from crate_facts import CRATES, SOURCES, crate_files
-from expected import BIA_QUANTITIVE_VALUE
+from expected import BIA_QUANTITIVE_VALUE, SSBD_LEGACY_PUBMED_IDS, SSBD_NCBI_DATASETS_IDS
 
 GRAPH = "https://w3id.org/gide-kg/graph/"
 SOURCE_GRAPHS = " ".join(f"<{GRAPH}{s}>" for s in SOURCES)
@@ -60,7 +60,7 @@ def test_source_graphs_are_not_empty(harvested_store, select):
 
 
 def test_no_ncbi_datasets_taxonomy_iris(harvested_store, select):
-    assert sum("/datasets/taxonomy/" in i for i in crate_strings("ssbd-database", "@id")) == 979
+    assert sum("/datasets/taxonomy/" in i for i in crate_strings("ssbd-database", "@id")) == SSBD_NCBI_DATASETS_IDS
     rows = select(
         harvested_store,
         in_sources(
@@ -209,7 +209,7 @@ def test_no_see_also_only_schema_citation(harvested_store, select):
 
 
 def test_no_legacy_pubmed_iris(harvested_store, select):
-    assert sum("ncbi.nlm.nih.gov/pubmed/" in i for i in crate_strings("ssbd-database", "@id")) == 162
+    assert sum("ncbi.nlm.nih.gov/pubmed/" in i for i in crate_strings("ssbd-database", "@id")) == SSBD_LEGACY_PUBMED_IDS
     rows = select(
         harvested_store,
         in_sources(
