@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import sys
 import tempfile
@@ -24,7 +25,6 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
-import logging
 
 logging.getLogger("rdflib").setLevel(logging.CRITICAL)  # rdflib logs every year-only xsd:date it cannot convert
 

@@ -68,7 +68,7 @@ def synthesize(source, factor: int, out: Path) -> int:
             if k == 0:
                 copy = text
             else:  # the first number of the accession gets k million added: IRI patterns still match
-                bump = lambda m: str(int(m.group(0)) + k * 1_000_000)  # noqa: E731
+                bump = lambda m, k=k: str(int(m.group(0)) + k * 1_000_000)  # noqa: E731
                 last = root.rstrip("/").rsplit("/", 1)
                 new_root = last[0] + "/" + re.sub(r"[0-9]+", bump, last[1], count=1) + ("/" if root.endswith("/") else "")
                 copy = text.replace(json.dumps(root), json.dumps(new_root))

@@ -21,6 +21,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import harvested_store  # noqa: E402
+
 from kg.serve.app import create_app  # noqa: E402
 
 FBBI = "http://purl.obolibrary.org/obo/FBbi_"

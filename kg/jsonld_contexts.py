@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .config import CONTEXTS
@@ -18,7 +18,7 @@ class ContextError(ValueError):
     """A JSON-LD context that cannot be resolved offline."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _index(folder: str) -> dict[str, Path]:
     folder_p = Path(folder)
     with open(folder_p / "contexts.toml", "rb") as f:
@@ -29,7 +29,7 @@ def _norm(url: str) -> str:
     return url.replace("http://", "https://", 1).rstrip("/")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_context(url: str, folder: str = str(CONTEXTS)) -> dict:
     """The context document for `url`, from the bundled copy; ContextError if none is bundled."""
     known = {_norm(k): v for k, v in _index(folder).items()}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -28,7 +28,6 @@ from .namespaces import source_graph
 from .store.oxigraph_store import OxigraphStore
 from .store.provenance import RunRecord, derivation_quads, record_quads, run_count_quads, run_quads
 from .validate import failing_records, load_checks
-
 
 UNASSIGNED = "unassigned"
 CHUNK_RECORDS = 2000  # records mapped at a time; a source's chunks reach the store through its writer

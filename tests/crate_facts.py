@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +115,7 @@ def read_study(source: str, path: Path) -> Study:
     return study
 
 
-@lru_cache(maxsize=None)
+@cache
 def all_studies() -> dict[str, Study]:
     """Study IRI → facts, for every bundled crate of every source."""
     out = {}

@@ -11,6 +11,7 @@ import requests
 
 from kg.pipeline import harvest_folder
 from kg.store import open_store
+
 from _server import running_app
 from expected import CRATE_DISTINCT_STUDIES
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from expected import STUDIES
 
 ROOT = Path(__file__).resolve().parent.parent

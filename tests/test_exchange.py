@@ -12,6 +12,7 @@ import rdflib
 import requests
 
 from kg.store.dumps import write_dumps
+
 from expected import STUDIES
 
 
@@ -27,8 +28,9 @@ def base(full_store, sources, dumps):
     from kg.serve.app import create_app  # noqa: F401  (running_app builds it)
 
     app_args = {"dumps_dir": dumps[0]}
-    from werkzeug.serving import make_server
     import threading
+
+    from werkzeug.serving import make_server
 
     app = create_app(full_store, sources, **app_args)
     server = make_server("127.0.0.1", 0, app, threaded=True)

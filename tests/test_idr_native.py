@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.mapping.idr_study import decode, read_sections, term_iri, load_mapping
+from kg.mapping.idr_study import decode, load_mapping, read_sections, term_iri
 from kg.pipeline import harvest_live, harvest_snapshot
 from kg.store import open_store
+
 from expected import IDR_STUDY_FILES
 
 ROOT = Path(__file__).resolve().parent.parent

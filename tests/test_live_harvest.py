@@ -17,11 +17,12 @@ import pyoxigraph as ox
 import pytest
 from pyld import jsonld
 
-from crate_facts import CRATES, ROOT, crate_files
 from kg.harvest.http import Fetcher
 from kg.jsonld_contexts import pyld_document_loader
 from kg.pipeline import harvest_live
 from kg.store import open_store
+
+from crate_facts import CRATES, ROOT, crate_files
 
 GRAPH = "https://w3id.org/gide-kg/graph/"
 PROV_GRAPH = GRAPH + "provenance"

@@ -14,6 +14,7 @@ import pytest
 from kg.config import load_sources
 from kg.pipeline import harvest_folder
 from kg.store import open_store
+
 from expected import BIA_QUANTITIVE_VALUE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kg.serve.app import create_app
+
 from expected import SSBD_REPOSITORY_NO_THUMBNAIL
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from crate_facts import CRATES, ROOT, crate_files
 from kg.pipeline import harvest_folder, harvest_snapshot
 from kg.store import open_store
+
+from crate_facts import CRATES, ROOT, crate_files
 from expected import STUDIES
 
 GRAPH = "https://w3id.org/gide-kg/graph/"

@@ -7,7 +7,7 @@ ontology files parsed on their own (not through the store), or by a separate, si
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from functools import lru_cache
+from functools import cache
 
 import pyoxigraph as ox
 import pytest
@@ -30,7 +30,7 @@ def run(store, name: str) -> list[dict]:
     return [{n: row[n] for n in names if row[n] is not None} for row in result]
 
 
-@lru_cache(maxsize=None)
+@cache
 def subclass_edges() -> dict[str, set[str]]:
     """Parent → direct children, read from the FBbi and NCBITaxon files themselves."""
     files = [
@@ -184,7 +184,7 @@ def test_shared_publications_match_the_crates(harvested_store, crate_studies):
     got = [(r["publication"].value, r["study1"].value, r["study2"].value) for r in rows]
     assert len(got) == len(set(got))
     by_pub = defaultdict(list)
-    for iri, s in crate_studies.items():
+    for _iri, s in crate_studies.items():
         for c in s.citations:
             by_pub[c].append(s)
     expected = {

@@ -11,6 +11,7 @@ import requests
 from kg.pipeline import harvest_snapshot
 from kg.serve.app import create_app
 from kg.store import open_store
+
 from expected import STUDIES
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

@@ -10,6 +10,7 @@ import pytest
 
 from kg.pipeline import harvest_live, harvest_snapshot
 from kg.store import open_store
+
 from _server import running_app
 
 ROOT = Path(__file__).resolve().parent.parent

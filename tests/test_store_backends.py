@@ -23,7 +23,12 @@ from kg.store.stats import distinct_studies
 
 from _server import running_app
 from _virtuoso import free_port, require_virtuoso, running_virtuoso
-from expected import CLOSURE_TRIPLES, QUERY_ROWS, STUDIES, TRIPLES  # triples, studies, query rows: derived in tests/expected.py
+from expected import (  # triples, studies, query rows: derived in tests/expected.py
+    CLOSURE_TRIPLES,
+    QUERY_ROWS,
+    STUDIES,
+    TRIPLES,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 IDR_CRATES = sorted((ROOT / "data" / "crates" / "idr").glob("*-ro-crate-metadata.json"))
@@ -237,8 +242,9 @@ def test_a_failure_mid_harvest_leaves_the_served_graph_and_no_staging(backend, c
 
 def test_remote_time_limit_is_enforced_by_the_server(backends):
     """A runaway query on Virtuoso is stopped at the app's limit (server-side) and answered 503."""
-    from kg.serve.app import create_app
     from werkzeug.serving import make_server
+
+    from kg.serve.app import create_app
 
     store = backends[0]["virtuoso"]
     app = create_app(store, query_timeout=1.0)

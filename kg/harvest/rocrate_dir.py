@@ -5,9 +5,9 @@ Crates (`*ro-crate-metadata.json`) by default; IDR study files use `*-study.txt`
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from .records import RawRecord
 
@@ -29,5 +29,5 @@ def iter_records(folder: Path, source: str | None = None, pattern: str = PATTERN
             location=path.resolve().as_uri(),
             content=path.read_bytes(),
             source=source,
-            fetched_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(microsecond=0),
+            fetched_at=datetime.fromtimestamp(stat.st_mtime, UTC).replace(microsecond=0),
         )

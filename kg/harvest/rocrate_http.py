@@ -8,10 +8,10 @@ an entry whose `sha` is unchanged is not downloaded again, and a download uses I
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from .http import Fetcher, FetchError
 from .records import Quarantined, RawRecord, utcnow

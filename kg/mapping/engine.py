@@ -8,9 +8,9 @@ a record can still be dropped alone when it fails a check.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -29,7 +29,7 @@ class RuleSet:
     files: list[Path]
 
     @classmethod
-    def load(cls, kind: str, folder: Path | None = None) -> "RuleSet":
+    def load(cls, kind: str, folder: Path | None = None) -> RuleSet:
         """The rules of `mappings/<kind>/` plus the shared `mappings/common/`, in file-name order."""
         root = folder or MAPPINGS
         own = sorted((root / kind).glob("*.ru"))

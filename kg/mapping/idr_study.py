@@ -11,10 +11,10 @@ import csv
 import io
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import pyoxigraph as ox
 
@@ -65,7 +65,7 @@ def read_sections(content: bytes) -> list[Section]:
     return sections
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_mapping(folder: str = str(MAPPINGS / "idr-study")) -> tuple[dict, dict[str, str]]:
     folder_p = Path(folder)
     with open(folder_p / "mapping.toml", "rb") as f:

@@ -7,9 +7,9 @@ hundred IRIs but only a few thousand are distinct, so the regexes run once per d
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable
+from functools import cache
 from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
@@ -75,7 +75,7 @@ def _vocab_coerced(terms: dict) -> bool:
     return any(isinstance(v, dict) and v.get("@type") == "@vocab" for v in terms.values())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _remote_vocab_coerced(url: str) -> bool:
     return _vocab_coerced(context_terms(url))
 

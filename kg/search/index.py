@@ -133,7 +133,7 @@ class StudyIndex:
 
     # -- building -----------------------------------------------------------------------------------
     @classmethod
-    def from_store(cls, store, terms: TermIndex | None = None) -> "StudyIndex":
+    def from_store(cls, store, terms: TermIndex | None = None) -> StudyIndex:
         terms = terms or TermIndex.from_store(store)
         graphs = [g.value for g in store.public_graphs() if g.value.startswith(GRAPH) and not g.value.startswith(ONTOLOGY_GRAPH)]
         docs: dict[str, StudyDoc] = {}

@@ -41,13 +41,13 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # SPARQL bodies larger than 1 MiB are refused with 413
 
     from .browse import bp as browse_bp
-    from .ols import bp as ols_bp
     from .exchange import bp as exchange_bp
-    from .provenance import bp as provenance_bp
-    from .openapi import bp as openapi_bp
-    from .quality import bp as quality_bp
-    from .portal import bp as portal_bp
+    from .ols import bp as ols_bp
     from .ols import ols_error
+    from .openapi import bp as openapi_bp
+    from .portal import bp as portal_bp
+    from .provenance import bp as provenance_bp
+    from .quality import bp as quality_bp
     from .sparql import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)

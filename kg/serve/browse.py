@@ -100,7 +100,7 @@ def study(source: str, accession: str):
     if rep not in ("html", "json"):
         return _rdf_response(iri, rep)
     summary = describe.study_summary(store, iri)
-    from .portal import study_path, studies
+    from .portal import studies, study_path
 
     index = studies()
     summary["similar"] = [

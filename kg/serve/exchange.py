@@ -8,8 +8,8 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
 
 from ..store.dumps import dcat_catalog, read_manifest, void_description
-from .sparql_results import negotiate
 from .app import json_twin_requested
+from .sparql_results import negotiate
 
 bp = Blueprint("exchange", __name__)
 

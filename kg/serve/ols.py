@@ -9,7 +9,7 @@ Plus `/api/annotate` (ZOOMA-like grounding of free text). Backed by the in-memor
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
 from flask import Blueprint, abort, jsonify, request
@@ -34,7 +34,7 @@ def index() -> TermIndex:
 
 def ols_error(status: int, message: str, error: str):
     resp = jsonify(error=error, message=message, path=request.path, status=status,
-                   timestamp=datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
+                   timestamp=datetime.now(UTC).isoformat(timespec="milliseconds"))
     resp.status_code = status
     return resp
 
@@ -145,7 +145,7 @@ def ontology_json(oid: str) -> dict:
     idx = index()
     o = idx.ontologies[oid]
     href = f"{_base()}/ontologies/{oid}"
-    loaded = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    loaded = datetime.now(UTC).isoformat(timespec="seconds")
     return {
         "languages": ["en"],
         "lang": "en",
@@ -313,7 +313,7 @@ def _search_docs(autocomplete: bool = False):
     local = _bool("local")
     fields = _list("fieldList") or DEFAULT_FIELDS
     within: set[str] | None = None
-    for param, inclusive in (("childrenOf", False), ("allChildrenOf", False)):
+    for param, _inclusive in (("childrenOf", False), ("allChildrenOf", False)):
         roots = _list(param)
         if roots:
             within = set()

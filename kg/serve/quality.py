@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 
 from ..config import QUERIES
-from .queries import named_queries
 from .app import json_twin_requested
+from .queries import named_queries
 
 bp = Blueprint("quality", __name__)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -55,7 +55,7 @@ def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
         e = _write_gz(folder / f"{name}.ttl.gz", store.dump_graph(g, ox.RdfFormat.TURTLE))
         e.update(graph=g, format="text/turtle", triples=nt.count(b"\n"), title=f"{src.label} (Turtle)")
         entries.append(e)
-    manifest = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dumps": entries}
+    manifest = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "dumps": entries}
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1))
     tmp.replace(folder / MANIFEST)

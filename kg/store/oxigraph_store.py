@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
 
 import pyoxigraph as ox
 
-from ..namespaces import KG, PROVENANCE_GRAPH, STAGING_PREFIX, PROV
+from ..namespaces import KG, PROV, PROVENANCE_GRAPH, STAGING_PREFIX
 
 
 class StoreUnavailable(RuntimeError):
@@ -249,7 +249,7 @@ class OxigraphSourceWriter:
     on-disk store, straight into the new graph through the bulk loader) and `commit` swaps with one
     update, so memory stays bounded whatever the size of the source."""
 
-    def __init__(self, store: "OxigraphStore", graph: str, source_key: str, spill: int = 250_000):
+    def __init__(self, store: OxigraphStore, graph: str, source_key: str, spill: int = 250_000):
         self.store, self.graph, self.key, self.spill = store, graph, source_key, spill
         self.buffer: list[ox.Quad] = []
         self.stage: str | None = None  # where chunks go once they leave memory

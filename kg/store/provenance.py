@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
@@ -45,7 +45,7 @@ class RunRecord:
     mapping_files: list = field(default_factory=list)  # (path under mappings/, sha256)
     # `started` is kept to the second (for display); the IRI needs the microseconds, or two runs of a
     # source within one second (a failed run, then a retry) would share an IRI and merge their statements
-    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def iri(self) -> str:

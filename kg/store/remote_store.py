@@ -23,7 +23,7 @@ import re
 import threading
 import time
 import uuid
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 import requests
@@ -226,7 +226,7 @@ class RemoteStore:
     def _drop(self, *graphs: str) -> None:
         self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
 
-    def source_writer(self, graph: str, source_key: str) -> "RemoteSourceWriter":
+    def source_writer(self, graph: str, source_key: str) -> RemoteSourceWriter:
         """Write a source's new graph in chunks (each sent at once to a staging graph); swapped in at commit."""
         return RemoteSourceWriter(self, graph, source_key)
 

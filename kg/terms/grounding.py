@@ -140,7 +140,7 @@ def decide_all(index: TermIndex, values: list[TextValue], table: dict | None = N
 def grounding_quads(decisions: list[Decision]) -> list[ox.Quad]:
     g = ox.NamedNode(GROUNDING_GRAPH)
     quads = []
-    for i, d in enumerate(decisions):
+    for _i, d in enumerate(decisions):
         if not d.iri:
             continue
         s, p, term = ox.NamedNode(d.value.subject), ox.NamedNode(d.value.prop), ox.NamedNode(d.iri)

@@ -220,7 +220,7 @@ class TermIndex:
 
     # -- building ---------------------------------------------------------------------------------
     @classmethod
-    def from_store(cls, store, manifest: dict | None = None) -> "TermIndex":
+    def from_store(cls, store, manifest: dict | None = None) -> TermIndex:
         from ..store.ontologies import manifest as read_manifest
 
         manifest = manifest if manifest is not None else read_manifest()
