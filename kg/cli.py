@@ -10,14 +10,7 @@ from pathlib import Path
 from . import __version__
 from .config import default_cache_path, default_dumps_path, default_sources_path, default_store_path, load_sources
 
-QUERY_FORMATS = {
-    "json": "application/sparql-results+json",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "xml": "application/sparql-results+xml",
-    "turtle": "text/turtle",
-    "ntriples": "application/n-triples",
-}
+QUERY_FORMATS = ("json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld", "rdfxml")  # words kg.formats knows
 
 
 def _store(args, read_only: bool = False):
@@ -167,7 +160,7 @@ def cmd_up(args) -> int:
 
 
 def cmd_query(args) -> int:
-    from .serve.sparql_results import serialize_result
+    from .formats import serialize_as
 
     text = args.query
     if text == "-":
@@ -187,7 +180,7 @@ def cmd_query(args) -> int:
         print(f"kg: query failed: {e}", file=sys.stderr)
         return 1
     try:
-        body, _ = serialize_result(result, QUERY_FORMATS[args.format])
+        body, _ = serialize_as(result, args.format)
     except ValueError as e:
         print(f"kg: error: {e}", file=sys.stderr)
         return 2

@@ -135,8 +135,10 @@ def test_construct_negotiation(endpoint, accept, rdflib_format):
 def test_format_parameter_overrides_accept(endpoint):
     r = requests.get(endpoint, params={"query": COUNT_QUERY, "format": "csv"}, headers={"Accept": "application/json"}, timeout=30)
     assert r.headers["Content-Type"].startswith("text/csv")
-    r = requests.get(endpoint, params={"query": "ASK {}", "format": "ttl"}, timeout=30)
-    assert r.status_code == 406  # a boolean has no Turtle form
+    r = requests.get(endpoint, params={"query": "ASK {}", "format": "ttl"}, headers={"Accept": "text/turtle"}, timeout=30)
+    assert r.status_code == 200 and r.json() == {"head": {}, "boolean": True}  # a boolean has no Turtle form: the default
+    r = requests.get(endpoint, params={"query": "ASK {}", "format": "png"}, timeout=30)
+    assert r.status_code == 400 and "unknown result format 'png'" in r.json()["message"]
 
 
 def test_unacceptable_type_is_406(endpoint):

@@ -6,20 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..config import load_sources
-
-
-def json_twin_requested() -> bool:
-    """A page's JSON twin: asked for by ?format=json or by preferring application/json to HTML."""
-    return request.args.get("format") == "json" or request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-
-
-def wants_json() -> bool:
-    """Errors go out as JSON unless the client takes HTML (browsers do; RDF and API clients get JSON)."""
-    if request.args.get("format") == "json":
-        return True
-    if not request.headers.get("Accept"):
-        return False
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "text/html"
+from .negotiation import errors_as_json, json_twin_requested  # noqa: F401  (json_twin_requested: re-exported)
 
 
 def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout: float | None = None, query_workers: int = 2,
@@ -63,7 +50,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     def http_error(e: HTTPException):
         if request.path == "/api" or request.path.startswith("/api/"):
             return ols_error(e.code or 500, e.description or e.name, e.name)
-        if request.path.startswith(("/sparql", "/gide/")) or wants_json():
+        if request.path.startswith(("/sparql", "/gide/")) or errors_as_json():
             return jsonify(error=e.name, status=e.code, message=e.description), e.code
         return render_template("error.html", code=e.code, name=e.name, message=e.description), e.code
 
@@ -73,7 +60,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
         msg = "The server could not complete the request; the error has been logged."
         if request.path == "/api" or request.path.startswith("/api/"):
             return ols_error(500, msg, "Internal Server Error")
-        if request.path.startswith("/sparql") or wants_json():
+        if request.path.startswith("/sparql") or errors_as_json():
             return jsonify(error="Internal Server Error", status=500, message=msg), 500
         return render_template("error.html", code=500, name="Internal Server Error", message=msg), 500
 

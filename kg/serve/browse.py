@@ -13,16 +13,14 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from ..config import QUERIES
+from ..formats import serialize
 from ..namespaces import source_graph
 from ..store.stats import collect_stats
 from . import describe
+from .negotiation import page_representation
 from .queries import named_queries
-from .sparql_results import GRAPH_TYPES, negotiate, serialize_result
 
 bp = Blueprint("browse", __name__)
-
-RDF_FORMATS = {"ttl": "text/turtle", "turtle": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples", "rdfxml": "application/rdf+xml"}
-PAGE_OFFERS = ["text/html", "application/json", *GRAPH_TYPES]
 
 
 def _store():
@@ -33,23 +31,13 @@ def _sources():
     return current_app.config["KG_SOURCES"]
 
 
-def _representation() -> str:
-    """'html', 'json' or an RDF media type, from ?format= or the Accept header."""
-    fmt = (request.args.get("format") or "").lower()
-    if fmt:
-        if fmt in ("html", "json"):
-            return fmt
-        if fmt in RDF_FORMATS:
-            return RDF_FORMATS[fmt]
-        abort(400, description=f"unknown format {fmt!r}; use one of html, json, {', '.join(RDF_FORMATS)}")
-    media = negotiate(request.headers.get("Accept"), PAGE_OFFERS, {"application/x-turtle": "text/turtle", "text/plain": "application/n-triples"})
-    if media is None:
-        abort(406, description="no acceptable representation; offered: " + ", ".join(PAGE_OFFERS))
-    return {"text/html": "html", "application/json": "json"}.get(media, media)
+def _representation():
+    """'html', 'json' or the RdfFormat asked for, by ?format= or the Accept header."""
+    return page_representation(json_twin=True)
 
 
-def _rdf_response(iri: str, media: str) -> Response:
-    body, ctype = serialize_result(describe.describe_graph(_store(), iri), media)
+def _rdf_response(iri: str, fmt) -> Response:
+    body, ctype = serialize(describe.describe_graph(_store(), iri), fmt)
     resp = Response(body, content_type=ctype)
     resp.headers["Vary"] = "Accept"
     return resp

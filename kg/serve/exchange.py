@@ -7,16 +7,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
 
+from ..formats import serialize
 from ..store.dumps import dcat_catalog, read_manifest, void_description
-from .app import json_twin_requested
-from .sparql_results import negotiate
+from .negotiation import json_twin_requested, page_representation
 
 bp = Blueprint("exchange", __name__)
 
-RDF_OFFERS = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml", "text/html"]
-FORMATS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples", "rdfxml": "application/rdf+xml", "html": "text/html"}
-RDF_FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
-               "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}
 PREFIXES = {"void": "http://rdfs.org/ns/void#", "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
             "kg": "https://w3id.org/gide-kg/vocab#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
 
@@ -27,20 +23,12 @@ def _dumps_dir() -> Path | None:
 
 
 def _rdf(triples: list, title: str):
-    fmt = request.args.get("format", "").lower()
-    if fmt:
-        media = FORMATS.get(fmt)
-        if media is None:
-            abort(400, description=f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    else:
-        media = negotiate(request.headers.get("Accept"), RDF_OFFERS, {"application/json": "application/ld+json"})
-        if media is None:
-            abort(406, description="offered: " + ", ".join(RDF_OFFERS))
-    if media == "text/html":
+    fmt = page_representation(json_twin=False, html_first=False)
+    if fmt == "html":
         ttl = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
         return render_template("rdf_doc.html", title=title, turtle=ttl)
-    kwargs = {"prefixes": PREFIXES} if media == "text/turtle" else {}
-    resp = Response(ox.serialize(triples, format=RDF_FORMATS[media], **kwargs), content_type=media + "; charset=utf-8")
+    body, ctype = serialize(triples, fmt, PREFIXES)
+    resp = Response(body, content_type=ctype)
     resp.headers["Vary"] = "Accept"
     return resp
 

@@ -1,21 +1,27 @@
-"""Query guards for the public endpoint: SPARQL SERVICE federation is refused unless allow-listed.
+"""Query guards for the public endpoint, decided on the query's tokens (kg/sparql_text.py).
 
-pyoxigraph would otherwise call any URL a query names (server-side request forgery on a public
-endpoint). The check is lexical but conservative: comments, strings and IRIs are blanked out before the
-SERVICE keyword is looked for, and a SERVICE whose endpoint is a variable is refused.
+SERVICE: pyoxigraph calls any URL a query names (server-side request forgery on a public endpoint), so
+every SERVICE keyword is found, its target resolved through PREFIX and BASE, and the query refused unless
+each target is in KG_SERVICE_ALLOW (a variable or an unresolvable target is always refused). The query is
+checked as written and with \\u escapes replaced, since a parser may apply those anywhere in the text.
+Nesting: a query nested deeper than MAX_DEPTH is refused before a parser's recursion can overflow the stack.
+The worker processes add a second, independent line (workers.py: no network namespace access).
 """
 
 from __future__ import annotations
 
 import os
-import re
 
-from ..sparql_text import STRINGS_AND_COMMENTS
+from ..sparql_text import Structure, structure, unescape_codepoints
 
-_SERVICE = re.compile(r"\bSERVICE\b\s*(?:SILENT\b\s*)?(<[^>]*>|\?\w+|\$\w+|[A-Za-z_][\w.-]*:[\w.-]*)", re.I)
+MAX_DEPTH = int(os.environ.get("KG_QUERY_MAX_DEPTH", "100"))
 
 
 class ServiceRefused(PermissionError):
+    pass
+
+
+class QueryTooDeep(ValueError):
     pass
 
 
@@ -23,16 +29,26 @@ def allowed_services() -> set[str]:
     return {u.strip() for u in os.environ.get("KG_SERVICE_ALLOW", "").split(",") if u.strip()}
 
 
+def check_query(query: str, allowed: set[str] | None = None) -> Structure:
+    """The query's structure; raises ServiceRefused or QueryTooDeep when it may not run here."""
+    allowed = allowed_services() if allowed is None else allowed
+    st = structure(query)
+    unescaped = unescape_codepoints(query)
+    views = [st] if unescaped == query else [st, structure(unescaped)]
+    for view in views:
+        if view.depth > MAX_DEPTH:
+            raise QueryTooDeep(f"the query nests groups {view.depth} deep; at most {MAX_DEPTH} levels are allowed")
+        for target in view.unresolved:
+            raise ServiceRefused(f"SERVICE {target} is not allowed on this endpoint (its endpoint cannot be resolved)")
+        for target in view.services:
+            if target.startswith(("?", "$")):
+                raise ServiceRefused(f"SERVICE with a variable endpoint ({target}) is not allowed on this endpoint")
+            if target not in allowed:
+                hint = f"allowed: {', '.join(sorted(allowed))}" if allowed else "no federation endpoint is allowed (KG_SERVICE_ALLOW)"
+                raise ServiceRefused(f"SERVICE <{target}> is not allowed on this endpoint; {hint}")
+    return st
+
+
 def check_services(query: str, allowed: set[str] | None = None) -> None:
     """Raise ServiceRefused when the query calls a SERVICE that is not allow-listed."""
-    allowed = allowed_services() if allowed is None else allowed
-    code = STRINGS_AND_COMMENTS.sub(lambda m: " " if m.group(0).startswith("#") else '""', query)
-    # IRIs stay (SERVICE <…> needs them); a '#' inside an IRI was not a comment, so match on the original too
-    for m in _SERVICE.finditer(code):
-        target = m.group(1)
-        if target.startswith(("?", "$")):
-            raise ServiceRefused(f"SERVICE with a variable endpoint ({target}) is not allowed on this endpoint")
-        iri = target[1:-1] if target.startswith("<") else target
-        if iri not in allowed:
-            hint = f"allowed: {', '.join(sorted(allowed))}" if allowed else "no federation endpoint is allowed (KG_SERVICE_ALLOW)"
-            raise ServiceRefused(f"SERVICE {target} is not allowed on this endpoint; {hint}")
+    check_query(query, allowed)

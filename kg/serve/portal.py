@@ -16,6 +16,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, render_template, re
 from ..search import FACETS, SearchQuery, StudyIndex
 from ..search.index import LICENCE_LABELS
 from ..terms import TermIndex
+from .negotiation import json_twin_requested
 
 bp = Blueprint("portal", __name__)
 
@@ -211,9 +212,7 @@ def toggle_url(param: str, value: str) -> str:
 
 @bp.route("/search")
 def search():
-    fmt = request.args.get("format", "")
-    wants_json = fmt == "json" or (not fmt and request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-                                    and "text/html" not in request.headers.get("Accept", ""))
+    wants_json = json_twin_requested()
     try:
         sq = parse_query(html=not wants_json)
     except BadParameter as e:
@@ -328,7 +327,7 @@ def stats():
             organisms[o] = organisms.get(o, 0) + 1
     top_org = [(idx.label("organism", o), n) for o, n in sorted(organisms.items(), key=lambda kv: (-kv[1], kv[0]))[:15]]
     data = {"per_year": per_year, "methods": methods, "organisms": top_org, "years": years}
-    if request.args.get("format") == "json":
+    if json_twin_requested():
         return jsonify(data)
     year_rows = {name: _bars([(y, c) for y, c in ys.items() if c]) for name, ys in per_year.items()}
     method_rows = {name: _bars(list(ms.items())) for name, ms in methods.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 
 from ..namespaces import KG, MAPPING, PROV, PROVENANCE_GRAPH
-from .app import json_twin_requested
+from .negotiation import json_twin_requested
 
 bp = Blueprint("provenance", __name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 
 from ..config import QUERIES
-from .app import json_twin_requested
+from .negotiation import json_twin_requested
 from .queries import named_queries
 
 bp = Blueprint("quality", __name__)

@@ -1,21 +1,39 @@
 """SPARQL 1.1 Protocol endpoint at /sparql (query only; updates are refused here).
 
 GET ?query=…, POST form `query=`, POST `application/sparql-query`; `default-graph-uri` / `named-graph-uri`;
-default graph = union of all public graphs. Results negotiated by Accept or `format=`. A browser asking
-for HTML without a query gets the query page, preloaded with the named queries from queries/.
+default graph = union of all public graphs, or the query's FROM / FROM NAMED. Results negotiated by
+Accept or `format=` / `output=` / `results=` (kg/formats.py). A browser asking for HTML gets the query
+page (`wants_query_page`), preloaded with the named queries from queries/ and the query, if any.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+import re
+
+import pyoxigraph as ox
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+)
 
 from ..config import QUERIES
-from ..namespaces import PREFIXES
-from .guard import ServiceRefused, check_services
+from ..formats import unknown_words
+from ..namespaces import PREFIXES, STAGING_PREFIX
+from ..sparql_text import Structure
+from .guard import QueryTooDeep, ServiceRefused, check_query
+from .negotiation import preferred, wants_query_page
 from .queries import named_queries
 from .sparql_results import render
+from .workers import _safe_message
 
 bp = Blueprint("sparql", __name__)
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+NO_GRAPH = "urn:kg:no-graph"  # stands for an empty part of a dataset (never holds triples)
 
 SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix void: <http://rdfs.org/ns/void#> .
@@ -43,7 +61,7 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
     args = request.args
     default_graphs = args.getlist("default-graph-uri")
     named_graphs = args.getlist("named-graph-uri")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if "update" in args:
             abort(_error(403, "SPARQL Update is not accepted on this public endpoint; the store is updated by `kg harvest`.", "Forbidden"))
         return args.get("query"), default_graphs, named_graphs
@@ -58,57 +76,99 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
     abort(_error(415, f"unsupported Content-Type {ctype or '(none)'}: use application/sparql-query or application/x-www-form-urlencoded", "Unsupported Media Type"))
 
 
-@bp.route("/sparql", methods=["GET", "POST"])
+@bp.route("/sparql", methods=["GET", "HEAD", "POST"])
 def sparql():
     query, default_graphs, named_graphs = _read_request()
     store = current_app.config["KG_STORE"]
-    if query is None:
-        best = request.accept_mimetypes.best_match(["text/html", "text/turtle"])
-        if best == "text/html" and "text/html" in request.headers.get("Accept", ""):
-            return render_template(
-                "sparql.html",
-                queries=named_queries(QUERIES),
-                prefixes=PREFIXES,
-                initial=request.args.get("example", ""),
-            )
-        graphs = "".join(f"    sd:namedGraph [ sd:name <{g.value}> ] ;\n" for g in store.public_graphs())
-        body = SERVICE_DESCRIPTION.format(endpoint=request.base_url, graphs=graphs)
-        return Response(body, mimetype="text/turtle")
+    if query is None or wants_query_page():
+        return _page_or_description(store, query)
     if not query.strip():
         return _error(400, "empty query", "Bad Request")
     try:
-        check_services(query)
+        st = check_query(query)
     except ServiceRefused as e:
         return _error(403, str(e), "Forbidden")
+    except QueryTooDeep as e:
+        return _error(400, str(e), "Bad Request")
+    try:
+        default_graphs, named_graphs = dataset(st, default_graphs, named_graphs)
+    except ValueError as e:
+        return _error(400, str(e), "Bad Request")
+    words = request.values.getlist("format") + request.values.getlist("output") + request.values.getlist("results")
+    unknown = unknown_words(words)
+    if unknown:
+        return _error(400, f"unknown result format {unknown[0]!r}; use json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml or a media type",
+                      "Bad Request")
     workers = current_app.config.get("KG_QUERY_WORKERS")
     cap = current_app.config.get("KG_RESULT_CAP")
-    accept, fmt = request.headers.get("Accept"), request.args.get("format") or request.form.get("format")
-    if workers is not None:  # on-disk store: run in a worker process under the time limit
-        from .workers import QueryTimeout
+    accept = request.headers.get("Accept")
+    if workers is not None:  # on-disk store: run in a worker process (time limit, memory cap, no network)
+        from .workers import QueryBusy, QueryCrashed, QueryTimeout
 
         try:
-            status, body, ctype, cut = workers.run(query, accept, fmt, default_graphs, named_graphs, cap)
+            status, body, ctype, cut = workers.run(query, accept, words, default_graphs, named_graphs, cap)
+        except QueryBusy as e:
+            resp = _error(503, str(e), "Service Unavailable")
+            resp.headers["Retry-After"] = str(e.retry_after)
+            return resp
         except QueryTimeout as e:
             return _error(503, str(e), "Service Unavailable")
+        except QueryCrashed as e:
+            return _error(500, str(e), "Internal Server Error")
     else:
         try:
-            result = store.query(query, default_graph=default_graphs or None, named_graphs=named_graphs or None,
+            result = store.query(query, default_graph=default_graphs, named_graphs=named_graphs,
                                  timeout=current_app.config.get("KG_QUERY_TIMEOUT"))
         except SyntaxError as e:
             return _error(400, f"SPARQL syntax error: {e}", "Bad Request")
         except TimeoutError as e:  # a remote store's time limit
             return _error(503, str(e), "Service Unavailable")
-        except ValueError as e:
-            return _error(400, str(e), "Bad Request")
-        except OSError as e:
-            return _error(500, f"query evaluation failed: {e}", "Internal Server Error")
+        except (ValueError, OSError, RuntimeError) as e:
+            current_app.logger.warning("query evaluation failed: %s", e)
+            return _error(500, "query evaluation failed: " + _safe_message(e), "Internal Server Error")
         try:
-            status, body, ctype, cut = render(result, accept, fmt, cap)
-        except (SyntaxError, ValueError, OSError) as e:
-            return _error(500, f"query evaluation failed: {e}", "Internal Server Error")
+            status, body, ctype, cut = render(result, accept, words, cap)
+        except (SyntaxError, ValueError, OSError, RuntimeError) as e:
+            current_app.logger.warning("query evaluation failed: %s", e)
+            return _error(500, "query evaluation failed: " + _safe_message(e), "Internal Server Error")
     if status != "200":
         return _error(int(status), body, {"400": "Bad Request", "406": "Not Acceptable"}.get(status, "Internal Server Error"))
     return _answer(body, ctype, cap, cut)
+
+
+def _page_or_description(store, query: str | None) -> Response:
+    """The query page for a browser (with the query, when given), else the service description."""
+    if wants_query_page() or (query is None and preferred(["text/html", "text/turtle"]) == "text/html"
+                              and "text/html" in request.headers.get("Accept", "")):
+        return render_template("sparql.html", queries=named_queries(QUERIES), prefixes=PREFIXES,
+                               initial=request.args.get("example", ""), query=query)
+    graphs = "".join(f"    sd:namedGraph [ sd:name <{g.value}> ] ;\n" for g in store.public_graphs())
+    body = SERVICE_DESCRIPTION.format(endpoint=request.base_url, graphs=graphs)
+    return Response(body, mimetype="text/turtle")
+
+
+def dataset(st: Structure, default_graphs: list[str], named_graphs: list[str]) -> tuple[list[str] | None, list[str] | None]:
+    """The RDF dataset per SPARQL 1.1 §13.2 and the Protocol §2.1.4: the protocol's default-graph-uri /
+    named-graph-uri if given, else the query's FROM / FROM NAMED, else None (the store's union of public
+    graphs). With only FROM (or only FROM NAMED) the other part is empty. Staging graphs are left out; an
+    invalid IRI is a ValueError (400)."""
+    if default_graphs or named_graphs:
+        dg, ng = default_graphs, named_graphs
+    elif st.from_graphs or st.from_named:
+        dg, ng = st.from_graphs, st.from_named
+    else:
+        return None, None
+    for iri in dg + ng:
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            raise ValueError(f"not a valid graph IRI: {iri!r}") from None
+        if not _ABSOLUTE.match(iri):
+            raise ValueError(f"not an absolute graph IRI: {iri!r}")
+    dg, ng = [g for g in dg if not g.startswith(STAGING_PREFIX)], [g for g in ng if not g.startswith(STAGING_PREFIX)]
+    # an empty part is asked for as a graph that never exists: both stores read [] as "not given"
+    return dg or [NO_GRAPH], ng or [NO_GRAPH]
+    return dg, ng
 
 
 def _answer(body: bytes, ctype: str, cap: int | None, cut: bool) -> Response:

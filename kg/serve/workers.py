@@ -1,55 +1,132 @@
-"""Query time limits: SPARQL queries run in worker processes that are killed at the limit.
+"""Query worker processes: a time limit, a memory cap, no network, and a bounded queue in front of them.
 
-pyoxigraph has no per-query timeout in Python and a running query cannot be interrupted from another
-thread, so each query of the public endpoint runs in one of a few worker processes holding a read-only
-handle on the on-disk store; a query that outlives the limit gets its worker killed (and replaced) and
-the client a 503 with a clear message, while the other workers keep serving. For an in-memory store
-(tests, embedding) queries run in-process without a limit.
+pyoxigraph cannot stop a running query from another thread, so each query of the public endpoint runs in
+one of a few worker processes holding a read-only handle on the on-disk store. A query that outlives the
+time limit gets its worker killed (and replaced) and a 503; a worker that dies (stack overflow, memory cap)
+is reported as a crash, not a time-out. Each worker caps its address space (RLIMIT_AS) and, unless SERVICE
+federation is allow-listed, moves into a network namespace of its own (Linux, root or CAP_SYS_ADMIN), so a
+query that slipped past the SERVICE check still cannot open a connection.
+
+Waiting for a worker holds a server thread, so at most `size + queue` queries are admitted at once and a
+queued one waits at most `queue_wait` seconds; the rest are refused at once with 503 + Retry-After and the
+threads stay free for pages.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import math
 import multiprocessing as mp
 import queue
+import signal
 import threading
 from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+CLONE_NEWNET = 0x40000000
+DEFAULT_MEMORY_MB = 2048
 
 
 class QueryTimeout(TimeoutError):
     pass
 
 
-def _worker(path: str, conn) -> None:
+class QueryBusy(QueryTimeout):
+    """Every worker is busy and the queue is full (or stayed full): try again after `retry_after` s."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QueryCrashed(RuntimeError):
+    pass
+
+
+def isolate_network() -> str | None:
+    """Move this process into a new, empty network namespace (only a down loopback); the reason if not."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) != 0:
+            import os
+
+            return os.strerror(ctypes.get_errno())
+    except (OSError, AttributeError) as e:  # not Linux / no libc unshare
+        return str(e)
+    return None
+
+
+def _cap_memory(megabytes: int | None) -> None:
+    if megabytes:
+        import resource
+
+        limit = megabytes << 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _worker(path: str, conn, no_network: bool, memory_mb: int | None) -> None:
     from ..store.oxigraph_store import OxigraphStore
     from .sparql_results import render
 
+    problem = isolate_network() if no_network else None
     store = OxigraphStore(path, read_only=True)
+    _cap_memory(memory_mb)  # after opening the store: its caches are part of the budget, not its mapping
+    conn.send(("ready", problem))
     while True:
         job = conn.recv()
         if job is None:
             return
-        query, accept, fmt, default_graph, named_graphs, cap = job
+        query, accept, words, default_graph, named_graphs, cap = job
         try:
-            result = store.query(query, default_graph=default_graph or None, named_graphs=named_graphs or None)
-            conn.send(render(result, accept, fmt, cap))
+            result = store.query(query, default_graph=default_graph, named_graphs=named_graphs)
+            conn.send(render(result, accept, words, cap))
         except SyntaxError as e:
             conn.send(("400", f"SPARQL syntax error: {e}", None, False))
-        except (ValueError, OSError) as e:
-            conn.send(("500", f"query evaluation failed: {e}", None, False))
+        except MemoryError:
+            conn.send(("500", f"the query needed more than the worker memory limit of {memory_mb} MiB", None, False))
+        except (ValueError, OSError, RuntimeError) as e:
+            # never echo: the message of a failed SERVICE call can hold the body of whatever it fetched
+            conn.send(("500", "query evaluation failed: " + _safe_message(e), None, False))
+
+
+def _safe_message(e: Exception) -> str:
+    """An evaluation error's kind without its text (which may quote a fetched document)."""
+    return f"{type(e).__name__}; the details are not shown"
 
 
 class QueryWorkers:
-    def __init__(self, store_path: str | Path, size: int = 2, timeout: float = 10.0):
-        self.path, self.size, self.timeout = str(store_path), size, timeout
+    def __init__(self, store_path: str | Path, size: int = 2, timeout: float | None = 10.0, memory_mb: int | None = DEFAULT_MEMORY_MB,
+                 queue_length: int | None = None, queue_wait: float | None = None, no_network: bool = True):
+        self.path, self.size, self.timeout, self.memory_mb = str(store_path), size, timeout or None, memory_mb or None
+        self.queue_length = size if queue_length is None else queue_length
+        self.queue_wait = queue_wait if queue_wait is not None else min(self.timeout or 5.0, 5.0)
+        self.no_network = no_network
         self._ctx = mp.get_context("spawn")
         self._idle: queue.Queue = queue.Queue()
+        self._admitted = threading.BoundedSemaphore(size + self.queue_length)
         self._lock = threading.Lock()
         self._started = False
+        self.isolation_problem: str | None = None
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.timeout or self.queue_wait or 1))
 
     def _spawn(self):
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker, args=(self.path, child), daemon=True)
+        proc = self._ctx.Process(target=_worker, args=(self.path, child, self.no_network, self.memory_mb), daemon=True)
         proc.start()
+        child.close()
+        if parent.poll(60):
+            try:
+                _, problem = parent.recv()
+            except EOFError:
+                problem = "the worker exited while starting"
+            if problem and self.no_network and self.isolation_problem is None:
+                log.warning("query workers keep network access (no network namespace: %s); only the SERVICE check guards", problem)
+            self.isolation_problem = problem if self.no_network else None
         return proc, parent
 
     def _ensure(self) -> None:
@@ -59,27 +136,43 @@ class QueryWorkers:
                     self._idle.put(self._spawn())
                 self._started = True
 
-    def run(self, query: str, accept: str | None, fmt: str | None, default_graph=None, named_graphs=None, cap: int | None = None):
-        """(status, body or message, content type, truncated); raises QueryTimeout after `timeout` seconds."""
+    def run(self, query: str, accept: str | None, words: list[str] | None, default_graph=None, named_graphs=None, cap: int | None = None):
+        """(status, body or message, content type, truncated). Raises QueryBusy when the queue is full,
+        QueryTimeout after `timeout` seconds, QueryCrashed when the worker died."""
+        if not self._admitted.acquire(blocking=False):
+            raise QueryBusy(f"all {self.size} query workers are busy and {self.queue_length} queries are waiting; try again later",
+                            self.retry_after)
+        try:
+            return self._run((query, accept, words, default_graph, named_graphs, cap))
+        finally:
+            self._admitted.release()
+
+    def _run(self, job):
         self._ensure()
         try:
-            proc, conn = self._idle.get(timeout=self.timeout)
+            proc, conn = self._idle.get(timeout=self.queue_wait)
         except queue.Empty:
-            raise QueryTimeout(f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again") from None
+            raise QueryBusy(f"all {self.size} query workers stayed busy for {self.queue_wait:g} s; try again later", self.retry_after) from None
         try:
-            conn.send((query, accept, fmt, default_graph, named_graphs, cap))
+            conn.send(job)
             if conn.poll(self.timeout):
                 answer = conn.recv()
                 self._idle.put((proc, conn))
                 return answer
-        except (EOFError, OSError, BrokenPipeError):
-            pass
+            crashed = None
+        except (EOFError, OSError):
+            crashed = True
         proc.kill()  # the query is still running (or the worker died): replace the worker
         proc.join(5)
         self._idle.put(self._spawn())
+        if crashed:
+            code = proc.exitcode
+            how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"
+            raise QueryCrashed(f"the query worker crashed ({how}: a stack overflow, or more memory than the limit of "
+                               f"{self.memory_mb} MiB); it was replaced")
         raise QueryTimeout(f"the query ran longer than the time limit of {self.timeout:g} s and was stopped")
 
     def close(self) -> None:
         while not self._idle.empty():
-            proc, conn = self._idle.get_nowait()
+            proc, _ = self._idle.get_nowait()
             proc.kill()
