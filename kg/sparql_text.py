@@ -136,9 +136,9 @@ def structure(text: str) -> Structure:
                     st.from_graphs.append(iri_of(nxt) or "")
             elif upper == "SERVICE":
                 _service(st, toks[i + 1:i + 3], iri_of)
-        elif tok.kind == "pname" and tok.text.partition(":")[0].upper() in ("SERVICE", "SILENT"):
-            # `SERVICE:x` reads as the prefixed name SERVICE:x in the grammar, but a parser matching the
-            # keyword first reads SERVICE + :x; a name that could be either is refused as a SERVICE call.
+        elif tok.kind == "pname" and tok.text.partition(":")[0].upper() in ("SERVICE", "SILENT") and nxt is not None and nxt.text == "{":
+            # `SERVICE:x {` is the prefixed name SERVICE:x in the grammar, but pyoxigraph's parser matches
+            # the keyword first and reads SERVICE + :x; a name that could be either is refused as a call.
             st.unresolved.append(tok.text)
     return st
 

@@ -11,18 +11,26 @@ from .negotiation import errors_as_json, json_twin_requested  # noqa: F401  (jso
 
 def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout: float | None = None, query_workers: int = 2,
                result_cap: int | None = 100_000) -> Flask:
-    """The app over a store. With `query_timeout` and an on-disk store, /sparql queries run in worker
-    processes that are stopped at the limit; a remote store asks its server to stop them. /sparql results
-    are cut to `result_cap` solutions or triples (headers say so)."""
+    """The app over a store. With an on-disk store, /sparql queries run in `query_workers` worker
+    processes (serve/workers.py): stopped at `query_timeout` (none if 0/None), memory capped by
+    KG_QUERY_MEMORY_MB (default 2048, 0 for none), without network unless KG_SERVICE_ALLOW names
+    endpoints, at most KG_QUERY_QUEUE (default: as many as workers) waiting. A remote store asks its server
+    to stop queries at the limit. /sparql results are cut to `result_cap` solutions or triples."""
     app = Flask(__name__)
     app.config["KG_STORE"] = store
     app.config["KG_DUMPS"] = dumps_dir
     app.config["KG_QUERY_TIMEOUT"] = query_timeout or None  # a remote store passes it to its server
     app.config["KG_RESULT_CAP"] = result_cap or None
-    if query_timeout and getattr(store, "path", None) is not None:
-        from .workers import QueryWorkers
+    if query_workers and getattr(store, "path", None) is not None:
+        import os
 
-        app.config["KG_QUERY_WORKERS"] = QueryWorkers(store.path, size=query_workers, timeout=query_timeout)
+        from .guard import allowed_services
+        from .workers import DEFAULT_MEMORY_MB, QueryWorkers
+
+        queue = os.environ.get("KG_QUERY_QUEUE")
+        app.config["KG_QUERY_WORKERS"] = QueryWorkers(
+            store.path, size=query_workers, timeout=query_timeout, memory_mb=int(os.environ.get("KG_QUERY_MEMORY_MB", DEFAULT_MEMORY_MB)),
+            queue_length=int(queue) if queue else None, no_network=not allowed_services())
     app.config["KG_SOURCES"] = sources if sources is not None else load_sources()
     app.config["JSON_SORT_KEYS"] = False
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # SPARQL bodies larger than 1 MiB are refused with 413

@@ -168,7 +168,7 @@ class QueryWorkers:
         if crashed:
             code = proc.exitcode
             how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"
-            raise QueryCrashed(f"the query worker crashed ({how}: a stack overflow, or more memory than the limit of "
+            raise QueryCrashed(f"the query worker crashed ({how}: a stack overflow, an internal error of the query engine, or more memory than the limit of "
                                f"{self.memory_mb} MiB); it was replaced")
         raise QueryTimeout(f"the query ran longer than the time limit of {self.timeout:g} s and was stopped")
 
