@@ -228,3 +228,132 @@ def test_service_allow_list():
 def test_request_body_limit(endpoint):
     r = requests.post(endpoint, data="x" * (2 << 20), headers={"Content-Type": "application/sparql-query"}, timeout=30)
     assert r.status_code == 413 and r.json()["status"] == 413
+
+
+# --- every SPARQLWrapper return format × every query form (issue #14) ---------------------------------
+# What SPARQLWrapper 2.0 sends (Wrapper.py _getRequestEncodedParameters / _getAcceptHeader): always
+# format=, output= and results= holding the return format's word (json, xml, turtle, n3, rdf, rdf+xml, csv,
+# tsv, json-ld) — for tsv, rdf+xml and json-ld a second value with the media type, or "" when its Accept is
+# */*; and an Accept header by query form: SELECT/ASK → sparql-results+json|xml, text/csv, tsv, else */*;
+# CONSTRUCT/DESCRIBE → turtle, n3 (a list), rdf+xml (for XML and RDFXML), ld+json, else */*.
+BIAD = "https://www.ebi.ac.uk/biostudies/bioimages/studies/S-BIAD1002"
+ORGANISM = "https://w3id.org/gide-kg/vocab#organism"
+ECOLI = "http://purl.obolibrary.org/obo/NCBITaxon_562"
+FORM_QUERIES = {
+    "SELECT": f"SELECT ?t WHERE {{ <{BIAD}> <{ORGANISM}> ?t }}",
+    "ASK": f"ASK {{ <{BIAD}> <{ORGANISM}> <{ECOLI}> }}",
+    "CONSTRUCT": f"CONSTRUCT WHERE {{ <{BIAD}> <{ORGANISM}> ?t }}",
+    "DESCRIBE": f"DESCRIBE <{BIAD}>",
+}
+SW_FORMATS = ["json", "xml", "turtle", "n3", "rdf", "rdf+xml", "csv", "tsv", "json-ld"]
+# the Content-Type each combination is answered with: the format when it fits the form, else its sibling
+# (xml → RDF/XML, json → JSON-LD for graphs), else what the Accept header (*/*) gets by default
+GRAPH_TYPE = {"json": "application/ld+json", "xml": "application/rdf+xml", "turtle": "text/turtle", "n3": "text/n3",
+              "rdf": "application/rdf+xml", "rdf+xml": "application/rdf+xml", "csv": "text/turtle", "tsv": "text/turtle",
+              "json-ld": "application/ld+json"}
+RESULT_TYPE = {"xml": "application/sparql-results+xml", "csv": "text/csv", "tsv": "text/tab-separated-values"}
+
+
+def _facts(form: str, converted, ctype: str):
+    """What a converted SPARQLWrapper result says, whatever its format: organism IRIs, a boolean or triples."""
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        if not isinstance(converted, rdflib.Graph):
+            fmt = {"text/turtle": "turtle", "text/n3": "n3", "application/n-triples": "nt"}[ctype]
+            converted = rdflib.Graph().parse(data=converted, format=fmt)
+        return {(str(s), str(p), str(o)) for s, p, o in converted}
+    if isinstance(converted, dict):
+        return converted["boolean"] if form == "ASK" else {b["t"]["value"] for b in converted["results"]["bindings"]}
+    if isinstance(converted, bytes):
+        rows = converted.decode().split()
+        return rows[-1] == "true" if form == "ASK" else {r.strip("<>") for r in rows[1:]}
+    if form == "ASK":
+        return converted.getElementsByTagName("boolean")[0].firstChild.data == "true"
+    return {n.firstChild.data for n in converted.getElementsByTagName("uri")}
+
+
+@pytest.mark.parametrize("form", list(FORM_QUERIES))
+def test_sparqlwrapper_every_return_format(endpoint, form):
+    import warnings
+
+    for word in SW_FORMATS:
+        sw = SPARQLWrapper(endpoint)
+        sw.setQuery(FORM_QUERIES[form])
+        sw.setReturnFormat(word)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # SPARQLWrapper warns when the format falls back
+            result = sw.query()
+            ctype = result.info()["content-type"].split(";")[0]
+            facts = _facts(form, result.convert(), ctype)
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            assert ctype == GRAPH_TYPE[word], (form, word, ctype)
+            assert (BIAD, ORGANISM, ECOLI) in facts
+            assert len(facts) == (1 if form == "CONSTRUCT" else len(facts)) and (form == "CONSTRUCT" or len(facts) > 10)
+        else:
+            assert ctype == RESULT_TYPE.get(word, "application/sparql-results+json"), (form, word, ctype)
+            assert facts == (True if form == "ASK" else {ECOLI}), (form, word, facts)
+
+
+def test_sparqlwrapper_default_format_on_graphs_issue_14(endpoint):
+    """SPARQLWrapper(url) with no return format set (XML) on CONSTRUCT: RDF/XML, as Virtuoso answers."""
+    sw = SPARQLWrapper(endpoint)
+    sw.setQuery(FORM_QUERIES["CONSTRUCT"])
+    g = sw.queryAndConvert()
+    assert {(str(s), str(o)) for s, _, o in g} == {(BIAD, ECOLI)}
+    r = requests.get(endpoint, params={"query": FORM_QUERIES["CONSTRUCT"], "format": "xml"}, headers={"Accept": "application/rdf+xml"}, timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/rdf+xml")
+
+
+def test_rdflib_sparqlstore_construct_and_ask(endpoint):
+    store = SPARQLStore(endpoint)  # rdflib's defaults: XML results, RDF/XML graphs
+    g = rdflib.Graph(store=store)
+    assert g.query(FORM_QUERIES["ASK"]).askAnswer is True
+    triples = set(g.query(FORM_QUERIES["CONSTRUCT"]))
+    assert triples == {(rdflib.URIRef(BIAD), rdflib.URIRef(ORGANISM), rdflib.URIRef(ECOLI))}
+    assert {str(r[0]) for r in g.query(FORM_QUERIES["SELECT"])} == {ECOLI}
+
+
+# --- dataset: FROM / FROM NAMED and the protocol's graph parameters (issue #15 items 8, 10) -------------
+def _count(endpoint, q, **params):
+    r = requests.get(endpoint, params={"query": q, **params}, headers={"Accept": "application/json"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_from_follows_dataset_semantics(endpoint, harvested_store):
+    prov = "https://w3id.org/gide-kg/graph/provenance"
+    sizes = harvested_store.graph_sizes()
+    every = "SELECT (COUNT(*) AS ?n) {} WHERE {{ ?s ?p ?o }}"
+    assert _count(endpoint, every.format("")) == sum(sizes.values())
+    assert _count(endpoint, every.format("FROM <http://nonexistent.example/>")) == 0
+    assert _count(endpoint, every.format(f"FROM <{prov}>")) == sizes[prov]
+    idr = "https://w3id.org/gide-kg/graph/idr"
+    assert _count(endpoint, every.format(f"FROM <{prov}> FROM <{idr}>")) == sizes[prov] + sizes[idr]
+    named = "SELECT (COUNT(*) AS ?n) {} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert _count(endpoint, named.format(f"FROM NAMED <{idr}>")) == sizes[idr]
+    assert _count(endpoint, named.format(f"FROM <{idr}>")) == 0  # FROM without FROM NAMED: no named graphs
+    # the protocol's parameters override the query's dataset (SPARQL 1.1 Protocol §2.1.4)
+    assert _count(endpoint, every.format("FROM <http://nonexistent.example/>"), **{"default-graph-uri": idr}) == sizes[idr]
+    assert _count(endpoint, "PREFIX g: <https://w3id.org/gide-kg/graph/> " + every.format("FROM g:idr")) == sizes[idr]
+
+
+@pytest.mark.parametrize("bad", ["not an iri", "relative/graph", "http://a b/"])
+def test_invalid_graph_parameter_is_400(endpoint, bad):
+    for param in ("default-graph-uri", "named-graph-uri"):
+        r = requests.get(endpoint, params={"query": "ASK {}", param: bad}, timeout=30)
+        assert r.status_code == 400 and "graph IRI" in r.json()["message"], r.text
+
+
+def test_head_answers_like_get(endpoint):
+    r = requests.head(endpoint, params={"query": COUNT_QUERY}, headers={"Accept": "text/csv"}, timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv") and r.text == ""
+    r = requests.head(endpoint, headers={"Accept": "text/turtle"}, timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
+
+
+def test_browser_with_a_query_gets_the_query_page(endpoint):
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    r = requests.get(endpoint, params={"query": COUNT_QUERY}, headers={"Accept": browser}, timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    for accept in ("*/*", "application/sparql-results+xml, text/html;q=0.5"):
+        r = requests.get(endpoint, params={"query": COUNT_QUERY}, headers={"Accept": accept}, timeout=30)
+        assert r.status_code == 200 and not r.headers["Content-Type"].startswith("text/html"), accept

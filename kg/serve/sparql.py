@@ -94,7 +94,8 @@ def sparql():
         default_graphs, named_graphs = dataset(st, default_graphs, named_graphs)
     except ValueError as e:
         return _error(400, str(e), "Bad Request")
-    words = request.values.getlist("format") + request.values.getlist("output") + request.values.getlist("results")
+    # SPARQLWrapper sends all three names, sometimes with a second value that is a list of media types
+    words = [w for name in ("format", "output", "results") for v in request.values.getlist(name) for w in v.split(",")]
     unknown = unknown_words(words)
     if unknown:
         return _error(400, f"unknown result format {unknown[0]!r}; use json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml or a media type",
