@@ -1,9 +1,14 @@
-"""Query time limits on an on-disk store: a runaway query is stopped at its limit, others keep being served."""
+"""Query limits on an on-disk store: a runaway query is stopped at its time limit, others keep being served;
+a full queue is refused at once (503 + Retry-After) so pages keep their threads; crashes (stack overflow,
+memory cap) are reported as crashes; without a time limit the queries still run in capped workers.
+
+The site runs on waitress with 8 threads, as `kg serve` does, so thread starvation would show."""
 
 from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -18,18 +23,34 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 @pytest.fixture(scope="module")
-def site(sources, tmp_path_factory):
+def store_path(sources, tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "kg"
     store = open_store(path)
     harvest_snapshot(store, sources["idr"])
-    app = create_app(store, query_timeout=2.0, query_workers=2, result_cap=1000)
-    from werkzeug.serving import make_server
+    return path, store
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/sparql"
-    server.shutdown()
+
+@pytest.fixture(scope="module")
+def site(store_path):
+    _, store = store_path
+    app = create_app(store, query_timeout=2.0, query_workers=2, result_cap=1000)
+    with serving(app) as base:
+        yield base + "/sparql"
     app.config["KG_QUERY_WORKERS"].close()
+
+
+@contextmanager
+def serving(app):
+    """The app on waitress (8 threads, as `kg serve`) on a free port of 127.0.0.1."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
 
 
 def count(site) -> int:
@@ -93,3 +114,112 @@ def test_results_are_capped_and_say_so(site, sources, in_process):
     finally:
         if in_process:
             server.shutdown()
+
+
+NESTED = "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000
+# CONCAT of 16 copies per step from 16 bytes to 16 MiB, then of 256 copies: a 4 GiB string, past the cap
+BOMB = 'SELECT (STRLEN(?g) AS ?n) WHERE { BIND("0123456789abcdef" AS ?a) ' + " ".join(
+    f"BIND(CONCAT({', '.join([f'?{x}'] * 16)}) AS ?{y})" for x, y in zip("abcde", "bcdef")) + f" BIND(CONCAT({', '.join(['?f'] * 256)}) AS ?g) }}"
+
+
+def test_full_queue_is_refused_at_once_and_pages_keep_answering(site):
+    """20 runaway queries at once: 2 run, 2 wait, 16 get 503 + Retry-After at once; /health and a page
+    answer while they are still in flight (with 8 server threads all held, they could not)."""
+    base = site.removesuffix("/sparql")
+    assert count(site) == 127  # workers are up
+    answers, done = [], threading.Event()
+
+    def runaway():
+        r = requests.get(site, params={"query": RUNAWAY}, headers={"Accept": "application/json"}, timeout=60)
+        answers.append((r.status_code, r.headers.get("Retry-After"), r.json()["message"]))
+        if len(answers) == 20:
+            done.set()
+
+    threads = [threading.Thread(target=runaway) for _ in range(20)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    health = requests.get(base + "/health", timeout=60)
+    page = requests.get(base + "/queries", headers={"Accept": "text/html"}, timeout=60)
+    in_flight = not done.is_set()
+    for t in threads:
+        t.join(60)
+    assert health.status_code == 200 and page.status_code == 200
+    assert in_flight  # answered while the runaway queries still held their threads
+    assert len(answers) == 20 and {status for status, _, _ in answers} == {503}
+    refused = [a for a in answers if a[1] is not None]
+    assert len(refused) >= 16 and all(int(retry) >= 1 and "busy" in msg for _, retry, msg in refused)
+    assert count(site) == 127
+
+
+def test_nested_query_is_refused_before_parsing(site):
+    r = requests.post(site, data=NESTED, headers={"Content-Type": "application/sparql-query"}, timeout=60)
+    assert r.status_code == 400 and "nests groups 10000 deep; at most 100" in r.json()["message"]
+
+
+def test_crashes_are_reported_as_crashes(store_path):
+    """A worker killed by a stack overflow (handed the nested query past the check) or by its memory cap
+    is reported as a crash, and replaced."""
+    from kg.serve.workers import QueryCrashed, QueryWorkers
+
+    workers = QueryWorkers(store_path[0], size=1, timeout=60, memory_mb=768)
+    try:
+        with pytest.raises(QueryCrashed, match=r"crashed \(killed by SIG(SEGV|ABRT)"):
+            workers.run(NESTED, None, ["json"])
+        with pytest.raises(QueryCrashed, match=r"crashed \(killed by SIGABRT.*memory than the limit of 768 MiB"):
+            workers.run(BOMB, None, ["json"])
+        assert workers.run("ASK { ?s ?p ?o }", None, ["json"])[:2] == ("200", b'{"head":{},"boolean":true}')
+    finally:
+        workers.close()
+
+
+def test_no_time_limit_still_runs_queries_in_capped_workers(store_path, monkeypatch):
+    """--query-timeout 0: no deadline, but queries still run in workers, so a crash cannot take the server."""
+    _, store = store_path
+    monkeypatch.setenv("KG_QUERY_MEMORY_MB", "768")
+    app = create_app(store, query_timeout=None, query_workers=1)
+    workers = app.config["KG_QUERY_WORKERS"]
+    assert workers.timeout is None and workers.memory_mb == 768
+    try:
+        with serving(app) as base:
+            r = requests.post(base + "/sparql", data=NESTED, headers={"Content-Type": "application/sparql-query"}, timeout=60)
+            assert r.status_code == 400
+            r = requests.get(base + "/sparql", params={"query": BOMB}, headers={"Accept": "application/json"}, timeout=60)
+            message = r.json()["message"]
+            assert r.status_code == 500 and "crashed" in message and "limit of 768 MiB" in message and "time limit" not in message
+            assert count(base + "/sparql") == 127 and requests.get(base + "/health", timeout=60).status_code == 200
+    finally:
+        workers.close()
+
+
+def test_queries_calling_this_endpoint_do_not_deadlock(store_path, monkeypatch):
+    """Two queries whose SERVICE calls /sparql on this server (allow-listed, workers with network): the
+    inner calls find no free worker and are refused after the short queue wait; the outer query whose
+    call was refused ends with an error (freeing its worker for the other) instead of both holding the
+    workers until the time limit."""
+    from kg.serve.workers import QueryWorkers
+
+    _, store = store_path
+    app = create_app(store, query_timeout=30, query_workers=2)
+    app.config["KG_QUERY_WORKERS"] = workers = QueryWorkers(store_path[0], size=2, timeout=30, queue_wait=1, no_network=False)
+    answers = []
+    try:
+        with serving(app) as base:
+            monkeypatch.setenv("KG_SERVICE_ALLOW", base + "/sparql")
+            q = f"SELECT * WHERE {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }} LIMIT 1"
+            assert count(base + "/sparql") == 127
+
+            def outer():
+                r = requests.get(base + "/sparql", params={"query": q}, headers={"Accept": "application/json"}, timeout=60)
+                answers.append((r.status_code, r.json().get("message", "")))
+
+            threads = [threading.Thread(target=outer) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+    finally:
+        workers.close()
+    assert len(answers) == 2 and 500 in {status for status, _ in answers}  # at least one inner call was refused
+    assert all(status == 200 or (status == 500 and "query evaluation failed" in m) for status, m in answers)
+    assert not any("time limit" in m for _, m in answers)
