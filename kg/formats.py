@@ -131,7 +131,7 @@ def serialize_as(result, name: str) -> tuple[bytes, str]:
     fmt = lookup(kind, name)
     if fmt is None:
         other = lookup("solutions" if kind == "graph" else "graph", name)
-        raise ValueError(f"a {kind} result cannot be written as {name}" + (f" ({other.media_type})" if other else ""))
+        raise ValueError(f"a {kind} result cannot be written as {other.media_type if other else name}")
     return serialize(result, fmt)
 
 
