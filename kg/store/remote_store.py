@@ -29,10 +29,9 @@ import pyoxigraph as ox
 import requests
 
 from ..namespaces import GRAPH, KG, PROVENANCE_GRAPH, STAGING_PREFIX
-from ..sparql_text import STRINGS_IRIS_AND_COMMENTS
+from ..sparql_text import query_form as _first_form_keyword
 from .oxigraph_store import StoreUnavailable, quad_block, swap_update
 
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
 _VIRTUOSO_BNODE = re.compile(r'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
 _CHUNK = 20_000  # quads per INSERT request when no Graph Store endpoint is configured
 
@@ -55,11 +54,11 @@ class RemoteTimeout(TimeoutError):
 
 
 def query_form(sparql: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside strings, IRIs and comments."""
-    m = _FORM.search(STRINGS_IRIS_AND_COMMENTS.sub(" ", sparql))
-    if not m:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword among the query's tokens."""
+    form = _first_form_keyword(sparql)
+    if form not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
         raise SyntaxError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return m.group(1).upper()
+    return form
 
 
 class RemoteStore:
