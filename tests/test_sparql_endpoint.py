@@ -334,6 +334,7 @@ def test_from_follows_dataset_semantics(endpoint, harvested_store):
     # the protocol's parameters override the query's dataset (SPARQL 1.1 Protocol §2.1.4)
     assert _count(endpoint, every.format("FROM <http://nonexistent.example/>"), **{"default-graph-uri": idr}) == sizes[idr]
     assert _count(endpoint, "PREFIX g: <https://w3id.org/gide-kg/graph/> " + every.format("FROM g:idr")) == sizes[idr]
+    assert _count(endpoint, every.format("FROM <https://w3id.org/gide-kg/graph/id\\u0072>")) == sizes[idr]  # \u in an IRI
 
 
 @pytest.mark.parametrize("bad", ["not an iri", "relative/graph", "http://a b/"])

@@ -30,7 +30,8 @@ def allowed_services() -> set[str]:
 
 
 def check_query(query: str, allowed: set[str] | None = None) -> Structure:
-    """The query's structure; raises ServiceRefused or QueryTooDeep when it may not run here."""
+    """The query's structure (with \\u escapes applied, as the parser applies them inside IRIs, so FROM
+    IRIs come out right); raises ServiceRefused or QueryTooDeep when the query may not run here."""
     allowed = allowed_services() if allowed is None else allowed
     st = structure(query)
     unescaped = unescape_codepoints(query)
@@ -46,7 +47,7 @@ def check_query(query: str, allowed: set[str] | None = None) -> Structure:
             if target not in allowed:
                 hint = f"allowed: {', '.join(sorted(allowed))}" if allowed else "no federation endpoint is allowed (KG_SERVICE_ALLOW)"
                 raise ServiceRefused(f"SERVICE <{target}> is not allowed on this endpoint; {hint}")
-    return st
+    return views[-1]
 
 
 def check_services(query: str, allowed: set[str] | None = None) -> None:

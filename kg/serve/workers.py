@@ -119,14 +119,14 @@ class QueryWorkers:
         proc = self._ctx.Process(target=_worker, args=(self.path, child, self.no_network, self.memory_mb), daemon=True)
         proc.start()
         child.close()
-        if parent.poll(60):
-            try:
-                _, problem = parent.recv()
-            except EOFError:
-                problem = "the worker exited while starting"
-            if problem and self.no_network and self.isolation_problem is None:
-                log.warning("query workers keep network access (no network namespace: %s); only the SERVICE check guards", problem)
-            self.isolation_problem = problem if self.no_network else None
+        try:
+            _, problem = parent.recv() if parent.poll(60) else ("", "no answer")
+        except EOFError:  # the store could not be opened: the first query reports the crash
+            log.error("a query worker exited while starting (exit status %s)", proc.exitcode)
+            return proc, parent
+        if problem and self.no_network and self.isolation_problem is None:
+            log.warning("query workers keep network access (no network namespace: %s); only the SERVICE check guards", problem)
+        self.isolation_problem = problem if self.no_network else None
         return proc, parent
 
     def _ensure(self) -> None:
