@@ -11,6 +11,7 @@ punctuation followed by more code, so a keyword can be found twice but never hid
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -20,9 +21,11 @@ _PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u0
                   "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
 _PN_CHARS_U = _PN_CHARS_BASE + "_"
 _PN_CHARS = _PN_CHARS_U + r"\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
-_PN_PREFIX = f"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+# Written without the grammar's "(X|'.')* X" tails, which make a regex backtrack quadratically over long
+# names: "a run of X, or dots followed by an X", inside atomic groups, matches the same names in linear time.
+_PN_PREFIX = f"(?>[{_PN_CHARS_BASE}](?:[{_PN_CHARS}]|\\.+[{_PN_CHARS}])*)"
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
-_PN_LOCAL = f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+_PN_LOCAL = f"(?>(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:[{_PN_CHARS}:]|{_PLX}|\\.+(?:[{_PN_CHARS}:]|{_PLX}))*)"
 _VARNAME = f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*"
 _ECHAR = r"\\[tbnrf\\\"']"
 
@@ -31,15 +34,16 @@ _TOKEN = re.compile(
         ("ws", r"[ \t\r\n]+"),
         ("comment", r"#[^\r\n]*"),
         ("iri", r'<[^<>"{}|^`\\\x00-\x20]*>'),
+        ("op", r"\^\^|&&|\|\||!=|<=|>=|[{}()\[\],;*+/=!|&^<>-]"),  # early: punctuation that starts no other token
         ("string", f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}))*'''" + f'|"""(?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}))*"""'
                    + f"|'(?:[^'\\\\\\n\\r]|{_ECHAR})*'" + f'|"(?:[^"\\\\\\n\\r]|{_ECHAR})*"'),
         ("pname", f"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"),
-        ("bnode", f"_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"),
+        ("bnode", f"_:(?>[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}]|\\.+[{_PN_CHARS}])*)"),
         ("var", f"[?$]{_VARNAME}"),
         ("langtag", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
         ("number", r"[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"),
-        ("word", r"[A-Za-z_][A-Za-z0-9_]*"),
-        ("punct", r"\^\^|&&|\|\||!=|<=|>=|[\s\S]"),
+        ("word", _PN_PREFIX),  # keywords, function names; a whole name run, so a failed pname is not rescanned
+        ("punct", r"[\s\S]"),
     ]),
 )
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -47,7 +51,7 @@ _LOCAL_ESC = re.compile(r"\\(.)")
 
 
 class Token(NamedTuple):
-    kind: str  # ws, comment, iri, string, pname, bnode, var, langtag, number, word, punct
+    kind: str  # ws, comment, iri, op, string, pname, bnode, var, langtag, number, word, punct
     text: str
     pos: int
 
@@ -78,79 +82,89 @@ class Structure:
     from_graphs: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
     depth: int = 0  # deepest nesting of { ( [
+    truncated: bool = False  # more tokens than asked to read
 
 
 _FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 _OPEN, _CLOSE = set("{(["), set("})]")
+_KEYWORDS = _FORMS | {"BASE", "PREFIX", "FROM", "SERVICE"}
 
 
 def _resolve(iri: str, base: str | None) -> str:
     return urljoin(base, iri) if base and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri) else iri
 
 
-def structure(text: str) -> Structure:
-    """The query's structure from its tokens: PREFIX and BASE applied to every IRI that matters."""
+def structure(text: str, max_tokens: int | None = None) -> Structure:
+    """The query's structure from its tokens: PREFIX and BASE applied to every IRI that matters. Reading
+    stops after `max_tokens` code tokens (then `truncated` is set and the rest is unknown)."""
     st = Structure()
-    toks = tokens(text)
+    # (kind, text) pairs: ~3x cheaper than Token objects, which matters for a 1 MiB query of tiny tokens
+    pairs = ((m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment"))
+    toks = list(itertools.islice(pairs, max_tokens + 1 if max_tokens else None))
+    if max_tokens and len(toks) > max_tokens:
+        st.truncated = True
+        return st
     prefixes: dict[str, str] = {}
     base: str | None = None
     depth = 0
 
-    def iri_of(tok: Token) -> str | None:
-        if tok.kind == "iri":
-            return _resolve(tok.text[1:-1], base)
-        if tok.kind == "pname":
-            prefix, _, local = tok.text.partition(":")
+    def iri_of(tok: tuple[str, str]) -> str | None:
+        kind, value = tok
+        if kind == "iri":
+            return _resolve(value[1:-1], base)
+        if kind == "pname":
+            prefix, _, local = value.partition(":")
             if prefix not in prefixes:
                 return None
             return prefixes[prefix] + _LOCAL_ESC.sub(r"\1", local)
         return None
 
-    for i, tok in enumerate(toks):
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if tok.kind == "punct":
-            if tok.text in _OPEN:
+    n = len(toks)
+    for i, (kind, value) in enumerate(toks):
+        if kind == "op":
+            if value in _OPEN:
                 depth += 1
                 st.depth = max(st.depth, depth)
-            elif tok.text in _CLOSE:
+            elif value in _CLOSE:
                 depth -= 1
             continue
-        upper = tok.text.upper()
-        if tok.kind == "word":
-            if upper == "BASE" and nxt is not None and nxt.kind == "iri":
-                base = _resolve(nxt.text[1:-1], base)
-            elif upper == "PREFIX" and nxt is not None and nxt.kind == "pname" and nxt.text.endswith(":") and i + 2 < len(toks) and toks[i + 2].kind == "iri":
-                prefixes[nxt.text[:-1]] = _resolve(toks[i + 2].text[1:-1], base)
-            elif upper in _FORMS and st.form is None:
-                st.form = upper
-            elif upper == "FROM" and nxt is not None:
-                if nxt.kind == "word" and nxt.text.upper() == "NAMED":
-                    target = toks[i + 2] if i + 2 < len(toks) else None
-                    iri = iri_of(target) if target else None
-                    st.from_named.append(iri or "")
+        if kind == "word":
+            upper = value.upper()
+            if upper not in _KEYWORDS:
+                continue
+            nxt = toks[i + 1] if i + 1 < n else ("", "")
+            if upper == "BASE" and nxt[0] == "iri":
+                base = _resolve(nxt[1][1:-1], base)
+            elif upper == "PREFIX" and nxt[0] == "pname" and nxt[1].endswith(":") and i + 2 < n and toks[i + 2][0] == "iri":
+                prefixes[nxt[1][:-1]] = _resolve(toks[i + 2][1][1:-1], base)
+            elif upper == "FROM":
+                if nxt[0] == "word" and nxt[1].upper() == "NAMED":
+                    st.from_named.append((iri_of(toks[i + 2]) if i + 2 < n else None) or "")
                 else:
                     st.from_graphs.append(iri_of(nxt) or "")
             elif upper == "SERVICE":
                 _service(st, toks[i + 1:i + 3], iri_of)
-        elif tok.kind == "pname" and tok.text.partition(":")[0].upper() in ("SERVICE", "SILENT") and nxt is not None and nxt.text == "{":
+            elif st.form is None and upper in _FORMS:
+                st.form = upper
+        elif kind == "pname" and value.partition(":")[0].upper() in ("SERVICE", "SILENT") and i + 1 < n and toks[i + 1][1] == "{":
             # `SERVICE:x {` is the prefixed name SERVICE:x in the grammar, but pyoxigraph's parser matches
             # the keyword first and reads SERVICE + :x; a name that could be either is refused as a call.
-            st.unresolved.append(tok.text)
+            st.unresolved.append(value)
     return st
 
 
-def _service(st: Structure, following: list[Token], iri_of) -> None:
+def _service(st: Structure, following: list[tuple[str, str]], iri_of) -> None:
     target = following[0] if following else None
-    if target is not None and target.kind == "word" and target.text.upper() == "SILENT":
+    if target is not None and target[0] == "word" and target[1].upper() == "SILENT":
         target = following[1] if len(following) > 1 else None
     if target is None:
         st.unresolved.append("(nothing)")
-    elif target.kind == "var":
-        st.services.append(target.text)
+    elif target[0] == "var":
+        st.services.append(target[1])
     else:
         iri = iri_of(target)
         if iri is None:
-            st.unresolved.append(target.text)
+            st.unresolved.append(target[1])
         else:
             st.services.append(iri)
 

@@ -204,3 +204,15 @@ def test_worker_processes_cannot_connect(tmp_path, canary):
     finally:
         workers.close()
     assert canary.unexpected() == []
+
+
+def test_pathological_token_streams_are_bounded():
+    """Long name runs cost linear time (no regex backtracking), and a query of more tokens than the guard
+    reads is refused; both answered well within the 1 MiB body limit."""
+    from kg.serve.guard import MAX_TOKENS, QueryTooDeep, check_query
+    from kg.sparql_text import structure
+
+    assert structure("SELECT * { ?s ?p " + "a-" * 20_000 + "x }").depth == 1  # one word token, read once
+    assert structure("PREFIX e: <http://e/> SELECT * { SERVICE e:" + "a." * 20_000 + "b {} }").services == ["http://e/" + "a." * 20_000 + "b"]
+    with pytest.raises(QueryTooDeep, match="more than 250,000 tokens"):
+        check_query("SELECT * { " + "{" * 10 + "}" * 10 + " 1" * MAX_TOKENS + " }", set())

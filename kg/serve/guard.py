@@ -15,6 +15,7 @@ import os
 from ..sparql_text import Structure, structure, unescape_codepoints
 
 MAX_DEPTH = int(os.environ.get("KG_QUERY_MAX_DEPTH", "100"))
+MAX_TOKENS = 250_000  # ~1 s of tokenizing; a 1 MiB query of IRIs has far fewer, one of 1-character tokens more
 
 
 class ServiceRefused(PermissionError):
@@ -22,7 +23,7 @@ class ServiceRefused(PermissionError):
 
 
 class QueryTooDeep(ValueError):
-    pass
+    """Nested too deep or too many tokens: refused before a parser spends its stack or our time on it."""
 
 
 def allowed_services() -> set[str]:
@@ -33,10 +34,12 @@ def check_query(query: str, allowed: set[str] | None = None) -> Structure:
     """The query's structure (with \\u escapes applied, as the parser applies them inside IRIs, so FROM
     IRIs come out right); raises ServiceRefused or QueryTooDeep when the query may not run here."""
     allowed = allowed_services() if allowed is None else allowed
-    st = structure(query)
+    st = structure(query, MAX_TOKENS)
     unescaped = unescape_codepoints(query)
-    views = [st] if unescaped == query else [st, structure(unescaped)]
+    views = [st] if unescaped == query else [st, structure(unescaped, MAX_TOKENS)]
     for view in views:
+        if view.truncated:
+            raise QueryTooDeep(f"the query has more than {MAX_TOKENS:,} tokens; split it (e.g. page a VALUES block)")
         if view.depth > MAX_DEPTH:
             raise QueryTooDeep(f"the query nests groups {view.depth} deep; at most {MAX_DEPTH} levels are allowed")
         for target in view.unresolved:
