@@ -218,11 +218,11 @@ def test_the_word_service_in_strings_and_comments_is_fine(endpoint):
 
 
 def test_service_allow_list():
-    from kg.serve.guard import ServiceRefused, check_services
+    from kg.serve.guard import ServiceRefused, check_query
 
-    check_services("SELECT * WHERE { SERVICE <https://example.org/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"})
+    check_query("SELECT * WHERE { SERVICE <https://example.org/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"})
     with pytest.raises(ServiceRefused):
-        check_services("SELECT * WHERE { SERVICE <https://other.example/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"})
+        check_query("SELECT * WHERE { SERVICE <https://other.example/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"})
 
 
 def test_request_body_limit(endpoint):

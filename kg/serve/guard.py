@@ -52,7 +52,3 @@ def check_query(query: str, allowed: set[str] | None = None) -> Structure:
                 raise ServiceRefused(f"SERVICE <{target}> is not allowed on this endpoint; {hint}")
     return views[-1]
 
-
-def check_services(query: str, allowed: set[str] | None = None) -> None:
-    """Raise ServiceRefused when the query calls a SERVICE that is not allow-listed."""
-    check_query(query, allowed)

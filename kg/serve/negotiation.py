@@ -48,7 +48,7 @@ def wants_query_page() -> bool:
     asks for `format=html`. `*/*` alone (curl, requests) gets results."""
     words = _format_words()
     if words:
-        return words[0] == "html"
+        return words[0] in ("html", HTML)
     accept = request.headers.get("Accept") or ""
     if not any(v == HTML and q > 0 for v, q in parse_accept_header(accept, MIMEAccept)):
         return False
