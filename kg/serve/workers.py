@@ -21,6 +21,7 @@ import multiprocessing as mp
 import queue
 import signal
 import threading
+import weakref
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class QueryWorkers:
         proc = self._ctx.Process(target=_worker, args=(self.path, child, self.no_network, self.memory_mb), daemon=True)
         proc.start()
         child.close()
+        weakref.finalize(self, proc.kill)  # an app that goes away (tests, embedding) takes its workers along
         try:
             _, problem = parent.recv() if parent.poll(60) else ("", "no answer")
         except EOFError:  # the store could not be opened: the first query reports the crash
