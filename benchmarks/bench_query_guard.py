@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.sparql_text import structure  # noqa: E402
+from kg.sparql_text import structure
 
 
 def per_query_ms(fn, queries: list[str], rounds: int) -> float:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 import requests
-
 from _server import running_app
+
 from kg.formats import best_match, choose, lookup
 
 

@@ -169,7 +169,6 @@ def dataset(st: Structure, default_graphs: list[str], named_graphs: list[str]) -
     dg, ng = [g for g in dg if not g.startswith(STAGING_PREFIX)], [g for g in ng if not g.startswith(STAGING_PREFIX)]
     # an empty part is asked for as a graph that never exists: both stores read [] as "not given"
     return dg or [NO_GRAPH], ng or [NO_GRAPH]
-    return dg, ng
 
 
 def _answer(body: bytes, ctype: str, cap: int | None, cut: bool) -> Response:

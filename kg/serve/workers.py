@@ -73,7 +73,7 @@ def _worker(path: str, conn, no_network: bool, memory_mb: int | None) -> None:
 
     problem = isolate_network() if no_network else None
     store = OxigraphStore(path, read_only=True)
-    _cap_memory(memory_mb)  # after opening the store: its caches are part of the budget, not its mapping
+    _cap_memory(memory_mb)  # after opening the store: the cap bounds what queries allocate
     conn.send(("ready", problem))
     while True:
         job = conn.recv()
