@@ -6,9 +6,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 import requests
-from _server import running_app
 
 from kg.formats import best_match, choose, lookup
+
+from _server import running_app
 
 
 @pytest.mark.parametrize("kind,accept,words,expected", [

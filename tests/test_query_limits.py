@@ -119,14 +119,14 @@ def test_results_are_capped_and_say_so(site, sources, in_process):
 NESTED = "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000
 # CONCAT of 16 copies per step from 16 bytes to 16 MiB, then of 256 copies: a 4 GiB string, past the cap
 BOMB = 'SELECT (STRLEN(?g) AS ?n) WHERE { BIND("0123456789abcdef" AS ?a) ' + " ".join(
-    f"BIND(CONCAT({', '.join([f'?{x}'] * 16)}) AS ?{y})" for x, y in zip("abcde", "bcdef")) + f" BIND(CONCAT({', '.join(['?f'] * 256)}) AS ?g) }}"
+    f"BIND(CONCAT({', '.join([f'?{x}'] * 16)}) AS ?{y})" for x, y in zip("abcde", "bcdef", strict=True)) + f" BIND(CONCAT({', '.join(['?f'] * 256)}) AS ?g) }}"
 
 
 def test_full_queue_is_refused_at_once_and_pages_keep_answering(site):
     """20 runaway queries at once: 2 run, 2 wait, 16 get 503 + Retry-After at once; /health and a page
     answer while they are still in flight (with 8 server threads all held, they could not)."""
     base = site.removesuffix("/sparql")
-    assert count(site) == 127  # workers are up
+    assert count(site) == STUDIES["idr"]  # workers are up
     answers, done = [], threading.Event()
 
     def runaway():
@@ -149,7 +149,7 @@ def test_full_queue_is_refused_at_once_and_pages_keep_answering(site):
     assert len(answers) == 20 and {status for status, _, _ in answers} == {503}
     refused = [a for a in answers if a[1] is not None]
     assert len(refused) >= 16 and all(int(retry) >= 1 and "busy" in msg for _, retry, msg in refused)
-    assert count(site) == 127
+    assert count(site) == STUDIES["idr"]
 
 
 def test_nested_query_is_refused_before_parsing(site):
@@ -175,7 +175,7 @@ def test_crashes_are_reported_as_crashes(site, store_path):
     # correctly implement a total order"): in the server process it would take the whole site down
     r = requests.get(site, params={"query": "SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o"}, headers={"Accept": "application/json"}, timeout=60)
     assert r.status_code == 500 and "crashed (killed by SIGABRT" in r.json()["message"]
-    assert count(site) == 127
+    assert count(site) == STUDIES["idr"]
 
 
 def test_no_time_limit_still_runs_queries_in_capped_workers(store_path, monkeypatch):
@@ -192,7 +192,7 @@ def test_no_time_limit_still_runs_queries_in_capped_workers(store_path, monkeypa
             r = requests.get(base + "/sparql", params={"query": BOMB}, headers={"Accept": "application/json"}, timeout=60)
             message = r.json()["message"]
             assert r.status_code == 500 and "crashed" in message and "limit of 768 MiB" in message and "time limit" not in message
-            assert count(base + "/sparql") == 127 and requests.get(base + "/health", timeout=60).status_code == 200
+            assert count(base + "/sparql") == STUDIES["idr"] and requests.get(base + "/health", timeout=60).status_code == 200
     finally:
         workers.close()
 
@@ -212,6 +212,6 @@ def test_queries_calling_this_endpoint_do_not_deadlock(store_path, monkeypatch):
             q = f"SELECT * WHERE {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }} LIMIT 1"
             r = requests.get(base + "/sparql", params={"query": q}, headers={"Accept": "application/json"}, timeout=60)
             assert r.status_code == 500 and "query evaluation failed" in r.json()["message"], r.text
-            assert count(base + "/sparql") == 127  # the worker is free again
+            assert count(base + "/sparql") == STUDIES["idr"]  # the worker is free again
     finally:
         workers.close()

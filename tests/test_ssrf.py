@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pyoxigraph as ox
 import pytest
 import requests
+
 from _server import running_app
 
 SECRET = "CANARY-SECRET-7f3a"
