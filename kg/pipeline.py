@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from .config import Source
 from .harvest import rocrate_dir, rocrate_http
 from .harvest.http import Fetcher
-from .harvest.records import Quarantined, RawRecord, utcnow
+from .records import Quarantined, RawRecord, utcnow
 from .mapping.engine import RuleSet, map_crates
 from .mapping.idr_study import parse_idr_study
 from .mapping.rdf_file import parse_turtle

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .records import RawRecord
+from ..records import RawRecord
 
 PATTERN = "*ro-crate-metadata.json"
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .http import Fetcher, FetchError
-from .records import Quarantined, RawRecord, utcnow
+from ..records import Quarantined, RawRecord, utcnow
 
 
 class ListingError(RuntimeError):

@@ -6,7 +6,7 @@ from SPARQLWrapper import TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from .http import USER_AGENT, FetchError
-from .records import RawRecord
+from ..records import RawRecord
 
 
 def construct_record(source: str, endpoint: str, query: str, name: str = "sparql-construct.ttl", timeout: int = 120) -> RawRecord:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..config import MAPPINGS
-from ..harvest.records import Quarantined, RawRecord
+from ..records import Quarantined, RawRecord
 from ..namespaces import record_iri
 from .iri_rules import IriNormaliser
 from .rocrate import CrateError, parse_crate

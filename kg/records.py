@@ -1,4 +1,7 @@
-"""The raw record: one fetched document, kept exactly as fetched, with what provenance needs."""
+"""Record types shared by harvest, mapping and the pipeline: the raw record (one fetched document, kept
+exactly as fetched, with what provenance needs) and a quarantined record with its reason.
+
+A neutral module below harvest and mapping, so mapping does not import from harvest."""
 
 from __future__ import annotations
 
