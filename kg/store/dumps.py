@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .canonical import canonical_graphs
 from ..namespaces import DCT, GRAPH, KG, ONTOLOGY_GRAPH, PROV, PROVENANCE_GRAPH, RDF, SCHEMA, XSD
 
 VOID = "http://rdfs.org/ns/void#"
@@ -26,6 +27,13 @@ def _write_gz(path: Path, data: bytes) -> dict:
     return {"file": path.name, "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
 
 
+def _turtle(nt: bytes) -> tuple[bytes, int]:
+    """Turtle of canonical N-Triples (each triple once), and its number of triples. Serialised straight from
+    the sorted lines: loading them into a store would give the blank nodes fresh random labels."""
+    lines = sorted(set(nt.splitlines(keepends=True)))
+    return ox.serialize(ox.parse(b"".join(lines), format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE), len(lines)
+
+
 def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
     """N-Quads and Turtle (gzip) of the whole graph and of each repository's graph, plus dumps.json."""
     folder = Path(folder)
@@ -34,15 +42,15 @@ def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
     entries = []
     # Serialised in Rust graph by graph: N-Triples lines end with " .\n" (newlines inside literals are
     # escaped), so appending the graph name gives N-Quads without building Python objects.
-    per_graph: dict[str, bytes] = {g: store.dump_graph(g, ox.RdfFormat.N_TRIPLES) for g in public}
+    # Canonical (sorted lines, blank-node labels from content): the same graph gives the same bytes.
+    per_graph = canonical_graphs({g: store.dump_graph(g, ox.RdfFormat.N_TRIPLES) for g in public})
     whole_nq = b"".join(nt.replace(b" .\n", f" <{g}> .\n".encode()) for g, nt in per_graph.items())
     e = _write_gz(folder / "gide-kg.nq.gz", whole_nq)
     e.update(graph=None, format="application/n-quads", quads=whole_nq.count(b"\n"), title="Whole knowledge graph (all named graphs)")
     entries.append(e)
-    union = ox.Store()  # the union of the graphs, each triple once
-    union.load(b"".join(per_graph.values()), format=ox.RdfFormat.N_TRIPLES)
-    e = _write_gz(folder / "gide-kg.ttl.gz", union.dump(format=ox.RdfFormat.TURTLE, from_graph=ox.DefaultGraph()))
-    e.update(graph=None, format="text/turtle", triples=len(union), title="Whole knowledge graph (union of the graphs)")
+    turtle, triples = _turtle(b"".join(per_graph.values()))  # the union of the graphs, each triple once
+    e = _write_gz(folder / "gide-kg.ttl.gz", turtle)
+    e.update(graph=None, format="text/turtle", triples=triples, title="Whole knowledge graph (union of the graphs)")
     entries.append(e)
     for name, src in sources.items():
         g = GRAPH + name
@@ -52,7 +60,7 @@ def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
         e = _write_gz(folder / f"{name}.nq.gz", nt.replace(b" .\n", f" <{g}> .\n".encode()))
         e.update(graph=g, format="application/n-quads", quads=nt.count(b"\n"), title=f"{src.label} (N-Quads)")
         entries.append(e)
-        e = _write_gz(folder / f"{name}.ttl.gz", store.dump_graph(g, ox.RdfFormat.TURTLE))
+        e = _write_gz(folder / f"{name}.ttl.gz", _turtle(nt)[0])
         e.update(graph=g, format="text/turtle", triples=nt.count(b"\n"), title=f"{src.label} (Turtle)")
         entries.append(e)
     manifest = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "dumps": entries}

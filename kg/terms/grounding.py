@@ -10,6 +10,7 @@ Groundings go to their own graph with the text, score and reason, so nothing in 
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -137,6 +138,12 @@ def decide_all(index: TermIndex, values: list[TextValue], table: dict | None = N
     return out
 
 
+def node_key(value: TextValue) -> str:
+    """The grounding node's local name: a digest of subject, property and text, so the same input gives the
+    same IRI in every process (Python's hash() is salted per process)."""
+    return hashlib.sha1("\n".join((value.subject, value.prop, value.text)).encode("utf-8")).hexdigest()[:16]
+
+
 def grounding_quads(decisions: list[Decision]) -> list[ox.Quad]:
     g = ox.NamedNode(GROUNDING_GRAPH)
     quads = []
@@ -144,7 +151,7 @@ def grounding_quads(decisions: list[Decision]) -> list[ox.Quad]:
         if not d.iri:
             continue
         s, p, term = ox.NamedNode(d.value.subject), ox.NamedNode(d.value.prop), ox.NamedNode(d.iri)
-        node = ox.NamedNode(f"{GROUNDING_GRAPH}/{abs(hash((d.value.subject, d.value.prop, d.value.text))):x}")
+        node = ox.NamedNode(f"{GROUNDING_GRAPH}/{node_key(d.value)}")
         quads += [
             ox.Quad(s, p, term, g),
             ox.Quad(node, ox.NamedNode(KG + "groundedSubject"), s, g),
