@@ -65,7 +65,7 @@ def _refine(occurs: dict[str, list[tuple[str, ox.Quad]]], colour: dict[str, str]
     """Recolour each node by its quads (neighbours shown by colour) until the partition stops splitting."""
     classes = len(set(colour.values()))
     for _ in range(MAX_ROUNDS):
-        def show(t, me: str) -> str:
+        def show(t, me: str, colour: dict[str, str] = colour) -> str:
             if isinstance(t, ox.BlankNode):
                 return "_:self" if t.value == me else "_:" + colour[t.value]
             return str(t)

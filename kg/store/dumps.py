@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .canonical import canonical_graphs
 from ..namespaces import DCT, GRAPH, KG, ONTOLOGY_GRAPH, PROV, PROVENANCE_GRAPH, RDF, SCHEMA, XSD
+from .canonical import canonical_graphs
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
