@@ -10,15 +10,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def harvested_store(links: bool = False):
-    from kg import pipeline
+    """Every source harvested by the pipeline's one sequence (links and grounding when `links`), no SHACL."""
     from kg.config import load_sources
+    from kg.pipeline import HarvestOptions, run_harvest
     from kg.store import open_store
-    from kg.store.ontologies import load_ontologies
 
     store = open_store(None)
-    load_ontologies(store)
-    for source in load_sources().values():
-        pipeline.harvest_snapshot(store, source)
-    if links:
-        pipeline.rebuild_links(store)
+    run_harvest(store, load_sources(), HarvestOptions(derived=links, validate=False))
     return store

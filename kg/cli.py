@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -29,16 +30,33 @@ def _store(args, read_only: bool = False):
         sys.exit(3)
 
 
+@contextmanager
 def _bar(total: int, desc: str):
+    """A progress bar on standard error (hidden when it is not a terminal); yields its update function."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="rec", file=sys.stderr, disable=None, leave=True)
+    with tqdm(total=total, desc=desc, unit="rec", file=sys.stderr, disable=None, leave=True) as bar:
+        yield bar.update
+
+
+def _print_step(step: str, summary, dumps: str = "") -> None:
+    """One line on standard error per finished harvest step (see pipeline.run_harvest)."""
+    if step == "ontologies" and summary.ontologies:
+        print(f"ontologies loaded: {', '.join(f'{k} ({v} triples)' for k, v in summary.ontologies.items())}", file=sys.stderr)
+    elif step == "links":
+        print(f"cross-repository links: {summary.links} triples in the links graph", file=sys.stderr)
+    elif step == "grounding":
+        grounded, left = summary.grounded
+        print(f"grounding: {grounded} text-only organism / method values grounded, {left} left for curators (kg ground --report)", file=sys.stderr)
+    elif step == "validation":
+        checked = ", ".join(f"{k} {v:.1f} s" for k, v in summary.validation["seconds"].items()) or "no source changed"
+        print(f"SHACL validation in {summary.seconds['validation']:.1f} s ({checked}); see /quality", file=sys.stderr)
+    elif step == "dumps":
+        print(f"dumps: {len(summary.dumps)} files in {dumps}", file=sys.stderr)
 
 
 def cmd_harvest(args) -> int:
-    from . import pipeline
-    from .harvest import rocrate_dir
-    from .store.ontologies import load_ontologies, rebuild_closure
+    from .pipeline import HarvestOptions, run_harvest
 
     try:
         sources = load_sources(args.config)
@@ -51,53 +69,16 @@ def cmd_harvest(args) -> int:
         return 2
     store = _store(args)
     t0 = time.perf_counter()
-    onto = load_ontologies(store)
-    if onto:
-        print(f"ontologies loaded: {', '.join(f'{k} ({v} triples)' for k, v in onto.items())}", file=sys.stderr)
-    reports = []
-    if args.rocrates:
-        folder = Path(args.rocrates)
-        try:
-            files = rocrate_dir.crate_files(folder)
-        except FileNotFoundError as e:
-            print(f"kg: error: {e}", file=sys.stderr)
-            return 2
-        with _bar(len(files), f"crates in {folder}") as bar:
-            reports = pipeline.harvest_folder(store, sources, folder, progress=bar.update)
-    else:
-        names = args.sources or list(sources)
-        for name in names:
-            src = sources[name]
-            if args.live:
-                with _bar(0, f"{name} (live)") as bar:
-                    reports.append(pipeline.harvest_live(store, src, Path(args.cache), progress=bar.update))
-            else:
-                pattern = pipeline.KINDS[src.kind].pattern
-                total = len(rocrate_dir.crate_files(src.snapshot, pattern)) if src.snapshot and src.snapshot.is_dir() else 0
-                with _bar(total, name) as bar:
-                    reports.append(pipeline.harvest_snapshot(store, src, progress=bar.update))
-    if any(r.ok and r.studies for r in reports):
-        n_links = pipeline.rebuild_links(store)
-        print(f"cross-repository links: {n_links} triples in the links graph", file=sys.stderr)
-        rebuild_closure(store)  # the terms the studies use may have changed
-        grounded, left = pipeline.rebuild_grounding(store)
-        print(f"grounding: {grounded} text-only organism / method values grounded, {left} left for curators (kg ground --report)", file=sys.stderr)
-        if not args.no_validate:
-            from .validate.shacl import validate_all, validated_sources
-
-            changed = {r.source for r in reports if r.ok and (
-                any(v for k, v in r.run_extra.items() if k in ("recordsAdded", "recordsRemoved", "recordsChanged")))}
-            todo = changed | (set(sources) - validated_sources(store))
-            t_val = time.perf_counter()
-            summary = validate_all(store, sources, only=todo)
-            checked = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items()) or "no source changed"
-            print(f"SHACL validation in {time.perf_counter() - t_val:.1f} s ({checked}); see /quality", file=sys.stderr)
-        from .store.dumps import write_dumps
-
-        dumps = write_dumps(store, Path(args.dumps), sources)
-        print(f"dumps: {len(dumps)} files in {args.dumps}", file=sys.stderr)
-    loaded = sum(r.studies for r in reports)
-    quarantined = sum(len(r.quarantined) for r in reports)
+    options = HarvestOptions(sources=list(args.sources), rocrates=Path(args.rocrates) if args.rocrates else None, live=args.live,
+                             cache=Path(args.cache), validate=not args.no_validate, dumps=Path(args.dumps))
+    try:
+        summary = run_harvest(store, sources, options, progress=_bar,
+                              on_step=lambda step, summary: _print_step(step, summary, args.dumps))
+    except FileNotFoundError as e:
+        print(f"kg: error: {e}", file=sys.stderr)
+        return 2
+    reports = summary.reports
+    loaded, quarantined = summary.loaded, summary.quarantined
     print(f"{'source':<18}{'records':>8}{'studies':>9}{'quarantined':>13}{'triples':>9}  status")
     for r in reports:
         status = "ok" if r.ok else f"FAILED: {r.error} (previous graph kept)"

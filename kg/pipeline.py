@@ -1,8 +1,11 @@
-"""Harvest → mapping → validation → store, for one source at a time.
+"""Harvest → mapping → checks → store, and the harvest sequence around it.
 
-Composes the stages (the CLI, the tests and the benchmarks call it; `serve` never does). A source's
-graph is replaced only after its records are mapped and checked; any failure before the swap leaves the
-previous graph served and is recorded as a failed run in the provenance graph.
+Composes the stages (the CLI, the tests and the benchmarks call it; `serve` never does). `run_harvest`
+is the one harvest sequence: the load phase (ontologies, each source mapped, checked and swapped in, then
+the derived graphs: links, closure, grounding) and the follow-up phase (SHACL validation of the sources
+that changed, dumps), which can also run on its own once a server already answers. A source's graph is
+replaced only after its records are mapped and checked; any failure before the swap leaves the previous
+graph served and is recorded as a failed run in the provenance graph.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -25,7 +30,7 @@ from .mapping.idr_study import parse_idr_study
 from .mapping.rdf_file import parse_turtle
 from .mapping.rocrate import parse_crate
 from .namespaces import source_graph
-from .store.oxigraph_store import OxigraphStore
+from .store.interface import Store, SourceWriter
 from .store.provenance import RunRecord, derivation_quads, record_quads, run_count_quads, run_quads
 from .validate import failing_records, load_checks
 
@@ -52,7 +57,7 @@ KINDS = {
 KNOWN_STUDIES = ox.NamedNode("urn:kg:known-studies")
 
 
-def known_studies(store: OxigraphStore) -> list[ox.Quad]:
+def known_studies(store: Store) -> list[ox.Quad]:
     """Identifier and publisher of every served study, for rules that reconcile native records."""
     rows = store.query(
         "SELECT ?s ?id ?pub WHERE { ?s a <http://schema.org/Dataset> ; <http://schema.org/identifier> ?id ; <http://schema.org/publisher> ?pub }"
@@ -119,7 +124,7 @@ def _assigner(sources: dict[str, Source], fixed: str | None):
 
 
 def harvest_records(
-    store: OxigraphStore,
+    store: Store,
     sources: dict[str, Source],
     records: Iterable[RawRecord],
     only: str | None = None,
@@ -144,7 +149,7 @@ def harvest_records(
     seen: dict[str, str] = {}
     quarantined = list(extra_quarantine or [])
     by_source: dict[str, list] = {}
-    writers: dict[str, object] = {}
+    writers: dict[str, SourceWriter] = {}
     load_seconds: dict[str, float] = {}
     map_seconds = 0.0
     try:
@@ -179,17 +184,33 @@ def harvest_records(
         groups.setdefault(q.record.source or only or UNASSIGNED, []).append(q)
     targets = [only] if only else sorted(set(by_source) | set(groups))
     try:
-        return [_finish(store, name, by_source.get(name, []), groups.get(name, []), sources, writers, rules, t0, clock,
-                        map_seconds, load_seconds.get(name, 0.0)) for name in targets]
+        return [_finish(store, _Outcome(name, by_source.get(name, []), groups.get(name, []), writers.get(name), rules, t0, clock,
+                                        map_seconds, load_seconds.get(name, 0.0)), sources) for name in targets]
     finally:
         for w in writers.values():
             w.abort()  # a no-op for a committed writer; drops the staging graph of one that was not
 
 
-def _finish(store, name, mapped, q_here, sources, writers, rules, t0, clock, map_seconds, load_seconds) -> SourceReport:
+@dataclass
+class _Outcome:
+    """What mapping one source's records gave, handed to `_finish` to record the run and swap the graph."""
+
+    name: str
+    mapped: list  # MappedRecord of each record that passed
+    quarantined: list[Quarantined]
+    writer: SourceWriter | None  # holds the new graph (None when nothing mapped)
+    rules: RuleSet
+    started: datetime
+    clock: float  # perf_counter at the start of the harvest
+    map_seconds: float
+    load_seconds: float
+
+
+def _finish(store: Store, o: _Outcome, sources: dict[str, Source]) -> SourceReport:
     """Record the run of one source and swap its new graph in (or record why nothing loaded)."""
+    name, mapped, q_here, rules = o.name, o.mapped, o.quarantined, o.rules
     label = sources[name].label if name in sources else "records of no known source"
-    run = RunRecord(source=name, started=t0, mapping_kind=rules.kind, mapping_version=rules.version,
+    run = RunRecord(source=name, started=o.started, mapping_kind=rules.kind, mapping_version=rules.version,
                     mapping_files=rules.file_digests())
     run.records_seen = len(mapped) + len(q_here)
     run.quarantined = len(q_here)
@@ -220,14 +241,14 @@ def _finish(store, name, mapped, q_here, sources, writers, rules, t0, clock, map
     for q in q_here:
         prov += record_quads(run, q.record, None, q.reason)
     load_clock = time.perf_counter()
-    changes = writers[name].commit(prov)
+    changes = o.writer.commit(prov)
     report.triples = changes.pop("triples")
     report.changes = changes
     store.append(run_count_quads(run, {"quadsAdded": changes["added"], "quadsRemoved": changes["removed"]}))
-    report.timings = {"map": map_seconds, "load": load_seconds + time.perf_counter() - load_clock}
+    report.timings = {"map": o.map_seconds, "load": o.load_seconds + time.perf_counter() - load_clock}
     report.studies = run.studies_loaded
     report.run_extra = dict(run.extra)
-    report.seconds = time.perf_counter() - clock
+    report.seconds = time.perf_counter() - o.clock
     return report
 
 
@@ -237,7 +258,7 @@ def _chunks(records: Iterable[RawRecord], size: int):
         yield chunk
 
 
-def rebuild_links(store: OxigraphStore) -> int:
+def rebuild_links(store: Store) -> int:
     """Recompute the cross-repository links graph from what is served now; returns its size."""
     from .mapping.links import LINKS_GRAPH, derive_links
 
@@ -246,7 +267,7 @@ def rebuild_links(store: OxigraphStore) -> int:
     return len(triples)
 
 
-def rebuild_grounding(store: OxigraphStore, index=None) -> tuple[int, int]:
+def rebuild_grounding(store: Store, index=None) -> tuple[int, int]:
     """Ground the text-only organism / method values (curated SSSOM rows first); returns (grounded, left)."""
     from .terms import TermIndex
     from .terms.grounding import GROUNDING_GRAPH, decide_all, grounding_quads, text_values
@@ -258,14 +279,14 @@ def rebuild_grounding(store: OxigraphStore, index=None) -> tuple[int, int]:
     return grounded, len(decisions) - grounded
 
 
-def record_failed_run(store: OxigraphStore, source: str, error: str) -> SourceReport:
+def record_failed_run(store: Store, source: str, error: str) -> SourceReport:
     run = RunRecord(source=source, started=utcnow(), status="failed", error=error)
     run.ended = utcnow()
     store.append(run_quads(run))
     return SourceReport(source, error=error, run_iri=run.iri)
 
 
-def harvest_snapshot(store: OxigraphStore, source: Source, progress: Progress | None = None,
+def harvest_snapshot(store: Store, source: Source, progress: Progress | None = None,
                      chunk_records: int = CHUNK_RECORDS) -> SourceReport:
     """Harvest one source from its bundled snapshot folder."""
     if source.snapshot is None or not Path(source.snapshot).is_dir():
@@ -275,7 +296,7 @@ def harvest_snapshot(store: OxigraphStore, source: Source, progress: Progress | 
 
 
 def harvest_live(
-    store: OxigraphStore, source: Source, cache_dir: Path, fetcher: Fetcher | None = None, progress: Progress | None = None
+    store: Store, source: Source, cache_dir: Path, fetcher: Fetcher | None = None, progress: Progress | None = None
 ) -> SourceReport:
     """Harvest one source live: a file listing over HTTP, or a CONSTRUCT against a SPARQL endpoint."""
     if source.live.get("endpoint"):
@@ -305,7 +326,7 @@ def harvest_live(
     return report
 
 
-def _harvest_sparql(store: OxigraphStore, source: Source, progress: Progress | None = None) -> SourceReport:
+def _harvest_sparql(store: Store, source: Source, progress: Progress | None = None) -> SourceReport:
     from .config import MAPPINGS
     from .harvest.http import FetchError
     from .harvest.sparql_endpoint import construct_record
@@ -322,7 +343,152 @@ def _harvest_sparql(store: OxigraphStore, source: Source, progress: Progress | N
 
 
 def harvest_folder(
-    store: OxigraphStore, sources: dict[str, Source], folder: Path, progress: Progress | None = None
+    store: Store, sources: dict[str, Source], folder: Path, progress: Progress | None = None
 ) -> list[SourceReport]:
     """Harvest every crate under a folder; each crate's source is read from the crate itself."""
     return harvest_records(store, sources, rocrate_dir.iter_records(folder), progress=progress)
+
+
+# -- the harvest sequence ------------------------------------------------------------------------------
+
+ProgressBar = Callable[[int, str], AbstractContextManager[Progress | None]]  # (total records, label) -> update
+
+
+@dataclass
+class HarvestOptions:
+    """What `run_harvest` harvests and which steps it takes (the CLI's arguments, the fixtures' choices)."""
+
+    sources: list[str] = field(default_factory=list)  # configured source names; empty: all
+    rocrates: Path | None = None  # harvest every crate under this folder instead (source read from each crate)
+    live: bool = False  # fetch over HTTP instead of the bundled snapshot
+    cache: Path | None = None  # raw-record cache of live harvests
+    derived: bool = True  # rebuild the links and grounding graphs (the closure is always rebuilt)
+    validate: bool = True  # SHACL-validate the sources whose records changed
+    dumps: Path | None = None  # write the dumps there (None: no dumps)
+
+
+@dataclass
+class HarvestSummary:
+    """What a harvest did: one report per source and the results of each later step (None: not run)."""
+
+    reports: list[SourceReport] = field(default_factory=list)
+    ontologies: dict[str, int] = field(default_factory=dict)  # ontology -> triples, for those (re)loaded
+    links: int | None = None  # triples in the links graph
+    closure: int | None = None  # quads in the closure graph
+    grounded: tuple[int, int] | None = None  # text-only values grounded, left for curators
+    validation: dict | None = None  # validate_all's summary ({"sources", "seconds"})
+    dumps: list[dict] | None = None  # the dump files written
+    seconds: dict[str, float] = field(default_factory=dict)  # per step: ontologies, harvest, links, ...
+
+    @property
+    def loaded(self) -> int:
+        return sum(r.studies for r in self.reports)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(len(r.quarantined) for r in self.reports)
+
+    @property
+    def changed(self) -> bool:
+        """Something was loaded: the derived graphs, validation and dumps have work to do."""
+        return any(r.ok and r.studies for r in self.reports)
+
+
+Step = Callable[[str, HarvestSummary], None]  # called after each step with its name: the CLI prints from it
+
+
+def _no_bar(total: int, desc: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+def run_harvest(store: Store, sources: dict[str, Source], options: HarvestOptions | None = None,
+                progress: ProgressBar = _no_bar, on_step: Step | None = None) -> HarvestSummary:
+    """The harvest sequence: `load_phase`, then `follow_up`. Raises FileNotFoundError for a missing
+    --rocrates folder and KeyError for an unknown source name (the CLI checks names first)."""
+    options = options or HarvestOptions()
+    summary = load_phase(store, sources, options, progress, on_step)
+    return follow_up(store, sources, summary, options, on_step)
+
+
+def load_phase(store: Store, sources: dict[str, Source], options: HarvestOptions, progress: ProgressBar = _no_bar,
+               on_step: Step | None = None) -> HarvestSummary:
+    """Ontologies, each source swapped in, then links, closure and grounding: after it the graph can be served."""
+    from .store.ontologies import load_ontologies, rebuild_closure
+
+    summary = HarvestSummary()
+    step = _stepper(summary, on_step)
+    with step("ontologies"):
+        summary.ontologies = load_ontologies(store)
+    with step("harvest"):
+        summary.reports = _harvest_all(store, sources, options, progress)
+    if summary.changed:
+        if options.derived:
+            with step("links"):
+                summary.links = rebuild_links(store)
+        with step("closure"):
+            summary.closure = rebuild_closure(store)  # the terms the studies use may have changed
+        if options.derived:
+            with step("grounding"):
+                summary.grounded = rebuild_grounding(store)
+    return summary
+
+
+def follow_up(store: Store, sources: dict[str, Source], summary: HarvestSummary, options: HarvestOptions,
+              on_step: Step | None = None) -> HarvestSummary:
+    """SHACL validation of the sources whose records changed (and of those never validated), then the dumps.
+    Slow, and not needed to answer queries: it may run after the server has started."""
+    if not summary.changed:
+        return summary
+    step = _stepper(summary, on_step)
+    if options.validate:
+        from .validate.shacl import validate_all, validated_sources
+
+        changed = {r.source for r in summary.reports if r.ok and any(
+            v for k, v in r.run_extra.items() if k in ("recordsAdded", "recordsRemoved", "recordsChanged"))}
+        with step("validation"):
+            summary.validation = validate_all(store, sources, only=changed | (set(sources) - validated_sources(store)))
+    if options.dumps is not None:
+        from .store.dumps import write_dumps
+
+        with step("dumps"):
+            summary.dumps = write_dumps(store, Path(options.dumps), sources)
+    return summary
+
+
+def _harvest_all(store: Store, sources: dict[str, Source], options: HarvestOptions, progress: ProgressBar) -> list[SourceReport]:
+    if options.rocrates:
+        folder = Path(options.rocrates)
+        files = rocrate_dir.crate_files(folder)
+        with progress(len(files), f"crates in {folder}") as bar:
+            return harvest_folder(store, sources, folder, progress=bar)
+    reports = []
+    for name in options.sources or list(sources):
+        src = sources[name]
+        if options.live:
+            with progress(0, f"{name} (live)") as bar:
+                reports.append(harvest_live(store, src, Path(options.cache or "cache"), progress=bar))
+        else:
+            pattern = KINDS[src.kind].pattern
+            total = len(rocrate_dir.crate_files(src.snapshot, pattern)) if src.snapshot and Path(src.snapshot).is_dir() else 0
+            with progress(total, name) as bar:
+                reports.append(harvest_snapshot(store, src, progress=bar))
+    return reports
+
+
+class _stepper:
+    """`with step(name):` times a step into summary.seconds and reports it to `on_step` when it ends."""
+
+    def __init__(self, summary: HarvestSummary, on_step: Step | None):
+        self.summary, self.on_step = summary, on_step
+
+    def __call__(self, name: str):
+        self.name = name
+        return self
+
+    def __enter__(self):
+        self.t = time.perf_counter()
+
+    def __exit__(self, exc_type, *_):
+        self.summary.seconds[self.name] = time.perf_counter() - self.t
+        if exc_type is None and self.on_step:
+            self.on_step(self.name, self.summary)

@@ -12,9 +12,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg.config import load_sources
-from kg.pipeline import harvest_snapshot, rebuild_grounding, rebuild_links
+from kg.pipeline import HarvestOptions, run_harvest
 from kg.store import open_store
-from kg.store.ontologies import load_ontologies, rebuild_closure
 
 
 @pytest.fixture(scope="session")
@@ -32,23 +31,16 @@ def crate_sources(sources):
 @pytest.fixture(scope="session")
 def _harvest(crate_sources):
     store = open_store(None)
-    load_ontologies(store)
-    reports = [harvest_snapshot(store, source) for source in crate_sources.values()]
-    rebuild_closure(store)
-    return store, reports
+    summary = run_harvest(store, crate_sources, HarvestOptions(derived=False, validate=False))  # no links, no grounding
+    return store, summary.reports
 
 
 @pytest.fixture(scope="session")
 def full_store(sources):
     """Every configured source harvested from its snapshot: crates and native records (read only!)."""
     store = open_store(None)
-    load_ontologies(store)
-    for source in sources.values():
-        report = harvest_snapshot(store, source)
-        assert report.ok, report.error
-    rebuild_links(store)
-    rebuild_closure(store)
-    rebuild_grounding(store)
+    summary = run_harvest(store, sources, HarvestOptions(validate=False))  # with links, closure, grounding
+    assert all(r.ok for r in summary.reports), [r.error for r in summary.reports]
     return store
 
 

@@ -21,7 +21,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     app.config["KG_DUMPS"] = dumps_dir
     app.config["KG_QUERY_TIMEOUT"] = query_timeout or None  # a remote store passes it to its server
     app.config["KG_RESULT_CAP"] = result_cap or None
-    if query_workers and getattr(store, "path", None) is not None:
+    if query_workers and store.local_path is not None:
         import os
 
         from .guard import allowed_services
@@ -29,7 +29,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
 
         queue = os.environ.get("KG_QUERY_QUEUE")
         app.config["KG_QUERY_WORKERS"] = QueryWorkers(
-            store.path, size=query_workers, timeout=query_timeout, memory_mb=int(os.environ.get("KG_QUERY_MEMORY_MB", DEFAULT_MEMORY_MB)),
+            store.local_path, size=query_workers, timeout=query_timeout, memory_mb=int(os.environ.get("KG_QUERY_MEMORY_MB", DEFAULT_MEMORY_MB)),
             queue_length=int(queue) if queue else None, no_network=not allowed_services())
     app.config["KG_SOURCES"] = sources if sources is not None else load_sources()
     app.config["JSON_SORT_KEYS"] = False

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from ..config import ONTOLOGIES
 from ..namespaces import CLOSURE_GRAPH, DCT, KG, ONTOLOGY_GRAPH, OWL, PROVENANCE_GRAPH, RDFS
-from .oxigraph_store import OxigraphStore
+from .interface import Store
 
 FORMATS = {".owl": ox.RdfFormat.RDF_XML, ".rdf": ox.RdfFormat.RDF_XML, ".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
 
@@ -32,7 +32,7 @@ def manifest(folder: Path | None = None) -> dict:
     return entries
 
 
-def load_ontologies(store: OxigraphStore, folder: Path | None = None, force: bool = False) -> dict[str, int]:
+def load_ontologies(store: Store, folder: Path | None = None, force: bool = False) -> dict[str, int]:
     """(Re)load every ontology whose files changed; returns {name: triples} for those loaded."""
     folder = folder or ONTOLOGIES
     loaded = {}
@@ -69,7 +69,7 @@ def load_ontologies(store: OxigraphStore, folder: Path | None = None, force: boo
     return loaded
 
 
-def rebuild_closure(store) -> int:
+def rebuild_closure(store: Store) -> int:
     """Materialise `?class kg:subClassOfOrSelf ?ancestor` (rdfs:subClassOf*, reflexive) over all ontologies,
     plus `?t kg:subClassOfOrSelf ?t` for organism / method terms of the studies that no ontology holds
     (so that it answers like the zero-length path).

@@ -17,13 +17,13 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..namespaces import KG, PROV, PROVENANCE_GRAPH, STAGING_PREFIX
-
-
-class StoreUnavailable(RuntimeError):
-    """The store cannot be opened or written (locked by another process, corrupt, no permission)."""
+from .interface import StoreUnavailable
+from .updates import quad_block, swap_update
 
 
 class OxigraphStore:
+    """The embedded store (implements `interface.Store`): pyoxigraph in memory, or on disk in a folder."""
+
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path else None
         try:
@@ -42,6 +42,11 @@ class OxigraphStore:
         self._busy = 0  # writes and staged harvests in progress in this process
         self._flags = threading.Lock()
         self.spill_quads = 250_000  # a source's new graph is staged in the store beyond this (source_writer)
+
+    @property
+    def local_path(self) -> Path | None:
+        """The store's folder (None in memory): the app's query workers open it read-only."""
+        return self.path
 
     # -- reading ---------------------------------------------------------------------------------
     def public_graphs(self) -> list[ox.NamedNode]:
@@ -350,41 +355,3 @@ class OxigraphSourceWriter:
                 self.store.store.remove_graph(ox.NamedNode(self.stage))
         self._release()
         self.buffer = []
-
-
-def swap_update(data_stage: str | None, graph: str, prov_stage: str, source_key: str) -> str:
-    """One SPARQL Update that moves a staged graph over the served one (unless `data_stage` is None) and
-    replaces the source's provenance with the staged provenance; harvest runs (activities) are kept."""
-    move = f"MOVE SILENT GRAPH <{data_stage}> TO GRAPH <{graph}> ;" if data_stage else ""
-    return f"""PREFIX kg: <{KG}>
-        PREFIX prov: <{PROV}>
-        {move}
-        DELETE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?s ?p ?o }} }}
-        WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
-            ?s kg:harvestSource {ox.Literal(source_key)} ; ?p ?o
-            FILTER NOT EXISTS {{ ?s a prov:Activity }} }} }} ;
-        ADD SILENT GRAPH <{prov_stage}> TO GRAPH <{PROVENANCE_GRAPH}> ;
-        DROP SILENT GRAPH <{prov_stage}>"""
-
-
-def quad_block(quads: Iterable[ox.Quad]) -> str:
-    """Quads as the body of INSERT DATA / DELETE DATA, grouped by graph."""
-    by_graph: dict[str, list[str]] = {}
-    for q in quads:
-        by_graph.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
-    return "\n".join(f"GRAPH {g} {{\n" + "\n".join(ts) + "\n}" for g, ts in by_graph.items())
-
-
-def is_remote(location: str | Path | None) -> bool:
-    return isinstance(location, str) and location.startswith(("http://", "https://"))
-
-
-def open_store(location: str | Path | None, read_only: bool = False, env: dict | None = None):
-    """The embedded store for a folder (or None: in memory), the remote store for a SPARQL endpoint URL."""
-    if is_remote(location):
-        import os
-
-        from .remote_store import open_remote
-
-        return open_remote(location, dict(os.environ) if env is None else env)
-    return OxigraphStore(location, read_only=read_only)

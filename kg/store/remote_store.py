@@ -30,7 +30,8 @@ import requests
 
 from ..namespaces import GRAPH, KG, PROVENANCE_GRAPH, STAGING_PREFIX
 from ..sparql_text import query_form as _first_form_keyword
-from .oxigraph_store import StoreUnavailable, quad_block, swap_update
+from .interface import StoreUnavailable
+from .updates import quad_block, swap_update
 
 _VIRTUOSO_BNODE = re.compile(r'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
 _CHUNK = 20_000  # quads per INSERT request when no Graph Store endpoint is configured
@@ -62,10 +63,10 @@ def query_form(sparql: str) -> str:
 
 
 class RemoteStore:
-    """A SPARQL 1.1 server as the store. `path` is None: the app runs queries in-process and the server's
-    own limits plus the HTTP timeout bound them."""
+    """A SPARQL 1.1 server as the store (implements `interface.Store`). No local folder: the app runs
+    queries in-process and the server's own time limit plus the HTTP timeout bound them."""
 
-    path = None
+    local_path = None
 
     def __init__(
         self,
@@ -228,14 +229,6 @@ class RemoteStore:
     def source_writer(self, graph: str, source_key: str) -> RemoteSourceWriter:
         """Write a source's new graph in chunks (each sent at once to a staging graph); swapped in at commit."""
         return RemoteSourceWriter(self, graph, source_key)
-
-    def replace_source(self, graph: str, quads: Iterable[ox.Quad], provenance: Iterable[ox.Quad], source_key: str) -> dict[str, int]:
-        """Make `quads` the content of `graph` and swap the source's provenance in one update request."""
-        writer = self.source_writer(graph, source_key)
-        writer.add(quads)
-        changes = writer.commit(provenance)
-        changes.pop("triples")
-        return changes
 
     def _swap(self, data_stage: str, graph: str, provenance: Iterable[ox.Quad], source_key: str) -> dict[str, int]:
         prov_stage = f"{STAGING_PREFIX}{uuid.uuid4().hex}:prov"
