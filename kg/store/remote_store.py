@@ -10,6 +10,13 @@ because readers always name the public graphs), then one SPARQL Update request m
 graph and swaps the source's provenance. Servers run one update request as one transaction (Virtuoso,
 Fuseki/TDB2, GraphDB), so readers see the old graph or the new one.
 
+One SPARQL client: this class speaks the protocol with requests (as the harvest's Fetcher does).
+SPARQLWrapper, the other candidate, sits on urllib: no kept-alive connections, no Graph Store Protocol
+(the bulk path of every write here), no access to the response headers Virtuoso uses to say a query was
+cut (X-SQL-State), and results parsed into Python dicts we would convert again; here the body goes
+straight to pyoxigraph's parsers. SPARQLWrapper stays a test dependency: the tests use it as a client
+of our own endpoint.
+
 Quirks of real servers handled here: Virtuoso answers ASK with a one-row table (`__ASK_RETVAL`), names
 blank nodes `nodeID://…`, and refuses blank nodes in INSERT DATA (data therefore goes through the Graph
 Store Protocol when configured, else through INSERT … WHERE {}).
