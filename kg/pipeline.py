@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .config import Source
+from .config import Source, default_cache_path
 from .harvest import rocrate_dir, rocrate_http
 from .harvest.http import Fetcher
 from .records import Quarantined, RawRecord, utcnow
@@ -466,7 +466,7 @@ def _harvest_all(store: Store, sources: dict[str, Source], options: HarvestOptio
         src = sources[name]
         if options.live:
             with progress(0, f"{name} (live)") as bar:
-                reports.append(harvest_live(store, src, Path(options.cache or "cache"), progress=bar))
+                reports.append(harvest_live(store, src, Path(options.cache or default_cache_path()), progress=bar))
         else:
             pattern = KINDS[src.kind].pattern
             total = len(rocrate_dir.crate_files(src.snapshot, pattern)) if src.snapshot and Path(src.snapshot).is_dir() else 0
