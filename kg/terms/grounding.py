@@ -147,7 +147,7 @@ def node_key(value: TextValue) -> str:
 def grounding_quads(decisions: list[Decision]) -> list[ox.Quad]:
     g = ox.NamedNode(GROUNDING_GRAPH)
     quads = []
-    for _i, d in enumerate(decisions):
+    for d in decisions:
         if not d.iri:
             continue
         s, p, term = ox.NamedNode(d.value.subject), ox.NamedNode(d.value.prop), ox.NamedNode(d.iri)
