@@ -24,13 +24,13 @@ import pyoxigraph as ox
 from .config import Source, default_cache_path
 from .harvest import rocrate_dir, rocrate_http
 from .harvest.http import Fetcher
-from .records import Quarantined, RawRecord, utcnow
 from .mapping.engine import RuleSet, map_crates
 from .mapping.idr_study import parse_idr_study
 from .mapping.rdf_file import parse_turtle
 from .mapping.rocrate import parse_crate
 from .namespaces import source_graph
-from .store.interface import Store, SourceWriter
+from .records import Quarantined, RawRecord, utcnow
+from .store.interface import SourceWriter, Store
 from .store.provenance import RunRecord, derivation_quads, record_quads, run_count_quads, run_quads
 from .validate import failing_records, load_checks
 

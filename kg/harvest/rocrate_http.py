@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .http import Fetcher, FetchError
 from ..records import Quarantined, RawRecord, utcnow
+from .http import Fetcher, FetchError
 
 
 class ListingError(RuntimeError):

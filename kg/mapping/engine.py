@@ -15,8 +15,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..config import MAPPINGS
-from ..records import Quarantined, RawRecord
 from ..namespaces import record_iri
+from ..records import Quarantined, RawRecord
 from .iri_rules import IriNormaliser
 from .rocrate import CrateError, parse_crate
 

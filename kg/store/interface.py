@@ -9,8 +9,9 @@ more than this protocol asks a capability property (`local_path`), never the con
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 

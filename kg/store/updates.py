@@ -3,7 +3,7 @@ for INSERT DATA / DELETE DATA. Shared here so neither store imports the other.""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 
