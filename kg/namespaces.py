@@ -73,3 +73,30 @@ def compact(iri: str) -> str:
         if local and all(c.isalnum() or c in "_-." for c in local):
             return f"{pref}:{local}"
     return iri
+
+
+def term_namespaces() -> list[dict[str, str]]:
+    """The ontology term namespaces of ontologies/namespaces.tsv (one row each: prefix, namespace,
+    ontology, ontology_iri, kind), the single source of which namespace is which ontology."""
+    from .config import ONTOLOGIES
+
+    return _read_term_namespaces(str(ONTOLOGIES / "namespaces.tsv"))
+
+
+def _read_term_namespaces(path: str) -> list[dict[str, str]]:
+    if path not in _TERM_NAMESPACES:
+        from pathlib import Path
+
+        columns = ("prefix", "namespace", "ontology", "ontology_iri", "kind")
+        rows = []
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                cells = line.split("\t")
+                if len(cells) != len(columns):
+                    raise ValueError(f"{path}: expected {len(columns)} tab-separated columns, got {line!r}")
+                rows.append(dict(zip(columns, cells)))
+        _TERM_NAMESPACES[path] = rows
+    return _TERM_NAMESPACES[path]
+
+
+_TERM_NAMESPACES: dict[str, list[dict[str, str]]] = {}

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..config import MAPPINGS
-from ..namespaces import PREFIXES, RDF, SCHEMA
+from ..namespaces import PREFIXES, RDF, SCHEMA, term_namespaces
 from .rocrate import CrateError, ParsedCrate
 
 BLOCK_STARTS = {"Screen Number": "screen", "Experiment Number": "experiment"}
@@ -70,7 +70,7 @@ def load_mapping(folder: str = str(MAPPINGS / "idr-study")) -> tuple[dict, dict[
     folder_p = Path(folder)
     with open(folder_p / "mapping.toml", "rb") as f:
         spec = tomllib.load(f)
-    sources = {}
+    sources = {row["prefix"].lower(): row["namespace"] for row in term_namespaces()}
     for line in (folder_p / "term-sources.tsv").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             prefix, ns = line.split("\t")[:2]

@@ -14,11 +14,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..namespaces import GRAPH, KG, ONTOLOGY_GRAPH, SCHEMA
+from ..namespaces import GRAPH, KG, OBO, ONTOLOGY_GRAPH, SCHEMA
 from ..terms import TermIndex
 from ..terms.index import normalise
 
-OBO = "http://purl.obolibrary.org/obo/"
 BAO_CELL_LINE = "http://www.bioassayontology.org/bao#BAO_0002004"
 
 # facet name -> (label, hierarchical?)

@@ -15,12 +15,12 @@ from flask import Blueprint, abort, current_app, g, jsonify, render_template, re
 
 from ..search import FACETS, SearchQuery, StudyIndex
 from ..search.index import LICENCE_LABELS
+from ..namespaces import OBO
 from ..terms import TermIndex
 from .negotiation import json_twin_requested
 
 bp = Blueprint("portal", __name__)
 
-OBO = "http://purl.obolibrary.org/obo/"
 PUBLISHERS = {
     "bioimage-archive": "https://www.ebi.ac.uk/bioimage-archive/", "bia": "https://www.ebi.ac.uk/bioimage-archive/",
     "idr": "https://idr.openmicroscopy.org/", "ssbd:repository": "https://ssbd.riken.jp/repository",

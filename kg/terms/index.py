@@ -13,22 +13,29 @@ import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from ..namespaces import GRAPH, ONTOLOGY_GRAPH, OWL, RDFS, SCHEMA, SKOS
+import pyoxigraph as ox
 
-OBO = "http://purl.obolibrary.org/obo/"
+from ..namespaces import DWC, GRAPH, KG, OBO, ONTOLOGY_GRAPH, OWL, RDF, RDFS, SCHEMA, SKOS, term_namespaces
+
 OIO = "http://www.geneontology.org/formats/oboInOwl#"
 DEFINITION = {OBO + "IAO_0000115", SKOS + "definition", RDFS + "comment"}
-SYNONYMS = {OIO + "hasExactSynonym", OIO + "hasRelatedSynonym", OIO + "hasNarrowSynonym", OIO + "hasBroadSynonym",
-            SKOS + "altLabel", "http://rs.tdwg.org/dwc/terms/vernacularName"}
+# synonym predicate -> its scope (OBO synonym types), shown on term pages and as OLS obo_synonym
+SYNONYM_SCOPES = {OIO + "hasExactSynonym": "hasExactSynonym", OIO + "hasRelatedSynonym": "hasRelatedSynonym",
+                  OIO + "hasNarrowSynonym": "hasNarrowSynonym", OIO + "hasBroadSynonym": "hasBroadSynonym",
+                  SKOS + "altLabel": "altLabel", DWC + "vernacularName": "vernacularName"}
+SYNONYMS = set(SYNONYM_SCOPES)
 LABELS = {RDFS + "label", SKOS + "prefLabel"}
+# obsolete terms name their replacement with IAO:0100001 ("term replaced by") or oboInOwl:replacedBy
+REPLACED_BY = {OBO + "IAO_0100001", OIO + "replacedBy"}
+TERM_CLASSES = (OWL + "Class", SCHEMA + "Taxon", DWC + "Taxon", SKOS + "Concept")
 
-# Namespaces of the harvested subsets: IRI prefix -> (ontology id, prefix, ontology IRI)
-HARVESTED = {
-    "http://www.ebi.ac.uk/efo/EFO_": ("efo", "EFO", "http://www.ebi.ac.uk/efo/efo.owl"),
-    "http://www.ebi.ac.uk/cmpo/CMPO_": ("cmpo", "CMPO", "http://www.ebi.ac.uk/cmpo/cmpo.owl"),
-}
-for _p in ("GO", "CL", "CLO", "BTO", "UBERON", "PATO", "UO", "MI", "CHMO", "NCIT", "OBI", "OMIT", "CHEBI", "EMAP", "MP"):
-    HARVESTED[f"{OBO}{_p}_"] = (_p.lower(), _p, f"{OBO}{_p.lower()}.owl")
+
+def _harvested() -> dict[str, tuple[str, str, str]]:
+    """Namespaces of the harvested subsets (ontologies/namespaces.tsv): IRI prefix -> (id, prefix, ontology IRI)."""
+    return {r["namespace"]: (r["ontology"], r["prefix"], r["ontology_iri"]) for r in term_namespaces() if r["kind"] == "harvested"}
+
+
+HARVESTED = _harvested()
 
 
 def normalise(text: str) -> str:
@@ -47,6 +54,16 @@ class Term:
     parents: set[str] = field(default_factory=set)
     children: set[str] = field(default_factory=set)
     obsolete: bool = False
+    replaced_by: list[str] = field(default_factory=list)
+    synonym_scopes: dict[str, str] = field(default_factory=dict)  # synonym -> OBO scope
+    inferred_parents: dict[str, str] = field(default_factory=dict)  # parent IRI -> how it was inferred
+    equivalent_to: list[list[tuple[str, ...]]] = field(default_factory=list)  # intersections: ("class", iri) / ("some", property, filler)
+    rank: str = ""
+
+    @property
+    def inferred(self) -> bool:
+        """True when some parent of this term is our inference (kg:inferredParent), not the ontology's."""
+        return bool(self.inferred_parents)
 
     @property
     def short_form(self) -> str:
@@ -133,6 +150,73 @@ class TermIndex:
             if not self.ontologies[t.ontology].harvested_subset and self.ontologies[t.ontology].prefix.lower() in t.short_form.lower():
                 return t
         return terms[0] if terms else None
+
+    def lookup(self, text: str) -> list[Term]:
+        """Terms named by an IRI, a CURIE or an OBO id in any spelling people use: `FBbi:00000246`,
+        `obo:FBbi_00000246`, `fbbi:246` (ids zero-padded as the ontology pads them), `NCBITaxon:9606`."""
+        from ..namespaces import PREFIXES
+
+        text = text.strip()
+        found = self.find(None, iri=text, short_form=text, obo_id=text)
+        if found or ":" not in text:
+            return found
+        prefix, local = text.split(":", 1)
+        if prefix in PREFIXES and not local.startswith("//"):
+            found = self.find(None, iri=PREFIXES[prefix] + local)
+            if found:
+                return found
+        prefixes = {o.prefix.lower(): o.prefix for o in self.ontologies.values()}
+        prefixes.update((r["prefix"].lower(), r["prefix"]) for r in term_namespaces())
+        canonical = prefixes.get(prefix.lower())
+        if canonical is None:
+            return []
+        for width in (0, 7, 8):
+            candidate = local.zfill(width) if local.isdigit() else local
+            found = self.find(None, short_form=f"{canonical}_{candidate}")
+            if found:
+                return found
+        return []
+
+    def label_of(self, iri: str) -> str:
+        """The label of any term we know, else the IRI's short form."""
+        t = self.defining(iri)
+        return t.label if t else re.split(r"[/#]", iri)[-1]
+
+    def equivalent_text(self, term: Term) -> list[str]:
+        """Equivalent-class definitions in Manchester-like text with labels, e.g.
+        "light microscopy and (has_part some fluorescence)"."""
+        out = []
+        for members in term.equivalent_to:
+            parts = []
+            for m in members:
+                if m[0] == "class":
+                    parts.append(self.label_of(m[1]))
+                elif m[0] == "some":
+                    parts.append(f"({self.label_of(m[1])} some {self.label_of(m[2])})")
+                else:
+                    parts.append("(…)")
+            out.append(" and ".join(parts))
+        return out
+
+    def term_details(self, term: Term) -> dict:
+        """What a term page shows, in one dict: identity, definition, synonyms with their OBO scope,
+        obsolete / replaced-by, equivalent-class definitions, parents (each flagged when our inference,
+        with how it was inferred), children, ancestors and the taxonomic rank."""
+        def ref(iri: str) -> dict:
+            return {"iri": iri, "label": self.label_of(iri)}
+
+        return {
+            "iri": term.iri, "label": term.label, "ontology": term.ontology, "short_form": term.short_form,
+            "obo_id": term.obo_id, "definition": list(term.description),
+            "synonyms": [{"value": s, "scope": term.synonym_scopes.get(s, "")} for s in term.synonyms],
+            "obsolete": term.obsolete, "replaced_by": [ref(i) for i in term.replaced_by],
+            "equivalent_to": self.equivalent_text(term), "rank": term.rank or None,
+            "inferred": term.inferred,
+            "parents": [ref(p.iri) | {"inferred": p.iri in term.inferred_parents, "inference_note": term.inferred_parents.get(p.iri)}
+                        for p in self.parents(term)],
+            "children": [ref(c.iri) | {"inferred": term.iri in c.inferred_parents} for c in self.children(term)],
+            "ancestors": [ref(a.iri) for a in self.ancestors(term)],
+        }
 
     # -- hierarchy --------------------------------------------------------------------------------
     def parents(self, term: Term) -> list[Term]:
@@ -241,19 +325,22 @@ class TermIndex:
         return cls(ontologies)
 
 
-def _load_graph(store, graph: str, onto: Ontology, namespace: str | None) -> None:
+def _load_graph(store, graph: str, onto: Ontology, namespace: str | list[str] | None) -> None:
+    namespaces = tuple([namespace] if isinstance(namespace, str) else namespace or [])
+    wanted = [RDFS + "label", RDFS + "subClassOf", OWL + "deprecated", SKOS + "prefLabel", DWC + "taxonRank",
+              KG + "inferredParent", KG + "inferenceNote", *DEFINITION, *SYNONYMS, *REPLACED_BY]
     rows = store.query(
         f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o
-              FILTER(isIRI(?s) && ?p IN (<{RDFS}label>, <{RDFS}subClassOf>, <{OWL}deprecated>, <{RDFS}comment>, <{SKOS}prefLabel>,
-                     <{SKOS}altLabel>, <{SKOS}definition>, <{OBO}IAO_0000115>, <{OIO}hasExactSynonym>, <{OIO}hasRelatedSynonym>,
-                     <{OIO}hasNarrowSynonym>, <{OIO}hasBroadSynonym>, <http://rs.tdwg.org/dwc/terms/vernacularName>)) }} }}"""
+              FILTER(isIRI(?s) && ?p IN ({", ".join(f"<{w}>" for w in wanted)})) }} }}"""
     )
     terms = onto.terms
     classes = {r["s"].value for r in store.query(
-        f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s a ?t FILTER(isIRI(?s) && ?t IN (<{OWL}Class>, <{SCHEMA}Taxon>, <{SKOS}Concept>)) }} }}")}
+        f"""SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s a ?t
+              FILTER(isIRI(?s) && ?t IN ({", ".join(f"<{c}>" for c in TERM_CLASSES)})) }} }}""")}
+    notes: dict[str, str] = {}
     for r in rows:
         s, p, o = r["s"].value, r["p"].value, r["o"]
-        if namespace and not s.startswith(namespace):
+        if namespaces and not s.startswith(namespaces):
             continue
         if s not in classes and p != RDFS + "subClassOf":
             continue
@@ -261,7 +348,7 @@ def _load_graph(store, graph: str, onto: Ontology, namespace: str | None) -> Non
         if p in LABELS and not t.label:
             t.label = o.value
         elif p == RDFS + "subClassOf":
-            if o.__class__.__name__ == "NamedNode" and (not namespace or o.value.startswith(namespace)):
+            if isinstance(o, ox.NamedNode) and (not namespaces or o.value.startswith(namespaces)):
                 t.parents.add(o.value)
         elif p in DEFINITION:
             if o.value not in t.description:
@@ -269,8 +356,21 @@ def _load_graph(store, graph: str, onto: Ontology, namespace: str | None) -> Non
         elif p in SYNONYMS:
             if o.value not in t.synonyms:
                 t.synonyms.append(o.value)
+                t.synonym_scopes[o.value] = SYNONYM_SCOPES[p]
         elif p == OWL + "deprecated":
             t.obsolete = o.value.lower() == "true"
+        elif p in REPLACED_BY:
+            if o.value not in t.replaced_by:
+                t.replaced_by.append(o.value)
+        elif p == KG + "inferredParent":
+            t.inferred_parents.setdefault(o.value, "")
+        elif p == KG + "inferenceNote":
+            notes[s] = o.value
+        elif p == DWC + "taxonRank":
+            t.rank = o.value
+    for s, note in notes.items():
+        for parent in terms[s].inferred_parents:
+            terms[s].inferred_parents[parent] = note
     for t in list(terms.values()):
         for p in list(t.parents):
             if p not in terms:
@@ -279,6 +379,41 @@ def _load_graph(store, graph: str, onto: Ontology, namespace: str | None) -> Non
     for t in terms.values():
         if not t.label:
             t.label = t.short_form
+    _load_equivalents(store, graph, terms)
+
+
+def _load_equivalents(store, graph: str, terms: dict[str, Term]) -> None:
+    """Equivalent-class definitions of the form `A and (p some B) and …` (FBbi has 28), read from the RDF
+    lists of owl:intersectionOf; members in list order."""
+    rows = store.query(
+        f"""SELECT ?c ?x ?node ?first ?prop ?filler WHERE {{ GRAPH <{graph}> {{
+              ?c <{OWL}equivalentClass> ?x . ?x <{OWL}intersectionOf> ?list .
+              ?list <{RDF}rest>* ?node . ?node <{RDF}first> ?first .
+              OPTIONAL {{ ?first <{OWL}onProperty> ?prop ; <{OWL}someValuesFrom> ?filler }} }} }}""")
+    lists: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}
+    nexts: dict[str, str] = {}
+    for r in store.query(f"SELECT ?n ?m WHERE {{ GRAPH <{graph}> {{ ?n <{RDF}rest> ?m }} }}"):
+        nexts[str(r["n"])] = str(r["m"])
+    for r in rows:
+        c = r["c"].value
+        if c not in terms:
+            continue
+        if isinstance(r["first"], ox.NamedNode):
+            member: tuple[str, ...] = ("class", r["first"].value)
+        elif r["prop"] is not None and isinstance(r["filler"], ox.NamedNode):
+            member = ("some", r["prop"].value, r["filler"].value)
+        else:
+            member = ("other",)
+        lists.setdefault((c, str(r["x"])), {})[str(r["node"])] = member
+    for (c, _), members in sorted(lists.items()):
+        # order the members by walking rdf:rest from the node no other member points to
+        pointed = {nexts.get(n) for n in members}
+        head = next((n for n in members if n not in pointed), None)
+        ordered = []
+        while head in members:
+            ordered.append(members[head])
+            head = nexts.get(head)
+        terms[c].equivalent_to.append(ordered if len(ordered) == len(members) else list(members.values()))
 
 
 def _load_harvested(store, ontologies: dict[str, Ontology]) -> None:
