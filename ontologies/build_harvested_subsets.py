@@ -18,15 +18,13 @@ import pyoxigraph as ox
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from kg import pipeline  # noqa: E402
-from kg.config import load_sources  # noqa: E402
-from kg.namespaces import GRAPH, ONTOLOGY_GRAPH, RDFS, SCHEMA  # noqa: E402
-from kg.store import open_store  # noqa: E402
-from kg.terms.index import HARVESTED  # noqa: E402
+from kg import pipeline
+from kg.config import load_sources
+from kg.namespaces import GRAPH, ONTOLOGY_GRAPH, RDFS, SCHEMA
+from kg.store import open_store
+from kg.terms.index import HARVESTED
 
-UO = "http://purl.obolibrary.org/obo/UO_"
-SUBSETS = dict(HARVESTED)
-SUBSETS[UO] = ("uo", "UO", "http://purl.obolibrary.org/obo/uo.owl")
+SUBSETS = HARVESTED  # the rows of kind "harvested" in ontologies/namespaces.tsv
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,10 +53,11 @@ def main(argv: list[str] | None = None) -> None:
         old.unlink()
     manifest = [
         "# Harvested subsets: the terms of ontologies we do not bundle that the bundled records use, labelled as the",
-        "# records name them. Built by ontologies/build_harvested_subsets.py; do not edit by hand.",
+        "# records name them. Built by ontologies/build_harvested_subsets.py; do not edit by hand. Their namespaces",
+        "# are in ontologies/namespaces.tsv.",
         "",
     ]
-    for ns, (oid, prefix, iri) in sorted(SUBSETS.items(), key=lambda x: x[1][0]):
+    for _, (oid, prefix, iri) in sorted(SUBSETS.items(), key=lambda x: x[1][0]):
         terms = by_onto.get(oid)
         if not terms:
             continue
@@ -78,7 +77,6 @@ def main(argv: list[str] | None = None) -> None:
             f'label = "{prefix} (terms used in the harvested metadata)"',
             f'prefix = "{prefix}"',
             f'iri = "{iri}"',
-            f'namespace = "{ns}"',
             f'files = ["harvested/{oid}.ttl"]',
             'source = "terms and labels in the bundled records (data/), built by ontologies/build_harvested_subsets.py"',
             "version = \"built from the bundled snapshot\"",

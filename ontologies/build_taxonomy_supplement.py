@@ -29,7 +29,7 @@ import pyoxigraph as ox
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from kg.namespaces import DWC, KG, OBO, OWL, RDF, RDFS, SCHEMA  # noqa: E402
+from kg.namespaces import DWC, KG, OBO, OWL, RDF, RDFS, SCHEMA
 
 TAXON = OBO + "NCBITaxon_"
 # The top of NCBI's tree below the root: the four domains, and the two groups NCBI keeps for sequences and

@@ -39,6 +39,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     from .exchange import bp as exchange_bp
     from .ols import bp as ols_bp
     from .ols import ols_error
+    from .ols_v2 import bp as ols_v2_bp
     from .openapi import bp as openapi_bp
     from .portal import bp as portal_bp
     from .provenance import bp as provenance_bp
@@ -48,6 +49,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     app.register_blueprint(sparql_bp)
     app.register_blueprint(browse_bp)
     app.register_blueprint(ols_bp)
+    app.register_blueprint(ols_v2_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(exchange_bp)
     app.register_blueprint(provenance_bp)

@@ -88,18 +88,27 @@ def term_json(t: Term, idx: TermIndex) -> dict:
             links[rel] = {"href": f"{href}/{rel}"}
     links["graph"] = {"href": f"{href}/graph"}
     defining = idx.defining(t.iri)
+    # OLS puts the annotations it has no field for here, by property label
+    annotation: dict[str, list[str]] = {}
+    if t.equivalent_to:
+        annotation["equivalent class"] = idx.equivalent_text(t)
+    if t.inferred_parents:
+        annotation["inferred parent"] = sorted(t.inferred_parents)
+        annotation["inference note"] = sorted(set(t.inferred_parents.values()))
+    if t.rank:
+        annotation["taxon rank"] = [t.rank]
     return {
         "iri": t.iri,
         "lang": "en",
         "label": t.label,
         "description": list(t.description),
         "synonyms": list(t.synonyms),
-        "annotation": {},
+        "annotation": annotation,
         "ontology_name": t.ontology,
         "ontology_prefix": onto.prefix,
         "ontology_iri": onto.iri or f"{_base()}/ontologies/{onto.id}",
         "is_obsolete": t.obsolete,
-        "term_replaced_by": None,
+        "term_replaced_by": t.replaced_by[0] if t.replaced_by else None,
         "is_defining_ontology": defining is not None and defining.ontology == t.ontology,
         "has_children": bool(t.children),
         "is_root": not t.parents,
@@ -108,7 +117,8 @@ def term_json(t: Term, idx: TermIndex) -> dict:
         "in_subset": None,
         "obo_definition_citation": None,
         "obo_xref": None,
-        "obo_synonym": None,
+        "obo_synonym": [{"name": s, "scope": t.synonym_scopes.get(s) or "hasExactSynonym", "type": None, "xrefs": []}
+                        for s in t.synonyms] or None,
         "is_preferred_root": False,
         "_links": links,
     }
@@ -201,6 +211,27 @@ def _relatives(t: Term, relation: str) -> list[Term]:
 def root():
     b = _base()
     return jsonify(_links={k: {"href": f"{b}/{k}"} for k in ("ontologies", "individuals", "terms", "properties")} | {"profile": {"href": f"{b}/profile"}})
+
+
+@bp.route("/profile")
+def profile():
+    """Spring Data REST's profile root, as OLS4 serves it: links to each collection's profile."""
+    b = _base()
+    return jsonify(_links={"self": {"href": f"{b}/profile"}} | {k: {"href": f"{b}/profile/{k}"} for k in ("ontologies", "terms", "properties", "individuals")})
+
+
+@bp.route("/properties")
+@bp.route("/individuals")
+def no_entities():
+    """We hold classes only: OLS4's empty HAL page for properties and individuals (no `_embedded`)."""
+    return jsonify(page([], request.path.rsplit("/", 1)[-1], lambda x: x))
+
+
+@bp.route("/ontologies/<oid>/properties")
+@bp.route("/ontologies/<oid>/individuals")
+def no_ontology_entities(oid: str):
+    _ontology(oid)
+    return no_entities()
 
 
 @bp.route("/ontologies")

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 
+from ..namespaces import OBO
 from ..search import FACETS, SearchQuery, StudyIndex
 from ..search.index import LICENCE_LABELS
-from ..namespaces import OBO
 from ..terms import TermIndex
 from .negotiation import json_twin_requested
 

@@ -15,7 +15,19 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ..namespaces import DWC, GRAPH, KG, OBO, ONTOLOGY_GRAPH, OWL, RDF, RDFS, SCHEMA, SKOS, term_namespaces
+from ..namespaces import (
+    DWC,
+    GRAPH,
+    KG,
+    OBO,
+    ONTOLOGY_GRAPH,
+    OWL,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    term_namespaces,
+)
 
 OIO = "http://www.geneontology.org/formats/oboInOwl#"
 DEFINITION = {OBO + "IAO_0000115", SKOS + "definition", RDFS + "comment"}
@@ -96,6 +108,7 @@ class Ontology:
 class TermIndex:
     def __init__(self, ontologies: dict[str, Ontology]):
         self.ontologies = ontologies
+        self.property_labels: dict[str, str] = {}  # labels of the ontologies' properties (e.g. FBbi's has_part)
         self._by_iri: dict[str, list[Term]] = {}
         self._by_short: dict[str, list[Term]] = {}
         entries: list[tuple[str, int, Term]] = []  # (normalised text, kind 0 label / 1 synonym, term)
@@ -180,7 +193,7 @@ class TermIndex:
     def label_of(self, iri: str) -> str:
         """The label of any term we know, else the IRI's short form."""
         t = self.defining(iri)
-        return t.label if t else re.split(r"[/#]", iri)[-1]
+        return t.label if t else self.property_labels.get(iri) or re.split(r"[/#]", iri)[-1]
 
     def equivalent_text(self, term: Term) -> list[str]:
         """Equivalent-class definitions in Manchester-like text with labels, e.g.
@@ -318,11 +331,18 @@ class TermIndex:
                 description=entry.get("description", ""), version=entry.get("version", ""), source=entry.get("source", ""),
                 licence=entry.get("licence", ""), harvested_subset=bool(entry.get("harvested_subset", False)),
             )
-            namespace = entry.get("namespace")
+            namespace = entry.get("namespace") or [r["namespace"] for r in term_namespaces() if r["ontology"] == name]
             _load_graph(store, graph, onto, namespace)
             ontologies[name] = onto
         _load_harvested(store, ontologies)
-        return cls(ontologies)
+        index = cls(ontologies)
+        for r in store.query(
+            f"""SELECT ?p (SAMPLE(?l) AS ?label) WHERE {{ GRAPH ?g {{ ?p a ?kind ; <{RDFS}label> ?l
+                  FILTER(?kind IN (<{OWL}ObjectProperty>, <{OWL}AnnotationProperty>, <{OWL}DatatypeProperty>)) }}
+                  FILTER(STRSTARTS(STR(?g), "{ONTOLOGY_GRAPH}")) }} GROUP BY ?p"""
+        ):
+            index.property_labels[r["p"].value] = r["label"].value
+        return index
 
 
 def _load_graph(store, graph: str, onto: Ontology, namespace: str | list[str] | None) -> None:
