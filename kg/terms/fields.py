@@ -171,22 +171,23 @@ class FieldIndex:
         if not scores:
             return []
         for b in boosts if boosts is not None else _default_boosts(text):
-            for i in scores:
-                if b.field in FLAGS:
-                    if self.flag(i, b.field) == ((b.value or "true").lower() == "true"):
+            if b.field in FLAGS:
+                wanted = (b.value or "true").lower() == "true"
+                for i in scores:
+                    if self.flag(i, b.field) == wanted:
                         scores[i] += b.weight
-                    continue
-                value = b.value if b.value is not None else text
-                nv = normalise(value)
-                values = self.values[b.field][i]
-                if b.mode == "whole":
-                    hit = nv in values
-                elif b.mode == "edge":
-                    hit = any(v.startswith(nv) for v in values)
-                else:
-                    hit = any(set(nv.split()) <= set(v.split()) for v in values)
-                if hit:
-                    scores[i] += b.weight
+                continue
+            nv = normalise(b.value) if b.value is not None else n
+            column = self.values[b.field]
+            if b.mode == "whole":
+                hits = [i for i in scores if nv in column[i]]
+            elif b.mode == "edge":
+                hits = [i for i in scores if any(v.startswith(nv) for v in column[i])]
+            else:
+                tokens = set(nv.split())
+                hits = [i for i in scores if any(tokens <= set(v.split()) for v in column[i])]
+            for i in hits:
+                scores[i] += b.weight
         return sorted(scores.items(), key=lambda x: (-x[1], len(self.terms[x[0]].label), self.terms[x[0]].iri, self.terms[x[0]].ontology))
 
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyoxigraph as ox
 
@@ -77,11 +78,11 @@ class Term:
         """True when some parent of this term is our inference (kg:inferredParent), not the ontology's."""
         return bool(self.inferred_parents)
 
-    @property
+    @cached_property
     def short_form(self) -> str:
         return re.split(r"[/#]", self.iri)[-1]
 
-    @property
+    @cached_property
     def obo_id(self) -> str | None:
         sf = self.short_form
         return sf.replace("_", ":", 1) if self.iri.startswith(OBO) and "_" in sf else None
@@ -109,6 +110,7 @@ class TermIndex:
     def __init__(self, ontologies: dict[str, Ontology]):
         self.ontologies = ontologies
         self.property_labels: dict[str, str] = {}  # labels of the ontologies' properties (e.g. FBbi's has_part)
+        self._defining: dict[str, Term | None] = {}
         self._by_iri: dict[str, list[Term]] = {}
         self._by_short: dict[str, list[Term]] = {}
         entries: list[tuple[str, int, Term]] = []  # (normalised text, kind 0 label / 1 synonym, term)
@@ -158,11 +160,13 @@ class TermIndex:
 
     def defining(self, iri: str) -> Term | None:
         """The copy of a term in the ontology that defines it (its own prefix), else the first."""
+        if iri in self._defining:
+            return self._defining[iri]
         terms = self._by_iri.get(iri, [])
-        for t in terms:
-            if not self.ontologies[t.ontology].harvested_subset and self.ontologies[t.ontology].prefix.lower() in t.short_form.lower():
-                return t
-        return terms[0] if terms else None
+        found = next((t for t in terms if not self.ontologies[t.ontology].harvested_subset
+                      and self.ontologies[t.ontology].prefix.lower() in t.short_form.lower()), terms[0] if terms else None)
+        self._defining[iri] = found
+        return found
 
     def lookup(self, text: str) -> list[Term]:
         """Terms named by an IRI, a CURIE or an OBO id in any spelling people use: `FBbi:00000246`,
