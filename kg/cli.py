@@ -166,6 +166,8 @@ def cmd_query(args) -> int:
         print(f"kg: error: {e}", file=sys.stderr)
         return 2
     sys.stdout.buffer.write(body)
+    if body and not body.endswith(b"\n"):  # ASK results (text/boolean) end without one; a shell prompt would follow
+        sys.stdout.buffer.write(b"\n")
     return 0
 
 
@@ -235,11 +237,13 @@ def cmd_expand(args) -> int:
     from .terms import TermIndex
 
     index = TermIndex.from_store(_store(args, read_only=True))
-    if not index.find(None, iri=args.iri):
-        print(f"kg: error: no term {args.iri} in the loaded ontologies", file=sys.stderr)
+    found = index.lookup(args.iri)
+    if not found:
+        print(f"kg: error: no term {args.iri} in the loaded ontologies (give an IRI, a CURIE such as FBbi:00000246 "
+              "or obo:FBbi_00000246, or an OBO id such as fbbi:246)", file=sys.stderr)
         return 2
-    for iri in index.expand(args.iri):
-        print(iri)
+    for iri in index.expand(found[0].iri):
+        print(f"{iri}\t{index.label_of(iri)}")
     return 0
 
 
@@ -247,6 +251,7 @@ def cmd_ground(args) -> int:
     from .terms import TermIndex
     from .terms.ground import candidates, decide
     from .terms.grounding import SSSOM_PATH, decide_all, report, text_values, write_table
+    from .terms.taxonomy import coverage
 
     store = _store(args, read_only=not args.write)
     index = TermIndex.from_store(store)
@@ -254,6 +259,12 @@ def cmd_ground(args) -> int:
         onts = [o.strip() for o in (args.ontology or "").split(",") if o.strip()] or None
         cands = candidates(index, args.text, onts)
         chosen = decide(cands)
+        if args.format == "json":
+            import json
+
+            print(json.dumps({"text": args.text, "candidates": [c.as_dict() for c in cands],
+                              "grounding": chosen.as_dict() if chosen else None}, indent=1))
+            return 0
         for c in cands:
             mark = "*" if chosen is not None and c is chosen else " "
             print(f"{mark} {c.score:6.1f}  {c.term.ontology:<16} {c.term.obo_id or c.term.iri:<24} {c.term.label}  ({c.reason})")
@@ -264,10 +275,11 @@ def cmd_ground(args) -> int:
         path = write_table(decide_all(index, text_values(store)), Path(args.table) if args.table else SSSOM_PATH)
         print(f"wrote {path}")
     rows = report(store, index, load_sources(args.config))
+    taxa = coverage(store, index)
     if args.format == "json":
         import json
 
-        print(json.dumps(rows, indent=1))
+        print(json.dumps({"grounding": rows, "taxonomy": taxa}, indent=1))
         return 0
     print(f"{'source':<18}{'values':<16}{'IRIs':>7}{'grounded':>10}{'ungrounded':>12}")
     total = grounded = 0
@@ -280,6 +292,12 @@ def cmd_ground(args) -> int:
             print(f"    ungrounded: {v}")
     if total:
         print(f"total: {grounded} of {total} values grounded ({100 * grounded / total:.2f} %)")
+    divisions = ", ".join(f"{n} {name}" for name, n in sorted(taxa["by_division"].items()))
+    print(f"taxonomy: {taxa['organisms'] - len(taxa['missing'])} of {taxa['organisms']} organism terms used by studies reach "
+          f"their top-level division ({divisions}); {taxa['inferred']} of them through a parent inferred from the "
+          f"scientific name (kg:inferredParent)")
+    for iri in taxa["missing"]:
+        print(f"    no lineage: {iri}")
     return 0
 
 
@@ -349,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("sources", nargs="*", metavar="SOURCE")
     xp.set_defaults(func=cmd_export)
 
-    ex = sub.add_parser("expand", help="a term and all its descendants (hierarchy-aware filters)", description="Print the IRI and the IRIs of all its descendants (rdfs:subClassOf*) in the loaded ontologies.")
+    ex = sub.add_parser("expand", help="a term and all its descendants (hierarchy-aware filters)", description="Print the IRI and label of the term and of all its descendants (rdfs:subClassOf*) in the loaded ontologies, tab-separated. The term may be an IRI, a CURIE (FBbi:00000246, obo:FBbi_00000246) or an OBO id with the ontology's prefix in any case and its zeros left out (fbbi:246).")
     common(ex, config=False)
     ex.add_argument("iri")
     ex.set_defaults(func=cmd_expand)

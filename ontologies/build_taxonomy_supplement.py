@@ -30,12 +30,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from kg.namespaces import DWC, KG, OBO, OWL, RDF, RDFS, SCHEMA
+from kg.terms.taxonomy import TAXON, TOP_LEVEL
 
-TAXON = OBO + "NCBITaxon_"
-# The top of NCBI's tree below the root: the four domains, and the two groups NCBI keeps for sequences and
-# samples of no known organism ("unidentified", "mixed sample", environmental samples).
-TOP_LEVEL = {"2": "Bacteria", "2157": "Archaea", "2759": "Eukaryota", "10239": "Viruses",
-             "2787823": "unclassified entries", "2787854": "other entries"}
 SUBSETS = [HERE / "ncbitaxon" / "gide_ncbitaxon_hierarchy_subset.ttl", HERE / "ncbitaxon" / "idr_ncbitaxon_hierarchy_subset.ttl"]
 OUT = HERE / "ncbitaxon" / "taxonomy_supplement.ttl"
 INFRASPECIFIC = re.compile(r"\s+(subsp\.|var\.|f\.|strain|str\.|serotype|pv\.)\s+.*$|\s+[A-Z0-9][\w-]*\d[\w-]*$")
@@ -56,7 +52,7 @@ def reaches_top(iri: str, parents: dict[str, set[str]]) -> bool:
     seen, stack = set(), [iri]
     while stack:
         c = stack.pop()
-        if c.removeprefix(TAXON) in TOP_LEVEL and c.startswith(TAXON):
+        if c in TOP_LEVEL:
             return True
         if c not in seen:
             seen.add(c)
@@ -96,7 +92,7 @@ def build(store) -> list[ox.Triple]:
                 ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(t.scientific_name)),
                 ox.Triple(node(iri), node(DWC + "taxonRank"), ox.Literal(t.rank.name.replace("_", " "))),
             ])
-            if str(t.tax_id) in TOP_LEVEL or parent is None or parent.tax_id == 1:
+            if iri in TOP_LEVEL or parent is None or parent.tax_id == 1:
                 return
             triples.append(ox.Triple(node(iri), node(RDFS + "subClassOf"), node(TAXON + str(parent.tax_id))))
 
