@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import shutil
 import subprocess
 import sys
@@ -107,9 +109,23 @@ def test_ground_command(tmp_path):
     assert "grounding: 13 text-only organism / method values grounded, 12 left for curators" in r.stderr
     r = subprocess.run([sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "--report"], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.returncode == 0 and "ungrounded: image stitching" in r.stdout and "values grounded (" in r.stdout
+    taxonomy = next(line for line in r.stdout.splitlines() if line.startswith("taxonomy: "))
+    used = taxonomy.split()[3]
+    assert taxonomy.startswith(f"taxonomy: {used} of {used} organism terms") and "no lineage" not in r.stdout
+    assert "; 8 of them through a parent inferred" in taxonomy  # idr0134's GBIF taxa
+    r = subprocess.run([sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "confocal microscopy", "--ontology", "fbbi", "--format", "json"],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    answer = json.loads(r.stdout)
+    assert answer["grounding"]["iri"] == FBBI + "00000251" and answer["candidates"][0]["reason"] == "exact label"
+    r = subprocess.run([sys.executable, "-m", "kg.cli", "query", "--store", str(store), "ASK { ?s a <http://schema.org/Dataset> }"],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.stdout == "true\n"
     r = subprocess.run([sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "Mus muculus", "--ontology", "ncbitaxon"],
                        capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.stdout.splitlines()[0].startswith("*") and "NCBITaxon:10090" in r.stdout and "(fuzzy label)" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "kg.cli", "expand", "--store", str(store), "http://purl.obolibrary.org/obo/FBbi_00000246"],
-                       capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert FBBI + "00000251" in r.stdout.split()
+    for term in ("fbbi:246", "obo:FBbi_00000246"):  # CURIEs, the OBO id without its zeros; IRI and label per line
+        r = subprocess.run([sys.executable, "-m", "kg.cli", "expand", "--store", str(store), term],
+                           capture_output=True, text=True, timeout=300, cwd=ROOT)
+        lines = r.stdout.splitlines()
+        assert r.returncode == 0 and f"{FBBI}00000251\tconfocal microscopy" in lines
+        assert f"{FBBI}00000246\tfluorescence microscopy" in lines
