@@ -218,7 +218,10 @@ def cmd_reconcile(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from .export.folders import write_study_folders
     from .export.rocrate import export_source
+
+    write = write_study_folders if args.layout == "folders" else export_source
 
     sources = load_sources(args.config)
     names = args.sources or [n for n, s in sources.items() if s.kind == "rocrate"]
@@ -228,7 +231,7 @@ def cmd_export(args) -> int:
         return 2
     store = _store(args, read_only=True)
     for name in names:
-        n = export_source(store, name, Path(args.rocrate) / name)
+        n = write(store, name, Path(args.rocrate) / name)
         print(f"{name}: {n} crates written to {Path(args.rocrate) / name}")
     return 0
 
@@ -364,6 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
     xp = sub.add_parser("export", help="write a GIDE search-profile RO-Crate for every study", description="Write <identifier>-ro-crate-metadata.json for every study of the given sources (default: the crate sources) from the unified graph.")
     common(xp)
     xp.add_argument("--rocrate", required=True, metavar="DIR", help="output folder (one subfolder per source)")
+    xp.add_argument("--layout", choices=["gide", "folders"], default="gide",
+                    help="gide: <identifier>-ro-crate-metadata.json side by side (GIDE's detached naming, what gide-search reads); "
+                         "folders: <identifier>/ro-crate-metadata.json, one RO-Crate folder per study (what ro-crate-py and "
+                         "other RO-Crate tools open) (default: %(default)s)")
     xp.add_argument("sources", nargs="*", metavar="SOURCE")
     xp.set_defaults(func=cmd_export)
 
