@@ -129,3 +129,13 @@ def test_ground_command(tmp_path):
         lines = r.stdout.splitlines()
         assert r.returncode == 0 and f"{FBBI}00000251\tconfocal microscopy" in lines
         assert f"{FBBI}00000246\tfluorescence microscopy" in lines
+
+
+def test_obsolete_terms_are_never_proposed(index):
+    """FBbi deprecates 107 classes (owl:deprecated); grounding their own labels, or a typo of them, proposes none."""
+    obsolete = [t for t in index.ontologies["fbbi"].terms.values() if t.obsolete]
+    assert len(obsolete) == 107
+    for t in obsolete:
+        for text in (t.label, t.label[:-1]):
+            assert not [c for c in candidates(index, text, ["fbbi"]) if c.term.obsolete], text
+    assert index.get(FBBI + "00000242", "fbbi").label == "wide field light micrograph"  # still addressable

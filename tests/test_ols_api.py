@@ -165,3 +165,31 @@ def test_expand_helper(base, full_store):
     sparql = {row["d"].value for row in full_store.query(
         f"SELECT DISTINCT ?d WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/ontology/fbbi> {{ ?d <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{FBBI}00000246> }} }}")}
     assert set(r["descendants_and_self"]) == sparql
+
+
+def test_every_advertised_link_answers(base, olspy):
+    """The HAL root advertises ontologies, terms, properties, individuals and profile: each answers 200, in
+    OLS4's shapes (we hold no properties or individuals: empty pages)."""
+    links = requests.get(base + "/api", timeout=10).json()["_links"]
+    assert set(links) == {"ontologies", "terms", "properties", "individuals", "profile"}
+    for name, link in links.items():
+        r = requests.get(link["href"], params={"size": 1}, timeout=30)
+        assert r.status_code == 200, name
+    for kind in ("properties", "individuals"):
+        body = requests.get(links[kind]["href"], timeout=10).json()
+        assert "_embedded" not in body and body["page"]["totalElements"] == 0
+        assert requests.get(f"{base}/api/ontologies/fbbi/{kind}", timeout=10).json()["page"]["totalElements"] == 0
+    assert requests.get(links["profile"]["href"], timeout=10).json()["_links"]["self"]["href"].endswith("/api/profile")
+
+
+def test_owl_fields_of_a_term(olspy):
+    """Synonym scopes (obo_synonym), equivalent-class definitions and obsolete state, from the OWL files."""
+    t = olspy.get_term("edam-bioimaging", "http://edamontology.org/topic__R96toeNl9iMp8oqv9augU84")
+    assert {(s.name, s.scope) for s in t.obo_synonym} == {("3D reconstruction", "hasBroadSynonym"),
+                                                           ("Morphological reconstruction", "hasBroadSynonym")}
+    confocal = olspy.get_term("fbbi", FBBI + "00000251")
+    assert confocal.annotation["equivalent class"] == [
+        "light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
+        " and (makes_use_of some fluorescence emission)"]
+    old = olspy.get_term("fbbi", FBBI + "00000242")
+    assert old.is_obsolete is True and old.term_replaced_by is None  # FBbi names no replacements
