@@ -34,7 +34,7 @@ from kg.terms.fields import field_index, parse_fields  # noqa: E402
 
 def percentiles(ms: list[float]) -> str:
     ms = sorted(ms)
-    q = lambda p: ms[min(len(ms) - 1, int(p * len(ms)))]  # noqa: E731
+    q = lambda p: ms[min(len(ms) - 1, int(p * len(ms)))]
     return f"p50 {statistics.median(ms):6.2f} ms   p95 {q(0.95):6.2f} ms   p99 {q(0.99):6.2f} ms   max {ms[-1]:6.2f} ms"
 
 

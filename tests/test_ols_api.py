@@ -189,7 +189,7 @@ def test_owl_fields_of_a_term(olspy):
                                                            ("Morphological reconstruction", "hasBroadSynonym")}
     confocal = olspy.get_term("fbbi", FBBI + "00000251")
     assert confocal.annotation["equivalent class"] == [
-        "light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
-        " and (makes_use_of some fluorescence emission)"]
+        ("light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
+         " and (makes_use_of some fluorescence emission)")]
     old = olspy.get_term("fbbi", FBBI + "00000242")
     assert old.is_obsolete is True and old.term_replaced_by is None  # FBbi names no replacements

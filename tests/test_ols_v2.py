@@ -7,9 +7,8 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from ols_client import Client as OlsClient
-
 from _server import running_app
+from ols_client import Client as OlsClient
 
 OBO = "http://purl.obolibrary.org/obo/"
 GIDE_SEARCH_FIELDS = "label^100 synonym^5 description"
@@ -151,8 +150,8 @@ def test_one_class_and_relations(v2):
     assert t["directParent"] == [OBO + "FBbi_00000246"] and t["definedBy"] == ["fbbi"]
     assert t["linkedEntities"][OBO + "FBbi_00000246"]["label"] == ["fluorescence microscopy"]
     assert t["http://www.w3.org/2002/07/owl#equivalentClass"] == [  # FBbi's own definition, in list order, with labels
-        "light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
-        " and (makes_use_of some fluorescence emission)"]
+        ("light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
+         " and (makes_use_of some fluorescence emission)")]
     resolved = v2.get_class("fbbi", OBO + "FBbi_00000251", resolveReferences="true")
     assert resolved["directParent"] == [{"iri": OBO + "FBbi_00000246", "label": "fluorescence microscopy", "curie": "FBbi:00000246"}]
     ancestors = {e["iri"] for e in v2.related("fbbi", OBO + "FBbi_00000251", "ancestors")}

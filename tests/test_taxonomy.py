@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-
 from _server import running_app
+
 from kg.terms import TermIndex
 from kg.terms.taxonomy import TOP_LEVEL, coverage
 

@@ -23,10 +23,18 @@ from flask import Blueprint, abort, jsonify, request
 
 from ..namespaces import KG, OBO, RDFS
 from ..terms import Term, TermIndex
-from ..terms.fields import FLAGS, BadFields, curie, field_index, field_values, parse_boosts, parse_fields
+from ..terms.fields import (
+    FLAGS,
+    BadFields,
+    curie,
+    field_index,
+    field_values,
+    parse_boosts,
+    parse_fields,
+)
 from ..terms.index import OIO, SYNONYM_SCOPES
-from .ols import ols_error
 from .ols import index as term_index
+from .ols import ols_error
 
 bp = Blueprint("ols_v2", __name__, url_prefix="/api/v2")
 
@@ -200,19 +208,19 @@ def _passes(idx: TermIndex, t: Term, is_defining: bool, filters: dict[str, list[
         elif key == "appearsIn":
             if not {h.ontology for h in idx._by_iri.get(t.iri, [])} & set(values):
                 return False
-        elif key == "ontologyId" and t.ontology not in values:
-            return False
-        elif key == "iri" and t.iri not in values:
-            return False
-        elif key == "shortForm" and t.short_form not in values:
-            return False
-        elif key == "curie" and curie(t, idx.ontologies[t.ontology].prefix) not in values:
-            return False
-        elif key == "label" and t.label not in values:
-            return False
-        elif key == "type" and not {"class", "entity"} & set(values):
+        elif key == "type":
+            if not {"class", "entity"} & set(values):
+                return False
+        elif _value(idx, t, key) not in values:
             return False
     return True
+
+
+def _value(idx: TermIndex, t: Term, key: str) -> str:
+    """The single value of a plain field a filter may name (ontologyId, iri, shortForm, curie, label)."""
+    if key == "curie":
+        return curie(t, idx.ontologies[t.ontology].prefix)
+    return {"ontologyId": t.ontology, "iri": t.iri, "shortForm": t.short_form, "label": t.label}[key]
 
 
 def _search(oid: str | None) -> dict:
