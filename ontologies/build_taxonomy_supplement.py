@@ -86,12 +86,13 @@ def build(store) -> list[ox.Triple]:
             if iri in written or (iri in parents and reaches_top(iri, parents)):
                 return
             written.add(iri)
-            triples.extend([
-                ox.Triple(node(iri), node(RDF + "type"), node(SCHEMA + "Taxon")),
-                ox.Triple(node(iri), node(RDFS + "label"), ox.Literal(t.scientific_name)),
-                ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(t.scientific_name)),
-                ox.Triple(node(iri), node(DWC + "taxonRank"), ox.Literal(t.rank.name.replace("_", " "))),
-            ])
+            if iri not in parents:  # a taxon the subsets hold keeps their label; we add only its missing parent
+                triples.extend([
+                    ox.Triple(node(iri), node(RDF + "type"), node(SCHEMA + "Taxon")),
+                    ox.Triple(node(iri), node(RDFS + "label"), ox.Literal(t.scientific_name)),
+                    ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(t.scientific_name)),
+                ])
+            triples.append(ox.Triple(node(iri), node(DWC + "taxonRank"), ox.Literal(t.rank.name.replace("_", " "))))
             if iri in TOP_LEVEL or parent is None or parent.tax_id == 1:
                 return
             triples.append(ox.Triple(node(iri), node(RDFS + "subClassOf"), node(TAXON + str(parent.tax_id))))
@@ -129,10 +130,13 @@ def build(store) -> list[ox.Triple]:
             continue
         parent = TAXON + str(found.tax_id)
         written.add(iri)
+        if iri not in parents:
+            triples.extend([
+                ox.Triple(node(iri), node(RDF + "type"), node(SCHEMA + "Taxon")),
+                ox.Triple(node(iri), node(RDFS + "label"), ox.Literal(name)),
+                ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(name)),
+            ])
         triples.extend([
-            ox.Triple(node(iri), node(RDF + "type"), node(SCHEMA + "Taxon")),
-            ox.Triple(node(iri), node(RDFS + "label"), ox.Literal(name)),
-            ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(name)),
             ox.Triple(node(iri), node(RDFS + "subClassOf"), node(parent)),
             ox.Triple(node(iri), node(KG + "inferredParent"), node(parent)),
             ox.Triple(node(iri), node(KG + "inferenceNote"), ox.Literal(

@@ -123,12 +123,11 @@ def test_ground_command(tmp_path):
     r = subprocess.run([sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "Mus muculus", "--ontology", "ncbitaxon"],
                        capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert r.stdout.splitlines()[0].startswith("*") and "NCBITaxon:10090" in r.stdout and "(fuzzy label)" in r.stdout
-    for term in ("fbbi:246", "obo:FBbi_00000246"):  # CURIEs, the OBO id without its zeros; IRI and label per line
-        r = subprocess.run([sys.executable, "-m", "kg.cli", "expand", "--store", str(store), term],
-                           capture_output=True, text=True, timeout=300, cwd=ROOT)
-        lines = r.stdout.splitlines()
-        assert r.returncode == 0 and f"{FBBI}00000251\tconfocal microscopy" in lines
-        assert f"{FBBI}00000246\tfluorescence microscopy" in lines
+    r = subprocess.run([sys.executable, "-m", "kg.cli", "expand", "--store", str(store), "fbbi:246"],  # zeros left out
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    lines = r.stdout.splitlines()  # IRI and label per line
+    assert r.returncode == 0 and f"{FBBI}00000251\tconfocal microscopy" in lines
+    assert f"{FBBI}00000246\tfluorescence microscopy" in lines
 
 
 def test_obsolete_terms_are_never_proposed(index):
@@ -139,3 +138,13 @@ def test_obsolete_terms_are_never_proposed(index):
         for text in (t.label, t.label[:-1]):
             assert not [c for c in candidates(index, text, ["fbbi"]) if c.term.obsolete], text
     assert index.get(FBBI + "00000242", "fbbi").label == "wide field light micrograph"  # still addressable
+
+
+@pytest.mark.parametrize("text", ["http://purl.obolibrary.org/obo/FBbi_00000246", "FBbi:00000246", "obo:FBbi_00000246",
+                                  "fbbi:246", "FBBI:00000246", "FBbi_00000246"])
+def test_lookup_takes_iris_and_curies(index, text):
+    assert [t.iri for t in index.lookup(text)] == [FBBI + "00000246"]
+
+
+def test_lookup_refuses_what_names_no_term(index):
+    assert index.lookup("fbbi:99999999") == [] and index.lookup("nope:1") == [] and index.lookup("") == []

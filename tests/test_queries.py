@@ -38,6 +38,7 @@ def subclass_edges() -> dict[str, set[str]]:
         ("fbbi/gide_fbbi_hierarchy_subset.ttl", ox.RdfFormat.TURTLE),
         ("ncbitaxon/gide_ncbitaxon_hierarchy_subset.ttl", ox.RdfFormat.TURTLE),
         ("ncbitaxon/idr_ncbitaxon_hierarchy_subset.ttl", ox.RdfFormat.TURTLE),
+        ("ncbitaxon/taxonomy_supplement.ttl", ox.RdfFormat.TURTLE),
     ]
     children: dict[str, set[str]] = defaultdict(set)
     for rel, fmt in files:
@@ -132,7 +133,7 @@ def test_bacteria_light_microscopy_exact_answer(harvested_store, crate_studies):
     assert OBO + "NCBITaxon_562" in bacteria and OBO + "FBbi_00000246" in light  # sanity of the closure
     expected = {iri for iri, s in crate_studies.items() if s.organisms & bacteria and s.methods & light}
     assert got == expected
-    assert len(rows) == len(got) == 35  # DISTINCT: one row per study
+    assert len(rows) == len(got) == 38  # DISTINCT: one row per study
     assert "https://www.ebi.ac.uk/biostudies/bioimages/studies/S-BIAD1002" in got
     names = Counter(r["repositoryName"].value for r in rows)
     assert names == Counter(crate_studies[i].publisher_name for i in expected)

@@ -54,7 +54,7 @@ def test_choose_example_from_menu(browser, site, harvested_store):
     browser.find_element(By.ID, "run").click()
     rows = _table(browser)
     expected = list(harvested_store.query((ROOT / "queries" / "bacteria-light-microscopy.rq").read_text()))
-    assert len(rows) == len(expected) == 35
+    assert len(rows) == len(expected) == 38
     assert rows[0][0] == expected[0]["study"].value
     link = browser.find_element(By.CSS_SELECTOR, "#results tbody tr td a")
     assert link.get_attribute("href").startswith(site + "/resource?iri=")
