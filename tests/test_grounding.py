@@ -148,3 +148,22 @@ def test_lookup_takes_iris_and_curies(index, text):
 
 def test_lookup_refuses_what_names_no_term(index):
     assert index.lookup("fbbi:99999999") == [] and index.lookup("nope:1") == [] and index.lookup("") == []
+
+
+def test_namespace_table_is_the_one_source():
+    """ontologies/namespaces.tsv names every ontology namespace once; the manifests and IDR's alias table agree."""
+    import tomllib
+
+    from kg.namespaces import term_namespaces
+
+    rows = term_namespaces()
+    assert len({r["prefix"].lower() for r in rows}) == len({r["namespace"] for r in rows}) == len(rows) == 19
+    assert {r["kind"] for r in rows} == {"bundled", "harvested"}
+    onto = ROOT / "ontologies"
+    bundled = tomllib.loads((onto / "manifest.toml").read_text(encoding="utf-8"))
+    assert {r["ontology"] for r in rows if r["kind"] == "bundled"} <= set(bundled)
+    harvested = {p.stem for p in (onto / "harvested").glob("*.ttl")}
+    assert harvested <= {r["ontology"] for r in rows if r["kind"] == "harvested"}
+    aliases = [line.split("\t")[0].lower() for line in (ROOT / "mappings/idr-study/term-sources.tsv").read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    assert aliases == ["psi-mi", "orphanet", "gbif"] and not set(aliases) & {r["prefix"].lower() for r in rows}
