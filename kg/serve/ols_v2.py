@@ -105,7 +105,7 @@ def _ref(idx: TermIndex, iri: str) -> dict:
 def _linked(idx: TermIndex, iris: set[str]) -> dict:
     out = {}
     for iri in sorted(iris):
-        holders = idx._by_iri.get(iri, [])
+        holders = idx.holders(iri)
         t = idx.defining(iri)
         out[iri] = {"curie": curie(t, idx.ontologies[t.ontology].prefix) if t else None, "label": [idx.label_of(iri)],
                     "type": ["class", "entity"] if holders else ["entity"], "hasLocalDefinition": t is not None,
@@ -125,7 +125,7 @@ def class_doc(idx: TermIndex, t: Term, resolve: bool = False) -> dict:
         "curie": curie(t, onto.prefix), "shortForm": t.short_form,
         "isObsolete": t.obsolete, "isDefiningOntology": defining is t, "isPreferredRoot": False,
         "definedBy": [defining.ontology] if defining is not None else [],
-        "appearsIn": sorted({h.ontology for h in idx._by_iri.get(t.iri, [])}),
+        "appearsIn": sorted({h.ontology for h in idx.holders(t.iri)}),
         "hasDirectParents": bool(parents), "hasDirectChildren": bool(t.children),
         "hasHierarchicalParents": bool(parents), "hasHierarchicalChildren": bool(t.children),
         "directParent": parents, "hierarchicalParent": parents,
@@ -172,14 +172,14 @@ def _ontology(oid: str):
 
 def _class(oid: str, raw: str) -> Term:
     _ontology(oid)
-    iri = raw
-    for _ in range(2):  # the IRI comes double-encoded (OLS4's UI and clients); accept single-encoded too
-        if "%" in iri:
-            iri = unquote(iri)
-    t = term_index().get(iri, oid)
-    if t is None:
-        abort(ols_error(404, f"class {iri!r} not found in ontology {oid!r}", "Not Found"))
-    return t
+    # the IRI comes double-encoded (OLS4's UI and clients; the router decoded it once); accept single-encoded
+    # too, and an IRI that itself holds a %-escape: the first spelling that names a class wins
+    once = unquote(raw)
+    for iri in (once, unquote(once), raw):
+        t = term_index().get(iri, oid)
+        if t is not None:
+            return t
+    abort(ols_error(404, f"class {once!r} not found in ontology {oid!r}", "Not Found"))
 
 
 def _filters() -> dict[str, list[str]]:
@@ -206,7 +206,7 @@ def _passes(idx: TermIndex, t: Term, is_defining: bool, filters: dict[str, list[
             if d is None or d.ontology not in values:
                 return False
         elif key == "appearsIn":
-            if not {h.ontology for h in idx._by_iri.get(t.iri, [])} & set(values):
+            if not {h.ontology for h in idx.holders(t.iri)} & set(values):
                 return False
         elif key == "type":
             if not {"class", "entity"} & set(values):

@@ -146,6 +146,10 @@ class TermIndex:
                 return t
         return None
 
+    def holders(self, iri: str) -> list[Term]:
+        """The copies of a term in every ontology that holds it (OLS's `appearsIn`)."""
+        return list(self._by_iri.get(iri, []))
+
     def find(self, ontology: str | None, iri: str | None = None, short_form: str | None = None, obo_id: str | None = None, id: str | None = None) -> list[Term]:
         """Terms by IRI, short form, OBO id or any of them (`id`), optionally within one ontology."""
         found: list[Term] = []
