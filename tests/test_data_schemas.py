@@ -29,6 +29,7 @@ SCHEMAS = {  # data-file glob (from the project root) → its schema
     "mappings/iri-normalisation.tsv": "mappings/iri-normalisation.schema.json",
     "mappings/idr-study/term-sources.tsv": "mappings/idr-study/term-sources.schema.json",
     "ontologies/**/manifest.toml": "ontologies/manifest.schema.json",
+    "ontologies/namespaces.tsv": "ontologies/namespaces.schema.json",
 }
 
 
@@ -55,7 +56,8 @@ def read_sssom(path: Path) -> dict:
     return {"metadata": yaml.safe_load(header) or {}, "columns": columns, "mappings": mappings}
 
 
-TSV_COLUMNS = {"iri-normalisation.tsv": ["name", "pattern", "replacement", "comment"], "term-sources.tsv": ["prefix", "namespace"]}
+TSV_COLUMNS = {"iri-normalisation.tsv": ["name", "pattern", "replacement", "comment"], "term-sources.tsv": ["prefix", "namespace"],
+               "namespaces.tsv": ["prefix", "namespace", "ontology", "ontology_iri", "kind"]}
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -154,7 +156,7 @@ def test_every_toml_and_sssom_file_has_a_schema():
     files = {p.relative_to(ROOT).as_posix() for p in data_files()}
     assert files == {"data/sources.toml", "data/contexts/contexts.toml", "mappings/idr-study/mapping.toml", "mappings/grounding/gide-kg.sssom.tsv",
                      "mappings/iri-normalisation.tsv", "mappings/idr-study/term-sources.tsv",
-                     "ontologies/manifest.toml", "ontologies/harvested/manifest.toml"}
+                     "ontologies/manifest.toml", "ontologies/harvested/manifest.toml", "ontologies/namespaces.tsv"}
     unchecked = sorted(p.relative_to(ROOT).as_posix() for folder in ("data", "mappings", "ontologies")
                        for p in (ROOT / folder).rglob("*") if p.suffix in (".toml", ".tsv")
                        and p.relative_to(ROOT).as_posix() not in files
@@ -204,8 +206,12 @@ BROKEN = [  # (file, text to replace (first occurrence), replacement, a fragment
     ("mappings/iri-normalisation.tsv", "(?i:fbbi)[_:]", "(?i:fbbi[_:]", "3.pattern: "),
     ("mappings/iri-normalisation.tsv", "pubmed-canonical\t", "pubmed\t", "rule 'pubmed' is named twice"),
     ("mappings/iri-normalisation.tsv", "{1:lower}", "{1:upper}", "replacement: "),
-    ("mappings/idr-study/term-sources.tsv", "NCBITaxon\thttp://purl.obolibrary.org/obo/NCBITaxon_",
+    ("mappings/idr-study/term-sources.tsv", "PSI-MI\thttp://purl.obolibrary.org/obo/MI_",
+     "PSI-MI\tpurl.obolibrary.org/obo/MI_", "0.namespace: 'purl.obolibrary.org/obo/MI_' does not match"),
+    ("ontologies/namespaces.tsv", "NCBITaxon\thttp://purl.obolibrary.org/obo/NCBITaxon_",
      "NCBITaxon\tpurl.obolibrary.org/obo/NCBITaxon_", "0.namespace: 'purl.obolibrary.org/obo/NCBITaxon_' does not match"),
+    ("ontologies/namespaces.tsv", "\tbundled\n", "\tbundle\n", "0.kind: 'bundle' is not one of"),
+    ("ontologies/manifest.toml", 'namespace = "http://purl.obolibrary.org/obo/FBbi_"\n', "", "fbbi: 'namespace' is a required property"),
     ("ontologies/manifest.toml", 'licence = "CC0-1.0"\n', "", "gide-kg: 'licence' is a required property"),
     ("ontologies/manifest.toml", 'files = ["gide-kg.ttl"]', 'files = ["/etc/passwd.ttl"]', "gide-kg.files.0: '/etc/passwd.ttl' does not match"),
     ("ontologies/manifest.toml", 'files = ["gide-kg.ttl"]', 'files = ["gide-kg-gone.ttl"]', "gide-kg.files: no file ontologies/gide-kg-gone.ttl"),
