@@ -34,7 +34,7 @@ from kg.terms.fields import field_index, parse_fields  # noqa: E402
 
 def percentiles(ms: list[float]) -> str:
     ms = sorted(ms)
-    q = lambda p: ms[min(len(ms) - 1, int(p * len(ms)))]
+    q = lambda p: ms[min(len(ms) - 1, int(p * len(ms)))]  # noqa: E731
     return f"p50 {statistics.median(ms):6.2f} ms   p95 {q(0.95):6.2f} ms   p99 {q(0.99):6.2f} ms   max {ms[-1]:6.2f} ms"
 
 
@@ -91,7 +91,7 @@ def main() -> None:
     owners = [rng.choice(terms).ontology for _ in queries]
     v2_search, v2_best, v2_request = [], [], []
     client = app.test_client()
-    for q, onto in zip(queries, owners):
+    for q, onto in zip(queries, owners, strict=True):
         runs = []
         for _ in range(3):  # the first run, and the best of three (the cost without other processes' noise)
             t = time.perf_counter()

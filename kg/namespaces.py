@@ -94,7 +94,7 @@ def _read_term_namespaces(path: str) -> list[dict[str, str]]:
                 cells = line.split("\t")
                 if len(cells) != len(columns):
                     raise ValueError(f"{path}: expected {len(columns)} tab-separated columns, got {line!r}")
-                rows.append(dict(zip(columns, cells)))
+                rows.append(dict(zip(columns, cells, strict=True)))
         _TERM_NAMESPACES[path] = rows
     return _TERM_NAMESPACES[path]
 

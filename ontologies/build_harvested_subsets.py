@@ -18,11 +18,11 @@ import pyoxigraph as ox
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from kg import pipeline
-from kg.config import load_sources
-from kg.namespaces import GRAPH, ONTOLOGY_GRAPH, RDFS, SCHEMA
-from kg.store import open_store
-from kg.terms.index import HARVESTED
+from kg import pipeline  # noqa: E402
+from kg.config import load_sources  # noqa: E402
+from kg.namespaces import GRAPH, ONTOLOGY_GRAPH, RDFS, SCHEMA  # noqa: E402
+from kg.store import open_store  # noqa: E402
+from kg.terms.index import HARVESTED  # noqa: E402
 
 SUBSETS = HARVESTED  # the rows of kind "harvested" in ontologies/namespaces.tsv
 

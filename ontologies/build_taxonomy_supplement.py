@@ -29,8 +29,8 @@ import pyoxigraph as ox
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from kg.namespaces import DWC, KG, OBO, OWL, RDF, RDFS, SCHEMA
-from kg.terms.taxonomy import TAXON, TOP_LEVEL
+from kg.namespaces import DWC, KG, OBO, OWL, RDF, RDFS, SCHEMA  # noqa: E402
+from kg.terms.taxonomy import TAXON, TOP_LEVEL  # noqa: E402
 
 SUBSETS = [HERE / "ncbitaxon" / "gide_ncbitaxon_hierarchy_subset.ttl", HERE / "ncbitaxon" / "idr_ncbitaxon_hierarchy_subset.ttl"]
 OUT = HERE / "ncbitaxon" / "taxonomy_supplement.ttl"
@@ -81,7 +81,7 @@ def build(store) -> list[ox.Triple]:
 
     def lineage(taxon) -> None:
         """Write `taxon` and its ancestors up to one the subsets already hold, or the top level."""
-        for t, parent in zip(taxon.lineage, taxon.lineage[1:] + [None]):
+        for t, parent in zip(taxon.lineage, [*taxon.lineage[1:], None], strict=True):
             iri = TAXON + str(t.tax_id)
             if iri in written or (iri in parents and reaches_top(iri, parents)):
                 return

@@ -7,8 +7,9 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from _server import running_app
 from ols_client import Client as OlsClient
+
+from _server import running_app
 
 OBO = "http://purl.obolibrary.org/obo/"
 GIDE_SEARCH_FIELDS = "label^100 synonym^5 description"

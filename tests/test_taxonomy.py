@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 import requests
-from _server import running_app
 
 from kg.terms import TermIndex
 from kg.terms.taxonomy import TOP_LEVEL, coverage
+
+from _server import running_app
 
 TAXON = "http://purl.obolibrary.org/obo/NCBITaxon_"
 KG = "https://w3id.org/gide-kg/vocab#"
