@@ -162,10 +162,9 @@ def entry(doc, idx: StudyIndex) -> dict:
 
 
 def study_path(doc) -> str:
-    from ..namespaces import GRAPH
+    from .browse import study_path as canonical
 
-    source = doc.graph[len(GRAPH):] if doc.graph.startswith(GRAPH) else ""
-    return f"/study/{source}/{doc.identifier}" if source and doc.identifier else f"/resource?iri={doc.iri}"
+    return canonical(doc)
 
 
 def gide_response(sq: SearchQuery, result, idx: StudyIndex) -> dict:

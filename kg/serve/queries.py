@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -32,3 +33,20 @@ def read_query(path: Path) -> NamedQuery:
 
 def named_queries(folder: Path) -> list[NamedQuery]:
     return [read_query(p) for p in sorted(Path(folder).glob("*.rq"))]
+
+
+STUDY_PLACEHOLDER = "<urn:gide-kg:bind:study>"
+
+
+@lru_cache(maxsize=None)
+def internal_queries(folder: Path) -> dict[str, NamedQuery]:
+    """The pages' own queries (queries/internal/<page>/*.rq), read once: name → query."""
+    return {q.name: q for q in named_queries(folder)}
+
+
+def bind_iri(text: str, iri: str, placeholder: str = STUDY_PLACEHOLDER) -> str:
+    """The query with its placeholder IRI token replaced by `iri` (checked and written as an IRI term,
+    so a value cannot change the query's structure)."""
+    import pyoxigraph as ox
+
+    return text.replace(placeholder, str(ox.NamedNode(iri)))
