@@ -16,7 +16,7 @@ from ..config import QUERIES
 from ..formats import serialize
 from ..namespaces import source_graph
 from ..store.stats import collect_stats
-from . import describe
+from . import describe, term_page
 from .generation_cache import cached
 from .links import is_iri, safe_href
 from .negotiation import page_representation
@@ -191,12 +191,33 @@ def resource():
             return redirect(target, code=303)
     if rep not in ("html", "json"):
         return _rdf_response(iri, rep)
-    data = describe.statements(store, iri)
-    if not data["outgoing"] and not data["incoming"]:
+    data = dict(cached("statements", iri, lambda: describe.statements(store, iri)))
+    data["term"] = cached("term", iri, lambda: term_details(store, iri))
+    term = data["term"]
+    if not data["outgoing"] and not data["incoming"] and not term["used"] and not term["vocabulary"]:
         abort(404, description=f"nothing in the graph mentions {iri}")
+    data["label"] = data["label"] or (term["ontology"] or {}).get("label") or (term["vocabulary"] or {}).get("label")
     if rep == "json":
         return jsonify(data)
-    return render_template("resource.html", d=data, alternates=_alternates(f"{request.path}?iri={quote(iri, safe='')}"))
+    return render_template("resource.html", d=data, t=term, alternates=_alternates(f"{request.path}?iri={quote(iri, safe='')}"))
+
+
+DEFINITION_PREDICATES = ("http://purl.obolibrary.org/obo/IAO_0000115", "http://www.w3.org/2004/02/skos/core#definition",
+                         "http://www.w3.org/2000/01/rdf-schema#comment")
+
+
+def term_details(store, iri: str) -> dict:
+    """A term's meaning and use: vocabulary entry, definition, usage counts, ontology panel."""
+    from .portal import FACET_PARAMS, studies, terms
+
+    use = term_page.usage(store, iri)
+    onto = term_page.ontology_term(iri, terms(), studies(), FACET_PARAMS)
+    defs = [r["o"].value for r in store.query(
+        f"SELECT ?o WHERE {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in DEFINITION_PREDICATES)} }} {describe._iri(iri)} ?p ?o FILTER(isLiteral(?o)) }} LIMIT 3")]
+    vocab = term_page.vocabulary_entry(iri)
+    definition = (onto or {}).get("definition") or defs or ([vocab["definition"]] if vocab and vocab.get("definition") else [])
+    return {"vocabulary": vocab, "definition": definition, "usage": use, "used": bool(use["as_predicate"] or use["as_class"]),
+            "ontology": onto}
 
 
 @bp.route("/queries")

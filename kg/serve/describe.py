@@ -67,12 +67,10 @@ def statements(store, iri: str, limit: int = 500, per_predicate: int = 50) -> di
     ]
     in_rows = []
     for pred, _ in groups:
-        in_rows += [
-            (pred, r)
-            for r in store.query(
-                f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s {pred} {node} }} }} ORDER BY ?s LIMIT {per_predicate}"
-            )
-        ]
+        # no ORDER BY in the query: sorting every referrer of a popular term costs 100 ms; index order
+        # is stable, the page sorts the sample it shows
+        rows = store.query(f"SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s {pred} {node} }} }} LIMIT {per_predicate}")
+        in_rows += sorted(((pred, r) for r in rows), key=lambda pr: (pr[1]["s"].value, pr[1]["g"].value))
     iris = {iri}
     for r in out_rows:
         iris |= {r["p"].value, r["g"].value}

@@ -45,7 +45,7 @@ def internal_queries(folder: Path) -> dict[str, NamedQuery]:
 
 
 def bind_iri(text: str, iri: str, placeholder: str = STUDY_PLACEHOLDER) -> str:
-    """The query with its placeholder IRI token replaced by `iri` (checked and written as an IRI term,
+    """The query with its placeholder IRI token (a valid IRI, so the file runs as it is) replaced by `iri` (checked and written as an IRI term,
     so a value cannot change the query's structure)."""
     import pyoxigraph as ox
 
