@@ -72,17 +72,36 @@ bp.add_app_template_filter(safe_href, "safe_href")
 bp.add_app_template_filter(is_iri, "is_iri")
 
 
+def repository_counts(store) -> list[dict]:
+    """Studies per repository: the one definition every page uses. A study counts once, for the
+    repository that publishes it (schema:publisher), whichever source graphs describe it — the named
+    query queries/studies-per-repository.rq, the same rule as /search's Repository facet."""
+    q = next(q for q in named_queries(QUERIES) if q.name == "studies-per-repository")
+    out = []
+    for r in store.query(q.text):
+        pub = r["repository"].value
+        source = repository_source(pub)
+        out.append({"repository": pub, "name": r["name"].value, "studies": int(r["studies"].value), "source": source,
+                    "search": url_for("portal.search", publisher=pub)})
+    return out
+
+
 @bp.route("/")
 def home():
     store = _store()
-    stats = collect_stats(store, _sources())
-    data = {
-        "sources": stats["sources"],
-        "studies": stats["studies"],
-        "triples": sum(stats["graphs"].values()),
-        "graphs": stats["graphs"],
-        "queries": [{"name": q.name, "title": q.title, "answers": q.answers} for q in named_queries(QUERIES)],
-    }
+
+    def build() -> dict:
+        stats = collect_stats(store, _sources())
+        return {
+            "repositories": repository_counts(store),
+            "sources": stats["sources"],
+            "studies": stats["studies"],
+            "triples": sum(stats["graphs"].values()),
+            "graphs": stats["graphs"],
+            "queries": [{"name": q.name, "title": q.title, "answers": q.answers} for q in named_queries(QUERIES)],
+        }
+
+    data = cached("home", "", build)
     if _representation() == "json":
         return jsonify(data)
     return render_template("home.html", **data)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from ..formats import serialize
 from ..store.dumps import dcat_catalog, read_manifest, void_description
+from .generation_cache import cached
 from .negotiation import json_twin_requested, page_representation
 
 bp = Blueprint("exchange", __name__)
@@ -39,7 +40,9 @@ def _base() -> str:
 
 @bp.route("/.well-known/void")
 def void():
-    return _rdf(void_description(current_app.config["KG_STORE"], _base(), current_app.config["KG_SOURCES"]), "VoID description")
+    store, base = current_app.config["KG_STORE"], _base()
+    # counting every graph takes seconds: once per harvest generation (and base URL)
+    return _rdf(cached("void", base, lambda: void_description(store, base, current_app.config["KG_SOURCES"])), "VoID description")
 
 
 @bp.route("/catalog")

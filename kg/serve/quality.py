@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 
 from ..config import QUERIES
+from ..namespaces import GRAPH
+from .generation_cache import cached
 from .negotiation import json_twin_requested
 from .queries import named_queries
 
@@ -28,13 +30,22 @@ def qc_report(store) -> list[dict]:
     return checks
 
 
+def source_labels(sources: dict) -> dict[str, str]:
+    """Source name, graph IRI or publisher IRI → the source's label, for naming sources on the page."""
+    out = {}
+    for name, src in sources.items():
+        out[name] = out[GRAPH + name] = src.label
+        out.setdefault(src.publisher, src.label)
+    return out
+
+
 @bp.route("/quality")
 def quality():
+    """Computed once per harvest generation (the QC queries and the SHACL summary take seconds)."""
     from ..validate.shacl import summary_from_store
 
     store = current_app.config["KG_STORE"]
-    report = qc_report(store)
-    shacl = summary_from_store(store)
+    report, shacl = cached("quality", "", lambda: (qc_report(store), summary_from_store(store)))
     if json_twin_requested():
         return jsonify(checks=report, shacl=shacl)
-    return render_template("quality.html", report=report, shacl=shacl)
+    return render_template("quality.html", report=report, shacl=shacl, names=source_labels(current_app.config["KG_SOURCES"]))
