@@ -264,10 +264,16 @@ def health():
     return jsonify(status="ok", store="pyoxigraph", graphs=len(store.public_graphs()))
 
 
-def _bars(rows: list[tuple[str, int]], width: int = 520, bar: int = 18) -> dict:
-    top = max((n for _, n in rows), default=1) or 1
-    return {"rows": [{"label": l, "n": n, "w": max(1, int(width * n / top)), "y": i * (bar + 6)} for i, (l, n) in enumerate(rows)],
-            "height": len(rows) * (bar + 6) + 4, "bar": bar, "width": width}
+def _bars(rows: list[tuple], width: int = 420, bar: int = 18) -> dict:
+    """Bar-chart geometry: the label column is as wide as the longest label and room is left after the
+    longest bar for its number, so every label and count lies inside the SVG. Rows are (label, n) or
+    (label, n, search URL)."""
+    top = max((r[1] for r in rows), default=1) or 1
+    label_w = int(max((len(str(r[0])) for r in rows), default=4) * 7.2) + 12
+    num_w = len(str(top)) * 9 + 12
+    return {"rows": [{"label": r[0], "n": r[1], "href": r[2] if len(r) > 2 else None, "w": max(1, int(width * r[1] / top)), "y": i * (bar + 6)}
+                     for i, r in enumerate(rows)],
+            "height": len(rows) * (bar + 6) + 4, "bar": bar, "width": width, "label_w": label_w, "total_w": label_w + 6 + width + num_w}
 
 
 def method_branches(idx: StudyIndex, t: TermIndex, root: str = OBO + "FBbi_00000222") -> list:
@@ -305,6 +311,7 @@ def stats():
     idx = studies()
     t = terms()
     repos = sorted({(d.publisher, d.publisher_name) for d in idx.docs if d.publisher})
+    pub_of = {name: pub for pub, name in repos}
     years = sorted({d.year for d in idx.docs if d.year})
     per_year = {name: {y: 0 for y in years} for _, name in repos}
     for d in idx.docs:
@@ -313,6 +320,7 @@ def stats():
     branches = method_branches(idx, t)
     under = {b.iri: {x.iri for x in t.descendants(b)} | {b.iri} for b in branches}
     methods: dict[str, dict[str, int]] = {}
+    method_iri = {b.label: b.iri for b in branches}
     for _, name in repos:
         counts = {}
         for b in branches:
@@ -324,10 +332,17 @@ def stats():
     for d in idx.docs:
         for o in d.facets.get("organism", ()):
             organisms[o] = organisms.get(o, 0) + 1
-    top_org = [(idx.label("organism", o), n) for o, n in sorted(organisms.items(), key=lambda kv: (-kv[1], kv[0]))[:15]]
+    top = sorted(organisms.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+    top_org = [(idx.label("organism", o), n) for o, n in top]
     data = {"per_year": per_year, "methods": methods, "organisms": top_org, "years": years}
     if json_twin_requested():
         return jsonify(data)
-    year_rows = {name: _bars([(y, c) for y, c in ys.items() if c]) for name, ys in per_year.items()}
-    method_rows = {name: _bars(list(ms.items())) for name, ms in methods.items()}
-    return render_template("stats.html", year_rows=year_rows, method_rows=method_rows, organisms=_bars(top_org), data=data)
+
+    def link(**params) -> str:
+        return "/search?" + urlencode(params)
+
+    year_rows = {name: _bars([(y, c, link(publisher=pub_of[name], year=y)) for y, c in ys.items() if c]) for name, ys in per_year.items()}
+    method_rows = {name: _bars([(m, n, link(publisher=pub_of[name], imaging_method=method_iri[m])) for m, n in ms.items()])
+                   for name, ms in methods.items()}
+    org_rows = _bars([(idx.label("organism", o), n, link(organism=o, expand="false")) for o, n in top])
+    return render_template("stats.html", year_rows=year_rows, method_rows=method_rows, organisms=org_rows, data=data)
