@@ -18,8 +18,17 @@ def _iri(value: str) -> str:
     return str(ox.NamedNode(value))
 
 
+def _valid_iri(value: str) -> bool:
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True
+
+
 def labels(store, iris) -> dict[str, str]:
-    iris = sorted({i for i in iris if i})
+    """The best label of each IRI (values that are not IRIs are skipped)."""
+    iris = sorted({i for i in iris if i and _valid_iri(i)})
     if not iris:
         return {}
     out: dict[str, str] = {}
