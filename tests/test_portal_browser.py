@@ -183,7 +183,7 @@ def test_chart_labels_and_counts_inside_the_svg(browser, site):
     # a bar leads into search with its facets set, and search finds as many studies as the bar says
     bar = browser.find_element(By.CSS_SELECTOR, "svg.chart.organisms a")
     n = int(bar.find_element(By.CSS_SELECTOR, "text.n").text)
-    browser.get(bar.get_attribute("href"))
+    browser.get(site + bar.get_dom_attribute("href"))
     assert total(browser) == n
 
 

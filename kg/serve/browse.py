@@ -115,7 +115,7 @@ def study(source: str, accession: str):
         abort(404, description=f"unknown repository {source!r}; known: {', '.join(_sources())}")
     store = _store()
     publisher = _sources()[source].publisher
-    iri = describe.find_study(store, accession, publisher)
+    iri = cached("study-iri", (publisher, accession), lambda: describe.find_study(store, accession, publisher))
     if iri is None:
         abort(404, description=f"no study {accession!r} in {_sources()[source].label}")
     canonical = repository_source(publisher)

@@ -60,11 +60,14 @@ def merged_publications(pubs: list[dict]) -> list[dict]:
 
 
 def by_source(rows: list[dict], sources: dict, store) -> list[dict]:
-    """The statements about the study grouped by the source graph that made them, labelled."""
+    """The statements about the study grouped by the source graph that made them, labelled (source
+    graphs only: the provenance graph has its own section)."""
     names = {GRAPH + name: src.label for name, src in sources.items()}
     lab = labels(store, {r["p"] for r in rows} | {r["o"] for r in rows if r.get("iri") == "true"})
     out: dict[str, dict] = {}
     for r in rows:
+        if r["g"] not in names:  # provenance and derived graphs have their own sections
+            continue
         grp = out.setdefault(r["g"], {"graph": r["g"], "label": names.get(r["g"], r["g"].rsplit("/", 1)[-1]), "statements": []})
         grp["statements"].append({"predicate": r["p"], "predicate_label": lab.get(r["p"]) or compact(r["p"]),
                                   "value": r["o"], "value_label": lab.get(r["o"]), "is_iri": r.get("iri") == "true"})

@@ -33,7 +33,8 @@ def _vocabularies() -> tuple[dict, dict]:
 
 
 def vocabulary_entry(iri: str) -> dict | None:
-    """{label, definition, vocabulary} for a term of a known vocabulary (definition may be None)."""
+    """{label, definition, curie, name, docs} for a term of a known vocabulary (name and docs are the
+    vocabulary's; the definition may be None)."""
     namespaces, terms = _vocabularies()
     ns = max((n for n in namespaces if iri.startswith(n)), key=len, default=None)
     if ns is None:
@@ -41,7 +42,7 @@ def vocabulary_entry(iri: str) -> dict | None:
     entry = terms.get(iri, {})
     local = iri[len(ns):]
     return {"label": entry.get("label") or local, "definition": entry.get("definition"), "curie": f"{namespaces[ns]['prefix']}:{local}",
-            "vocabulary": {"name": namespaces[ns]["name"], "docs": namespaces[ns]["docs"]}}
+            "name": namespaces[ns]["name"], "docs": namespaces[ns]["docs"]}
 
 
 def usage(store, iri: str) -> dict:

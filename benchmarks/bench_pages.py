@@ -1,0 +1,95 @@
+"""Study page cost against one SPARQL lookup, in process (Flask test client, no network).
+
+Issue #16 target: study page p50 <= 3x the p50 of one small SPARQL lookup. A study page's data comes
+from the queries in queries/internal/study/*.rq and is cached per harvest generation, so the first
+visit of a study (cold) pays the queries and every later visit (warm) only renders. Prints p50s,
+ratios and how many store queries one cold page runs.
+
+    python benchmarks/bench_pages.py [--studies 60] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import harvested_store  # noqa: E402
+from kg.serve.app import create_app  # noqa: E402
+
+
+class CountingStore:
+    """The store, counting the queries a page runs (a pass-through, for this measurement only)."""
+
+    def __init__(self, store):
+        self._store, self.queries = store, 0
+
+    def query(self, *a, **kw):
+        self.queries += 1
+        return self._store.query(*a, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def p50(xs: list[float]) -> float:
+    return statistics.median(xs) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--studies", type=int, default=60)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    from kg.pipeline import rebuild_grounding
+    from kg.store.ontologies import rebuild_closure
+
+    store = harvested_store(links=True)
+    rebuild_closure(store)
+    rebuild_grounding(store)
+    counting = CountingStore(store)
+    client = create_app(counting).test_client()
+    t = time.perf_counter()
+    client.get("/search")  # the search index (similar studies) is built once, not measured here
+    print(f"index warm-up {time.perf_counter() - t:.1f} s")
+    studies = client.get(f"/search?format=json&size={args.studies}&sort=title").get_json()["hits"]
+    pages = [h["entry"]["study_page"].replace("http://localhost", "") for h in studies]
+    iris = [h["id"] for h in studies]
+
+    lookups = []
+    for _ in range(args.rounds):
+        for iri in iris:
+            q = quote(f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }} LIMIT 20")
+            t = time.perf_counter()
+            r = client.get(f"/sparql?query={q}", headers={"Accept": "application/sparql-results+json"})
+            lookups.append(time.perf_counter() - t)
+            assert r.status_code == 200
+    cold, warm, per_page = [], [], []
+    for page in pages:
+        before = counting.queries
+        t = time.perf_counter()
+        r = client.get(page, headers={"Accept": "text/html"})
+        cold.append(time.perf_counter() - t)
+        per_page.append(counting.queries - before)
+        assert r.status_code == 200, page
+    for _ in range(args.rounds):
+        for page in pages:
+            t = time.perf_counter()
+            client.get(page, headers={"Accept": "text/html"})
+            warm.append(time.perf_counter() - t)
+    lookup = p50(lookups)
+    print(f"{len(pages)} studies, {args.rounds} rounds")
+    print(f"one SPARQL lookup (/sparql, 20 rows)   p50 {lookup:7.2f} ms")
+    print(f"study page, first visit (cold)          p50 {p50(cold):7.2f} ms  = {p50(cold) / lookup:5.2f}x lookup; "
+          f"store queries per page: median {statistics.median(per_page):.0f}")
+    print(f"study page, later visits (warm)         p50 {p50(warm):7.2f} ms  = {p50(warm) / lookup:5.2f}x lookup (target <= 3x)")
+    print(f"all study page requests                 p50 {p50(cold + warm):7.2f} ms  = {p50(cold + warm) / lookup:5.2f}x lookup")
+
+
+if __name__ == "__main__":
+    main()
