@@ -19,8 +19,9 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import harvested_store  # noqa: E402
-from kg.serve.app import create_app  # noqa: E402
+from _common import harvested_store
+
+from kg.serve.app import create_app
 
 
 class CountingStore:

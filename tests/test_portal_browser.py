@@ -13,9 +13,8 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import pytest
 import requests
-from selenium.webdriver.common.by import By
-
 from _server import running_app
+from selenium.webdriver.common.by import By
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
@@ -244,9 +243,8 @@ class _Links(HTMLParser):
         self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag):
-        if tag == "a" and self._open:
-            if self._open.pop() == 0:
-                self.empty += 1
+        if tag == "a" and self._open and self._open.pop() == 0:
+            self.empty += 1
 
 
 def _group(url: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import unquote
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,12 @@ def test_broken_crate_shows_on_the_quality_page(sources, tmp_path):
     assert found[("Violation", "Dataset MUST have exactly one schema:license")] == ["https://idr.openmicroscopy.org/study/idr0003/"]
     page = create_app(store).test_client().get("/quality").get_data(as_text=True)
     assert "Dataset MUST have exactly one schema:description" in page
+    assert '<td class="nowrap" data-source="idr">Image Data Resource</td>' in page  # sources by label
+    # the focus node is linked by its IRI with a visible name; only absolute IRIs become browse links, no empty <a>
+    assert '<a href="/resource?iri=https%3A%2F%2Fidr.openmicroscopy.org%2Fstudy%2Fidr0003%2F" title="https://idr.openmicroscopy.org/study/idr0003/">idr0003</a>' in page
+    linked = [unquote(m) for m in re.findall(r'href="/resource\?iri=([^"&]+)', page)]
+    assert linked and all(re.match(r"^(https?://|urn:)", x) for x in linked)
+    assert not re.search(r"<a [^>]*></a>", page)
 
 
 def test_our_shapes_agree_with_sparql(sources):

@@ -10,7 +10,17 @@ import json
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from ..config import QUERIES
 from ..formats import serialize

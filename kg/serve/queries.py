@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 
@@ -38,7 +38,7 @@ def named_queries(folder: Path) -> list[NamedQuery]:
 STUDY_PLACEHOLDER = "<urn:gide-kg:bind:study>"
 
 
-@lru_cache(maxsize=None)
+@cache
 def internal_queries(folder: Path) -> dict[str, NamedQuery]:
     """The pages' own queries (queries/internal/<page>/*.rq), read once: name → query."""
     return {q.name: q for q in named_queries(folder)}
