@@ -228,3 +228,28 @@ def test_markup_in_crate_is_escaped(tmp_path):
         assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
         res = get(base + "/search", params={"q": "script"}).text
         assert "<script>alert" not in res
+
+
+def test_cached_pages_follow_a_new_harvest(tmp_path):
+    """Study pages, /quality and VoID are cached per harvest generation: a new harvest shows at once."""
+    from kg.config import load_sources
+    from kg.serve.app import create_app
+
+    src = json.loads((CRATES / "idr" / "idr0003-ro-crate-metadata.json").read_text())
+    folder = tmp_path / "crates"
+    folder.mkdir()
+    store = open_store(None)
+    (folder / "idr0003-ro-crate-metadata.json").write_text(json.dumps(src))
+    harvest_folder(store, load_sources(), folder)
+    client = create_app(store).test_client()
+    assert "<h1>A novel single-cell screening platform" in client.get("/study/idr/idr0003").get_data(as_text=True)
+    void_before = client.get("/.well-known/void?format=nt").get_data(as_text=True)
+    for node in src["@graph"]:
+        if node.get("@id") == "https://idr.openmicroscopy.org/study/idr0003/":
+            node["name"] = "A renamed study"
+            node["keywords"] = ["one", "two", "three"]
+    (folder / "idr0003-ro-crate-metadata.json").write_text(json.dumps(src))
+    harvest_folder(store, load_sources(), folder)
+    page = client.get("/study/idr/idr0003").get_data(as_text=True)
+    assert "<h1>A renamed study</h1>" in page
+    assert client.get("/.well-known/void?format=nt").get_data(as_text=True) != void_before
