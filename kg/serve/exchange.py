@@ -8,9 +8,10 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
 
 from ..formats import serialize
-from ..store.dumps import dcat_catalog, read_manifest, void_description
+from ..store.dumps import dcat_catalog, read_manifest
 from .generation_cache import cached
 from .negotiation import json_twin_requested, page_representation
+from .void import void_triples
 
 bp = Blueprint("exchange", __name__)
 
@@ -42,7 +43,7 @@ def _base() -> str:
 def void():
     store, base = current_app.config["KG_STORE"], _base()
     # counting every graph takes seconds: once per harvest generation (and base URL)
-    return _rdf(cached("void", base, lambda: void_description(store, base, current_app.config["KG_SOURCES"])), "VoID description")
+    return _rdf(cached("void", base, lambda: void_triples(store, base, current_app.config["KG_SOURCES"])), "VoID description")
 
 
 @bp.route("/catalog")
