@@ -13,8 +13,9 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import pytest
 import requests
-from _server import running_app
 from selenium.webdriver.common.by import By
+
+from _server import running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
