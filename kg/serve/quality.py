@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from ..config import QUERIES
 from ..namespaces import GRAPH
-from .app import json_twin_requested
 from .generation_cache import cached
 from .negotiation import json_twin_requested
 from .queries import named_queries
