@@ -138,10 +138,11 @@ def study(source: str, accession: str):
     summary = cached("study", iri, lambda: dict(describe.study_summary(store, iri), similar=similar_studies(iri)))
     if rep == "json":
         return jsonify(summary)
-    return render_template(
-        "study.html", s=cached("study-view", iri, lambda: study_view(summary, _sources(), store)), source=_sources()[source], alternates=_alternates(request.path),
+    # the rendered page too is kept per generation (and host): a later visit costs the generation check
+    return cached("study-html", (iri, request.url_root), lambda: render_template(
+        "study.html", s=study_view(summary, _sources(), store), source=_sources()[source], alternates=_alternates(request.path),
         jsonld=schema_org(summary), canonical=request.url_root.rstrip("/") + request.path,
-    )
+    ))
 
 
 def similar_studies(iri: str) -> list[dict]:
