@@ -116,6 +116,11 @@ def cmd_serve(args) -> int:
 
     store = _store(args)
     app = create_app(store, dumps_dir=getattr(args, "dumps", None), query_timeout=args.query_timeout or None, result_cap=args.result_cap or None)
+    started = time.perf_counter()
+    service = app.extensions["kg_indexes"]
+    service.warm()  # before the socket accepts: no request waits for (or stampedes) an index build
+    how = "loaded" if service.loads else "built"
+    print(f"search and term indexes {how} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql)", file=sys.stderr)
     try:
         from waitress import serve  # type: ignore

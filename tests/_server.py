@@ -11,8 +11,8 @@ from kg.serve.app import create_app
 
 
 @contextmanager
-def running_app(store, sources=None):
-    app = create_app(store, sources)
+def running_app(store, sources=None, **app_args):
+    app = create_app(store, sources, **app_args)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

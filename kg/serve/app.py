@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+import time
+
+from flask import Flask, current_app, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from ..config import load_sources
+from ..indexes import Indexes, IndexesNotReady, IndexService
 from .negotiation import errors_as_json, json_twin_requested  # noqa: F401  (json_twin_requested: re-exported)
+
+REQUEST_TIMEOUT = 30.0  # seconds, default of `kg serve --request-timeout`
+
+
+def remaining() -> float:
+    """Seconds left of this request's deadline (`request_timeout` from its start); 0 when it has passed."""
+    deadline = g.get("kg_deadline")
+    return max(0.0, deadline - time.monotonic()) if deadline is not None else REQUEST_TIMEOUT
+
+
+def indexes() -> Indexes:
+    """The app's term and study indexes (kg/indexes.py). Only before the first build has finished does
+    a request wait for it: within its deadline, or `KG_FIRST_BUILD_WAIT` s in an app that was not warmed
+    before serving (tests, embedding; `kg serve` warms first, so it never waits); then 503 + Retry-After."""
+    try:
+        return current_app.extensions["kg_indexes"].current(wait=max(remaining(), current_app.config["KG_FIRST_BUILD_WAIT"]))
+    except IndexesNotReady as e:
+        raise ServiceUnavailable(str(e), retry_after=5) from None
 
 
 def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout: float | None = None, query_workers: int = 2,
-               result_cap: int | None = 100_000) -> Flask:
+               result_cap: int | None = 100_000, request_timeout: float | None = None, index_service: IndexService | None = None,
+               cache_bytes: int = 0) -> Flask:
     """The app over a store. With an on-disk store, /sparql queries run in `query_workers` worker
     processes (serve/workers.py): stopped at `query_timeout` (none if 0/None), memory capped by
     KG_QUERY_MEMORY_MB (default 2048, 0 for none), without network unless KG_SERVICE_ALLOW names
     endpoints, at most KG_QUERY_QUEUE (default: as many as workers) waiting. A remote store asks its server
-    to stop queries at the limit. /sparql results are cut to `result_cap` solutions or triples."""
+    to stop queries at the limit. /sparql results are cut to `result_cap` solutions or triples.
+    The app owns its indexes (`app.extensions["kg_indexes"]`; `kg serve` warms them before it listens).
+    Every request gets a deadline of `request_timeout` s (see `remaining()`). `cache_bytes` > 0 keeps
+    answers per harvest generation (serve/cache.py)."""
     app = Flask(__name__)
+    app.extensions["kg_indexes"] = index_service or IndexService(store)
+    app.config["KG_REQUEST_TIMEOUT"] = request_timeout or REQUEST_TIMEOUT
+    app.config["KG_FIRST_BUILD_WAIT"] = 600.0  # seconds; only matters when the app was not warmed
     app.config["KG_STORE"] = store
     app.config["KG_DUMPS"] = dumps_dir
     app.config["KG_QUERY_TIMEOUT"] = query_timeout or None  # a remote store passes it to its server
@@ -56,13 +84,22 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     app.register_blueprint(quality_bp)
     app.register_blueprint(openapi_bp)
 
+    @app.before_request
+    def deadline():
+        g.kg_deadline = time.monotonic() + current_app.config["KG_REQUEST_TIMEOUT"]
+
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         if request.path == "/api" or request.path.startswith("/api/"):
-            return ols_error(e.code or 500, e.description or e.name, e.name)
-        if request.path.startswith(("/sparql", "/gide/")) or errors_as_json():
-            return jsonify(error=e.name, status=e.code, message=e.description), e.code
-        return render_template("error.html", code=e.code, name=e.name, message=e.description), e.code
+            resp = ols_error(e.code or 500, e.description or e.name, e.name)
+        elif request.path.startswith(("/sparql", "/gide/")) or errors_as_json():
+            resp = jsonify(error=e.name, status=e.code, message=e.description)
+        else:
+            resp = current_app.make_response(render_template("error.html", code=e.code, name=e.name, message=e.description))
+        resp.status_code = e.code or 500
+        if getattr(e, "retry_after", None) is not None:  # 503s say when to come back
+            resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
 
     @app.errorhandler(Exception)
     def internal_error(e: Exception):

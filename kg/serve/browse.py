@@ -146,11 +146,11 @@ def study(source: str, accession: str):
 
 
 def similar_studies(iri: str) -> list[dict]:
-    from .portal import studies
+    from .app import indexes
 
     return [
         {"iri": d.iri, "name": d.name, "repository": d.publisher_name, "page": study_path(d), "score": round(score, 3), "shared": shared}
-        for d, score, shared in studies().similar(iri)
+        for d, score, shared in indexes().studies.similar(iri)
     ]
 
 
@@ -238,10 +238,12 @@ DEFINITION_PREDICATES = ("http://purl.obolibrary.org/obo/IAO_0000115", "http://w
 
 def term_details(store, iri: str) -> dict:
     """A term's meaning and use: vocabulary entry, definition, usage counts, ontology panel."""
-    from .portal import FACET_PARAMS, studies, terms
+    from .app import indexes
+    from .portal import FACET_PARAMS
 
     use = term_page.usage(store, iri)
-    onto = term_page.ontology_term(iri, terms(), studies(), FACET_PARAMS)
+    idx = indexes()
+    onto = term_page.ontology_term(iri, idx.terms, idx.studies, FACET_PARAMS)
     defs = [r["o"].value for r in store.query(
         f"SELECT ?o WHERE {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in DEFINITION_PREDICATES)} }} {describe._iri(iri)} ?p ?o FILTER(isLiteral(?o)) }} LIMIT 3")]
     vocab = term_page.vocabulary_entry(iri)

@@ -1,6 +1,6 @@
 """Page data computed once per harvest generation: study summaries, /quality, VoID.
 
-A harvest writes a new kg:HarvestRun to the provenance graph; its IRI is the generation. Values are
+A harvest writes a new kg:HarvestRun to the provenance graph: the generation (kg/indexes.py) changes. Values are
 kept per (generation, key) in a small LRU held by the app, so a re-harvest is picked up on the next
 request and nothing stale is served.
 """
@@ -20,9 +20,9 @@ T = TypeVar("T")
 def current_generation() -> str:
     """The harvest generation (asked once per request)."""
     if "kg_generation" not in g:
-        from .portal import _generation
+        from ..indexes import harvest_generation
 
-        g.kg_generation = _generation(current_app.config["KG_STORE"])
+        g.kg_generation = harvest_generation(current_app.config["KG_STORE"])
     return g.kg_generation
 
 

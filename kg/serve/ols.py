@@ -27,9 +27,9 @@ DEFAULT_FIELDS = ["id", "iri", "ontology_name", "label", "description", "short_f
 
 
 def index() -> TermIndex:
-    from .portal import terms
+    from .app import indexes
 
-    return terms()
+    return indexes().terms
 
 
 def ols_error(status: int, message: str, error: str):

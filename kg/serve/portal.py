@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from ..namespaces import OBO
 from ..search import FACETS, SearchQuery, StudyIndex
 from ..search.index import LICENCE_LABELS
 from ..terms import TermIndex
+from .app import indexes
 from .negotiation import json_twin_requested
 
 bp = Blueprint("portal", __name__)
@@ -40,33 +41,12 @@ class BadParameter(ValueError):
     pass
 
 
-def _generation(store) -> str:
-    """The latest harvest run: when it changes, the in-memory indexes are rebuilt (cheap to ask)."""
-    from ..namespaces import KG, PROVENANCE_GRAPH
-
-    row = next(iter(store.query(f"SELECT (MAX(STR(?r)) AS ?g) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}HarvestRun> }} }}",
-                                default_graph=[PROVENANCE_GRAPH], named_graphs=[PROVENANCE_GRAPH])), None)
-    return row["g"].value if row is not None and row["g"] is not None else ""
-
-
-def _fresh(key: str, build):
-    """An index cached in the app, rebuilt when a source has been re-harvested since it was built."""
-    store = current_app.config["KG_STORE"]
-    if "kg_generation" not in g:  # asked once per request, though the study index also needs the term index
-        g.kg_generation = _generation(store)
-    gen = g.kg_generation
-    cached = current_app.config.get(key)
-    if cached is None or cached[0] != gen:
-        cached = current_app.config[key] = (gen, build(store))
-    return cached[1]
-
-
 def terms() -> TermIndex:
-    return _fresh("KG_TERMS", TermIndex.from_store)
+    return indexes().terms
 
 
 def studies() -> StudyIndex:
-    return _fresh("KG_STUDIES", lambda store: StudyIndex.from_store(store, terms()))
+    return indexes().studies
 
 
 def _curie(value: str, prefix: str, pad: int = 0) -> str:

@@ -1,0 +1,218 @@
+"""The app's in-memory indexes (terms, studies): built once per harvest generation, never in a request.
+
+Building the study index costs seconds to a minute of CPU (dozens of SPARQL queries); twenty first
+requests that each built it stampeded the server. So an `IndexService`, owned by the app:
+
+- builds in one background thread at a time (single flight); requests read the current indexes and
+  never build — the very first ones, before anything is built, wait for that one build within their
+  deadline (`kg serve` builds before its socket accepts, so they do not wait at all);
+- keeps serving the previous generation while the next one builds; the generation (the harvest runs
+  recorded in the provenance graph) is checked in the background at most every `check_interval` s;
+- persists what it built with the store: an on-disk store gets `kg-indexes/indexes.pickle` inside its
+  folder, stamped with the generation and a hash of the index code, so a restart loads it (about a
+  second) instead of rebuilding; other stores keep built indexes in memory per store object.
+
+The pickle is trusted like the store beside it: whoever can write the store folder can change the
+graph anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+from .namespaces import KG, PROVENANCE_GRAPH
+from .search import StudyIndex
+from .terms import TermIndex
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1  # bump when the file layout (not the index classes: their source is hashed) changes
+FOLDER = "kg-indexes"
+FILE = "indexes.pickle"
+
+
+class IndexesNotReady(RuntimeError):
+    """No index has been built yet (the first build is running or failed); try again shortly."""
+
+
+@dataclass(frozen=True)
+class Indexes:
+    """One generation's indexes; replaced as a whole, never changed."""
+
+    generation: str
+    terms: TermIndex
+    studies: StudyIndex
+
+
+def harvest_generation(store) -> str:
+    """Which harvest the store holds: the number of harvest runs and the newest run's time stamp (both
+    from the run IRIs, `…/run/<source>/<yyyymmddThhmmss.ffffffZ>`). Any harvest of any source changes it;
+    one small query, cheap enough to ask every few seconds."""
+    rows = store.query(
+        f"""SELECT (COUNT(?r) AS ?n) (MAX(REPLACE(STR(?r), "^.*/", "")) AS ?last)
+            WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}HarvestRun> }} }}""",
+        default_graph=[PROVENANCE_GRAPH], named_graphs=[PROVENANCE_GRAPH])
+    row = next(iter(rows), None)
+    if row is None or row["n"] is None:
+        return "0"
+    return f"{row['n'].value}:{row['last'].value if row['last'] is not None else ''}"
+
+
+def code_version() -> str:
+    """A hash of the code that shapes the indexes: a persisted index from other code is rebuilt."""
+    here = Path(__file__).parent
+    h = hashlib.sha256(str(FORMAT).encode())
+    for rel in ("search/index.py", "terms/index.py"):
+        h.update((here / rel).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def build(store) -> tuple[TermIndex, StudyIndex]:
+    terms = TermIndex.from_store(store)
+    return terms, StudyIndex.from_store(store, terms)
+
+
+class IndexFile:
+    """Indexes persisted in one file: a one-line header (format, code version, generation), then a pickle.
+    Written to a temporary file, fsynced and renamed, so a reader sees the old file or the new one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def header(self, generation: str) -> bytes:
+        return f"kg-indexes {FORMAT} {code_version()} {generation}\n".encode()
+
+    def load(self, generation: str) -> Indexes | None:
+        try:
+            with open(self.path, "rb") as f:
+                if f.readline() != self.header(generation):
+                    return None
+                terms, studies = pickle.load(f)
+        except FileNotFoundError:
+            return None
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
+            # a damaged file, or classes that have changed shape: rebuild (and overwrite it)
+            log.warning("ignoring the persisted indexes at %s: %s", self.path, e)
+            return None
+        return Indexes(generation, terms, studies)
+
+    def save(self, idx: Indexes) -> None:
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            with open(tmp, "wb") as f:
+                f.write(self.header(idx.generation))
+                pickle.dump((idx.terms, idx.studies), f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except OSError as e:  # a read-only folder: serve from memory, rebuild after a restart
+            log.warning("cannot persist the indexes at %s: %s", self.path, e)
+            tmp.unlink(missing_ok=True)
+
+
+# Built indexes of stores without a folder (in memory, remote), per store object: several apps over one
+# store object (tests, or an app recreated) share them.
+_MEMORY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class IndexService:
+    """The indexes of one store, kept current with its harvest generation (see the module docstring).
+    `builds` / `loads` count index builds and loads from a file (for tests and logs)."""
+
+    def __init__(self, store, check_interval: float = 5.0, folder: Path | None = None):
+        self.store = store
+        self.check_interval = check_interval
+        path = getattr(store, "path", None)
+        folder = folder or (Path(path) / FOLDER if path is not None else None)
+        self.file = IndexFile(folder / FILE) if folder is not None else None
+        self.builds = 0
+        self.loads = 0
+        self._current: Indexes | None = None
+        self._error: BaseException | None = None
+        self._checked = float("-inf")
+        self._lock = threading.Lock()  # guards _thread / _checked
+        self._build_lock = threading.Lock()  # one load-or-build at a time
+        self._thread: threading.Thread | None = None
+
+    # -- for requests ------------------------------------------------------------------------------
+    def current(self, wait: float | None = 30.0) -> Indexes:
+        """The newest built indexes, at once. Starts a background generation check when one is due. Only
+        before the first build has finished does this wait (at most `wait` s) — for that one build."""
+        cur = self._current
+        if cur is not None and time.monotonic() - self._checked < self.check_interval:
+            return cur
+        thread = self._kick()
+        if cur is not None:
+            return cur
+        thread.join(wait)
+        if self._current is None:
+            if thread.is_alive():
+                raise IndexesNotReady("the search and term indexes are being built; try again in a few seconds")
+            raise IndexesNotReady(f"the indexes could not be built: {self._error}")
+        return self._current
+
+    # -- start-up and after a harvest --------------------------------------------------------------
+    def warm(self) -> Indexes:
+        """Load or build the indexes of the store's current generation now (before serving)."""
+        self._checked = time.monotonic()
+        return self._ensure(harvest_generation(self.store))
+
+    def _kick(self) -> threading.Thread:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._checked = time.monotonic()
+                self._thread = threading.Thread(target=self._refresh, name="kg-indexes", daemon=True)
+                self._thread.start()
+            return self._thread
+
+    def _refresh(self) -> None:
+        try:
+            gen = harvest_generation(self.store)
+            if self._current is None or self._current.generation != gen:
+                self._ensure(gen)
+        except Exception as e:  # reported to waiting requests; the next check tries again
+            self._error = e
+            log.exception("building the indexes failed")
+
+    def _ensure(self, gen: str) -> Indexes:
+        with self._build_lock:
+            cur = self._current
+            if cur is not None and cur.generation == gen:
+                return cur
+            idx = self._load(gen)
+            if idx is None:
+                started = time.perf_counter()
+                terms, studies = build(self.store)
+                idx = Indexes(gen, terms, studies)
+                self.builds += 1
+                log.info("built the indexes of generation %s in %.1f s", gen, time.perf_counter() - started)
+                self._save(idx)
+            else:
+                self.loads += 1
+                log.info("loaded the indexes of generation %s", gen)
+            self._current, self._error = idx, None
+            return idx
+
+    def _load(self, gen: str) -> Indexes | None:
+        if self.file is not None:
+            return self.file.load(gen)
+        cached = _MEMORY.get(self.store)
+        return cached if cached is not None and cached.generation == gen else None
+
+    def _save(self, idx: Indexes) -> None:
+        if self.file is not None:
+            self.file.save(idx)
+        else:
+            try:
+                _MEMORY[self.store] = idx
+            except TypeError:  # a store object that takes no weak references: nothing shared
+                pass

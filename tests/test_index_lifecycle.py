@@ -1,0 +1,99 @@
+"""The app's indexes are built once per harvest generation, off the request path, and persisted with an
+on-disk store so a restart loads them (kg/indexes.py). Real on-disk pyoxigraph stores, the real app
+over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import gc
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from _server import running_app
+
+from kg.indexes import FILE, FOLDER, IndexService, harvest_generation
+from kg.pipeline import harvest_snapshot
+from kg.serve.app import create_app
+from kg.store import open_store
+from kg.store.ontologies import load_ontologies
+
+IDR3 = "https://idr.openmicroscopy.org/study/idr0003/"
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory, sources):
+    """An on-disk store with the ontologies and IDR's crates (127 studies), closed again."""
+    path = tmp_path_factory.mktemp("lifecycle") / "store"
+    store = open_store(path)
+    load_ontologies(store)
+    assert harvest_snapshot(store, sources["idr"]).ok
+    del store
+    gc.collect()  # releases RocksDB's lock
+    return path
+
+
+def _search(client) -> dict:
+    r = client.get("/gide/search", query_string={"q": "idr0003"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def test_a_restart_loads_the_indexes_instead_of_building_them(store_dir):
+    store = open_store(store_dir)
+    first = create_app(store)
+    service = first.extensions["kg_indexes"]
+    built = service.warm()
+    assert (service.builds, service.loads) == (1, 0)
+    assert (store_dir / FOLDER / FILE).is_file()
+    assert built.generation == harvest_generation(store)
+    assert len(built.studies.docs) == 127
+    del first, service, built, store
+    gc.collect()
+
+    # the restart: a new process would open the store the same way (read-only here, as a replica does)
+    store = open_store(store_dir, read_only=True)
+    app = create_app(store)
+    hits = _search(app.test_client())["hits"]
+    assert hits[0]["entry"]["id"] == IDR3
+    service = app.extensions["kg_indexes"]
+    assert (service.builds, service.loads) == (0, 1)
+    # a term look-up answers from the same loaded generation
+    assert app.test_client().get("/api/ontologies/fbbi/terms", query_string={"obo_id": "FBbi:00000246"}).status_code == 200
+    assert (service.builds, service.loads) == (0, 1)
+
+
+def test_a_new_harvest_is_built_while_the_previous_generation_is_served(store_dir, sources, tmp_path):
+    """After a harvest the old indexes keep answering at once while the new generation's are built, once,
+    and persisted: a restart then loads the new file, not the one of the older generation."""
+    import shutil
+
+    copy = tmp_path / "store"
+    shutil.copytree(store_dir, copy)
+    store = open_store(copy)
+    service = IndexService(store, check_interval=0)
+    old = service.warm()  # loaded from the copied file (or built when this test runs alone)
+    builds = service.builds
+    assert harvest_snapshot(store, sources["ssbd-repository"]).ok
+    assert harvest_generation(store) != old.generation
+    assert service.current(wait=0) is old  # at once, without waiting for the build it started
+    service._thread.join(120)
+    new = service.current(wait=0)
+    assert new.generation == harvest_generation(store)
+    assert len(new.studies.docs) == 127 + 126
+    assert service.builds == builds + 1
+    restarted = IndexService(store)
+    assert len(restarted.warm().studies.docs) == 127 + 126
+    assert (restarted.builds, restarted.loads) == (0, 1)
+
+
+def test_twenty_concurrent_first_requests_cause_one_build(sources):
+    store = open_store(None)
+    load_ontologies(store)
+    assert harvest_snapshot(store, sources["idr"]).ok
+    service = IndexService(store)
+    with running_app(store, index_service=service) as base:
+        with ThreadPoolExecutor(20) as pool:
+            statuses = list(pool.map(lambda _: requests.get(f"{base}/search", params={"q": "cell", "format": "json"}, timeout=120).status_code,
+                                     range(20)))
+    assert statuses == [200] * 20
+    assert service.builds == 1
