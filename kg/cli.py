@@ -112,22 +112,30 @@ def _store_is_empty(store) -> bool:
 
 
 def cmd_serve(args) -> int:
+    from .indexes import IndexService
     from .serve.app import create_app
+    from .serve.server import Limits, serve
+    from .store import is_remote, open_store
 
     store = _store(args)
-    app = create_app(store, dumps_dir=getattr(args, "dumps", None), query_timeout=args.query_timeout or None, result_cap=args.result_cap or None)
     started = time.perf_counter()
-    service = app.extensions["kg_indexes"]
-    service.warm()  # before the socket accepts: no request waits for (or stampedes) an index build
+    service = IndexService(store)
+    indexes = service.warm()  # before the socket accepts: no request waits for (or stampedes) an index build
     how = "loaded" if service.loads else "built"
     print(f"search and term indexes {how} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql)", file=sys.stderr)
-    try:
-        from waitress import serve  # type: ignore
+    options = {"dumps_dir": getattr(args, "dumps", None), "query_timeout": args.query_timeout or None, "result_cap": args.result_cap or None,
+               "request_timeout": args.request_timeout or None}
 
-        serve(app, host=args.host, port=args.port, threads=8)
-    except ImportError:
-        app.run(host=args.host, port=args.port, threaded=True)
+    def make_app():
+        if args.processes <= 1:
+            return create_app(store, index_service=service, **options)
+        # a forked serving process: its own store handle (read-only on disk: this process holds the lock)
+        own = open_store(args.store, read_only=not is_remote(args.store))
+        return create_app(own, index_service=IndexService(own, seed=indexes), **options)
+
+    limits = Limits(threads=args.threads, read_timeout=args.read_timeout, connection_limit=args.connection_limit)
+    print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql) with {args.processes} process(es)", file=sys.stderr)
+    serve(make_app, args.host, args.port, limits, processes=args.processes)
     return 0
 
 
@@ -324,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--result-cap", type=int, default=100_000, help="most solutions or triples a /sparql answer carries, 0 for no cap (default: %(default)s)")
         sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
         sp.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+        sp.add_argument("--processes", type=int, default=1, help="serving processes sharing the port, each with a read-only store handle (default: %(default)s)")
+        sp.add_argument("--threads", type=int, default=8, help="request threads per process (default: %(default)s)")
+        sp.add_argument("--request-timeout", type=float, default=30.0, help="deadline of a request in seconds (default: %(default)s)")
+        sp.add_argument("--read-timeout", type=float, default=10.0, help="a request must arrive whole within this many seconds of its first byte (default: %(default)s)")
+        sp.add_argument("--connection-limit", type=int, default=1000, help="open connections per process (default: %(default)s)")
 
     h = sub.add_parser("harvest", help="harvest sources into the store", description="Harvest GIDE RO-Crates (bundled snapshot by default, --live over HTTP, or --rocrates DIR) into the store. Exit 0 when something loaded (quarantined records are listed), 1 when nothing could be loaded, 2 for bad arguments, 3 when the store is unusable.")
     common(h)

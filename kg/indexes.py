@@ -128,7 +128,7 @@ class IndexService:
     """The indexes of one store, kept current with its harvest generation (see the module docstring).
     `builds` / `loads` count index builds and loads from a file (for tests and logs)."""
 
-    def __init__(self, store, check_interval: float = 5.0, folder: Path | None = None):
+    def __init__(self, store, check_interval: float = 5.0, folder: Path | None = None, seed: Indexes | None = None):
         self.store = store
         self.check_interval = check_interval
         path = getattr(store, "path", None)
@@ -136,7 +136,7 @@ class IndexService:
         self.file = IndexFile(folder / FILE) if folder is not None else None
         self.builds = 0
         self.loads = 0
-        self._current: Indexes | None = None
+        self._current: Indexes | None = seed  # e.g. built by the parent of a forked serving process
         self._error: BaseException | None = None
         self._checked = float("-inf")
         self._lock = threading.Lock()  # guards _thread / _checked

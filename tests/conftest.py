@@ -45,6 +45,20 @@ def full_store(sources):
 
 
 @pytest.fixture(scope="session")
+def idr_store_dir(tmp_path_factory, sources):
+    """An on-disk store folder (closed) with the ontologies and IDR's 127 crates, for `kg serve` and restarts."""
+    import gc
+
+    path = tmp_path_factory.mktemp("idr-store") / "store"
+    store = open_store(path)
+    load_ontologies(store)
+    assert harvest_snapshot(store, sources["idr"]).ok
+    del store
+    gc.collect()  # releases RocksDB's lock
+    return path
+
+
+@pytest.fixture(scope="session")
 def harvested_store(_harvest):
     """An in-memory OxigraphStore holding the ontologies and the four repositories' crates (read only!)."""
     return _harvest[0]

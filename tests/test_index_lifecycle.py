@@ -21,15 +21,8 @@ IDR3 = "https://idr.openmicroscopy.org/study/idr0003/"
 
 
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory, sources):
-    """An on-disk store with the ontologies and IDR's crates (127 studies), closed again."""
-    path = tmp_path_factory.mktemp("lifecycle") / "store"
-    store = open_store(path)
-    load_ontologies(store)
-    assert harvest_snapshot(store, sources["idr"]).ok
-    del store
-    gc.collect()  # releases RocksDB's lock
-    return path
+def store_dir(idr_store_dir):
+    return idr_store_dir
 
 
 def _search(client) -> dict:
@@ -91,9 +84,8 @@ def test_twenty_concurrent_first_requests_cause_one_build(sources):
     load_ontologies(store)
     assert harvest_snapshot(store, sources["idr"]).ok
     service = IndexService(store)
-    with running_app(store, index_service=service) as base:
-        with ThreadPoolExecutor(20) as pool:
-            statuses = list(pool.map(lambda _: requests.get(f"{base}/search", params={"q": "cell", "format": "json"}, timeout=120).status_code,
-                                     range(20)))
+    with running_app(store, index_service=service, request_timeout=300) as base, ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(lambda _: requests.get(f"{base}/search", params={"q": "cell", "format": "json"}, timeout=120).status_code,
+                                 range(20)))
     assert statuses == [200] * 20
     assert service.builds == 1

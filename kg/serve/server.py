@@ -1,0 +1,154 @@
+"""The HTTP server under `kg serve`: waitress with deadlines for slow clients, in one or more processes.
+
+waitress reads every request in its event loop before a worker thread sees it, so a slow client costs a
+socket, never a thread — but it holds one of `connection_limit` sockets for as long as it keeps sending
+a byte now and then (its idle timeout restarts with every byte): 100 clients trickling a byte every 5 s
+used to stop the server answering anyone. Here:
+
+- a request must arrive whole (headers and body) within `read_timeout` seconds of its first byte, else
+  the connection is closed (checked every second in waitress's maintenance pass);
+- a connection that sends nothing is closed after `idle_timeout`; a response the client will not read
+  is dropped after the same time;
+- `connection_limit` is raised far above the thread count (a waiting socket is cheap), bounded by the
+  process's file-descriptor limit; request bodies beyond `MAX_BODY` are refused by waitress itself.
+
+`processes > 1` forks that many servers sharing one listening socket (the GIL caps one process); each
+opens its own read-only handle on the store and starts from the indexes the parent built.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher
+
+MAX_BODY = (1 << 20) + (64 << 10)  # the app refuses SPARQL bodies over 1 MiB with its own 413
+
+
+@dataclass
+class Limits:
+    """Connection limits of one server process (the defaults of `kg serve`)."""
+
+    threads: int = 8
+    read_timeout: float = 10.0  # a whole request, from its first byte
+    idle_timeout: float = 30.0  # a connection without any traffic
+    connection_limit: int = 1000
+
+
+class DeadlineChannel(HTTPChannel):
+    """A waitress channel that remembers when the request it is reading began."""
+
+    reading_since: float | None = None
+
+    def received(self, data: bytes) -> bool:
+        if data and self.request is None:
+            self.reading_since = time.time()
+        result = super().received(data)
+        if self.request is None:  # nothing partial left: every request that began has arrived whole
+            self.reading_since = None
+        return result
+
+
+class DeadlineServer(TcpWSGIServer):
+    """waitress's TCP server whose maintenance pass also closes connections that send too slowly."""
+
+    channel_class = DeadlineChannel
+    read_timeout = 10.0
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        cutoff = now - self.read_timeout
+        for channel in list(self.active_channels.values()):
+            since = getattr(channel, "reading_since", None)
+            if since is not None and since < cutoff:
+                channel.will_close = True
+
+
+def _fd_bound(wanted: int) -> int:
+    """At most `wanted` connections, leaving room for the store's files, raising the soft limit if allowed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = wanted + 256
+    if soft != resource.RLIM_INFINITY and soft < need:
+        new = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+        except (ValueError, OSError):
+            pass
+    return max(16, min(wanted, soft - 256)) if soft != resource.RLIM_INFINITY else wanted
+
+
+def make_server(app, sock: socket.socket, limits: Limits | None = None) -> DeadlineServer:
+    """A waitress server for `app` on a listening socket, with the limits applied."""
+    lim = limits or Limits()
+    adj = Adjustments(threads=lim.threads, channel_timeout=lim.idle_timeout, cleanup_interval=1, sockets=[sock],
+                      connection_limit=_fd_bound(lim.connection_limit), max_request_body_size=MAX_BODY, ident="kg", asyncore_use_poll=True)
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    server = DeadlineServer(app, {}, True, sock, dispatcher=dispatcher, adj=adj, bind_socket=False,
+                            sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
+    server.read_timeout = lim.read_timeout
+    return server
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
+def serve(make_app: Callable[[], object], host: str, port: int, limits: Limits | None = None, processes: int = 1) -> None:
+    """Serve until interrupted. `make_app` is called in each serving process (after the fork), so each
+    opens its own store handle; with one process it is called here."""
+    sock = listen(host, port)
+    if processes <= 1:
+        make_server(make_app(), sock=sock, limits=limits).run()
+        return
+    children: dict[int, int] = {}
+
+    def spawn(slot: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # a serving process: never returns
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                make_server(make_app(), sock=sock, limits=limits).run()
+            except BaseException as e:  # noqa: BLE001 - reported, then the parent starts a new one
+                print(f"kg serve: process {os.getpid()} stopped: {e!r}", file=sys.stderr)
+                code = 1
+            finally:
+                os._exit(code)
+        children[pid] = slot
+
+    def stop(signum, frame):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for slot in range(processes):
+        spawn(slot)
+    while True:  # keep `processes` serving: replace one that died
+        pid, _ = os.wait()
+        slot = children.pop(pid, None)
+        if slot is not None:
+            time.sleep(0.5)
+            spawn(slot)

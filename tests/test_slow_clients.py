@@ -1,0 +1,104 @@
+"""Slow clients cannot starve the server (kg/serve/server.py): 120 connections trickling a request a
+byte at a time while /health and /search keep answering, each within a client timeout. The real
+`kg serve` in a subprocess on 127.0.0.1, over a real on-disk store."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(idr_store_dir, tmp_path_factory):
+    """`kg serve` with a 3 s read deadline (default 10 s) and fewer connections than usual (200)."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", str(idr_store_dir), "--port", str(port),
+                                 "--read-timeout", "3", "--connection-limit", "200", "--query-timeout", "0"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # up to ~5 min on a busy machine while the indexes load or build
+            if proc.poll() is not None:
+                pytest.fail(f"kg serve exited: {log.read_text()}")
+            try:
+                if requests.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.5)
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_slow_clients_are_cut_off_and_others_keep_being_served(server):
+    base, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    slow = []
+    for i in range(SLOW):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(f"GET /health?slow={i} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".encode())
+        slow.append(s)
+    answers = []
+    closed: set[int] = set()
+    for tick in range(8):  # trickle one byte per second on every slow connection, and ask meanwhile
+        for i, s in enumerate(slow):
+            if i in closed:
+                continue
+            try:
+                s.sendall(b"x")
+            except OSError:  # the server closed it: the deadline worked
+                closed.add(i)
+        health = requests.get(base + "/health", timeout=5)  # a liveness bound, not a timing assertion
+        search = requests.get(base + "/gide/search", params={"q": "idr0003"}, timeout=5)
+        answers.append((health.status_code, search.status_code, search.json()["hits"][0]["entry"]["identifier"]))
+        time.sleep(1)
+    assert answers == [(200, 200, "idr0003")] * 8
+    # every slow connection is closed by the server once its 3 s read deadline has passed
+    for i, s in enumerate(slow):
+        if i not in closed:
+            s.settimeout(10)
+            try:
+                data = s.recv(1024)
+            except OSError:
+                data = b""
+            assert data == b"" or data.startswith(b"HTTP/1.1 4"), data[:200]
+            closed.add(i)
+        s.close()
+    assert len(closed) == SLOW
+
+
+def test_a_request_sent_whole_is_answered_in_spite_of_a_slow_start(server):
+    """The deadline counts from the request's first byte: a keep-alive connection idle between requests
+    is not cut, and a request that arrives whole within the deadline is answered."""
+    base, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = s.recv(65536)
+        time.sleep(4)  # idle longer than the read deadline, shorter than the idle timeout
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        second = b""
+        while chunk := s.recv(65536):
+            second += chunk
+    assert first.startswith(b"HTTP/1.1 200") and second.startswith(b"HTTP/1.1 200")
