@@ -124,7 +124,7 @@ def cmd_serve(args) -> int:
     how = "loaded" if service.loads else "built"
     print(f"search and term indexes {how} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     options = {"dumps_dir": getattr(args, "dumps", None), "query_timeout": args.query_timeout or None, "result_cap": args.result_cap or None,
-               "request_timeout": args.request_timeout or None}
+               "request_timeout": args.request_timeout or None, "cache_bytes": int(args.cache_mb * (1 << 20))}
 
     def make_app():
         if args.processes <= 1:
@@ -337,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--request-timeout", type=float, default=30.0, help="deadline of a request in seconds (default: %(default)s)")
         sp.add_argument("--read-timeout", type=float, default=10.0, help="a request must arrive whole within this many seconds of its first byte (default: %(default)s)")
         sp.add_argument("--connection-limit", type=int, default=1000, help="open connections per process (default: %(default)s)")
+        sp.add_argument("--cache-mb", type=float, default=64, help="answers kept per process until the next harvest, in MiB; 0 for none (default: %(default)s)")
 
     h = sub.add_parser("harvest", help="harvest sources into the store", description="Harvest GIDE RO-Crates (bundled snapshot by default, --live over HTTP, or --rocrates DIR) into the store. Exit 0 when something loaded (quarantined records are listed), 1 when nothing could be loaded, 2 for bad arguments, 3 when the store is unusable.")
     common(h)

@@ -57,7 +57,8 @@ def test_a_restart_loads_the_indexes_instead_of_building_them(store_dir):
 
 def test_a_new_harvest_is_built_while_the_previous_generation_is_served(store_dir, sources, tmp_path):
     """After a harvest the old indexes keep answering at once while the new generation's are built, once,
-    and persisted: a restart then loads the new file, not the one of the older generation."""
+    and persisted: a restart then loads the new file, not the one of the older generation. Cached answers
+    (serve/cache.py) are those of the generation being served."""
     import shutil
 
     copy = tmp_path / "store"
@@ -66,14 +67,25 @@ def test_a_new_harvest_is_built_while_the_previous_generation_is_served(store_di
     service = IndexService(store, check_interval=0)
     old = service.warm()  # loaded from the copied file (or built when this test runs alone)
     builds = service.builds
+    client = create_app(store, index_service=service, cache_bytes=1 << 20).test_client()
+    every = {"size": 1, "format": "json"}
+    answers = [client.get("/gide/search", query_string=every) for _ in range(2)]
+    assert [r.headers["X-KG-Cache"] for r in answers] == ["miss", "hit"]
+    assert answers[0].get_data() == answers[1].get_data() and answers[1].get_json()["total"] == 127
+    assert "X-KG-Cache" not in client.get("/health").headers
+    assert client.get("/sparql", query_string={"query": "SELECT (RAND() AS ?r) {}"}).headers.get("X-KG-Cache") is None
+
     assert harvest_snapshot(store, sources["ssbd-repository"]).ok
     assert harvest_generation(store) != old.generation
     assert service.current(wait=0) is old  # at once, without waiting for the build it started
+    assert client.get("/gide/search", query_string=every).get_json()["total"] == 127  # still the served generation
     service._thread.join(120)
     new = service.current(wait=0)
     assert new.generation == harvest_generation(store)
     assert len(new.studies.docs) == 127 + 126
     assert service.builds == builds + 1
+    fresh = client.get("/gide/search", query_string=every)
+    assert (fresh.headers["X-KG-Cache"], fresh.get_json()["total"]) == ("miss", 127 + 126)
     restarted = IndexService(store)
     assert len(restarted.warm().studies.docs) == 127 + 126
     assert (restarted.builds, restarted.loads) == (0, 1)

@@ -117,4 +117,8 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         return resp
 
+    if cache_bytes > 0:
+        from .cache import ResponseCache
+
+        app.wsgi_app = ResponseCache(app.wsgi_app, app.extensions["kg_indexes"], max_bytes=cache_bytes)
     return app

@@ -1,0 +1,265 @@
+"""Many clients: the mixed workload of issue #16 at 1, 20 and 100 clients, next to Oxigraph's own server and
+Virtuoso for SPARQL lookups, in one run. Everything listens on 127.0.0.1 only; every run is bounded.
+
+Servers: `kg serve` with one process (as before) and with `--processes N`; `oxigraph serve-read-only`
+(the `oxigraph` package) and Virtuoso (tests/_virtuoso.py) over the same quads, for lookups only.
+Workloads, each request drawn at random from real values of the store:
+- mixed: a small SELECT on /sparql (a study by its identifier), /search with a facet (HTML),
+  /gide/search (free text), a study page, /api/search (OLS term search) — in equal shares;
+- lookup: the small SELECT only (on /sparql, or the peer's endpoint).
+Clients are threads with keep-alive connections, spread over a few client processes. Prints per endpoint
+requests, errors, p50 / p99 and the req/s of each run, then the ratios.
+
+    python benchmarks/bench_mixed.py [--store PATH] [--seconds 8] [--processes 2] [--no-virtuoso]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+LEVELS = (1, 20, 100)
+JSON_RESULTS = "application/sparql-results+json"
+WORDS = ["fluorescence", "mouse", "confocal", "cell", "zebrafish", "light sheet", "nucleus", "human", "electron", "microscopy",
+         "embryo", "yeast", "drosophila", "kidney", "mitosis"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port: int, path: str, proc: subprocess.Popen, limit: float = 600) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", path)
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"no answer on 127.0.0.1:{port}{path}")
+
+
+# -- load generation ------------------------------------------------------------------------------
+def _client(port: int, requests_: list, seconds: float, seed: int, out: list) -> None:
+    rnd = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        name, path, headers = rnd.choice(requests_)
+        t = time.perf_counter()
+        try:
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
+            r.read()
+            out.append((name, r.status, (time.perf_counter() - t) * 1000))
+            if r.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        except (OSError, http.client.HTTPException):
+            out.append((name, 0, (time.perf_counter() - t) * 1000))
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.close()
+
+
+def _client_process(port: int, requests_: list, threads: int, seconds: float, seed: int, queue) -> None:
+    results: list = []
+    ts = [threading.Thread(target=_client, args=(port, requests_, seconds, seed * 1000 + i, results)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    queue.put(results)
+
+
+def percentile(sorted_ms: list[float], q: float) -> float:
+    return sorted_ms[min(len(sorted_ms) - 1, int(q * len(sorted_ms)))] if sorted_ms else float("nan")
+
+
+def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[float, dict]:
+    """(requests/s, {endpoint: (count, errors, p50 ms, p99 ms)}) of `clients` clients for `seconds`."""
+    procs = min(clients, 4)
+    per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
+    queue = mp.get_context("fork").Queue()
+    ps = [mp.get_context("fork").Process(target=_client_process, args=(port, requests_, n, seconds, i, queue)) for i, n in enumerate(per)]
+    for p in ps:
+        p.start()
+    results = [r for _ in ps for r in queue.get()]
+    for p in ps:
+        p.join()
+    by: dict[str, list] = {}
+    for name, status, ms in results:
+        by.setdefault(name, []).append((status, ms))
+    stats = {}
+    for name, rows in sorted(by.items()):
+        ms = sorted(m for s, m in rows if s == 200)
+        errors = sum(1 for s, _ in rows if s != 200)
+        stats[name] = (len(rows), errors, percentile(ms, 0.5), percentile(ms, 0.99))
+    return len(results) / seconds, stats
+
+
+# -- workloads ------------------------------------------------------------------------------------
+def lookup_request(identifier: str, path: str) -> tuple:
+    q = f'SELECT ?s WHERE {{ ?s <http://schema.org/identifier> "{identifier}" }}'
+    return ("small SELECT", f"{path}?{urlencode({'query': q})}", {"Accept": JSON_RESULTS})
+
+
+def workloads(port: int) -> tuple[list, list, list]:
+    """(mixed, lookup on /sparql, identifiers) from real studies of the served store."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    c.request("GET", "/gide/search?size=100&sort=title")
+    entries = json.loads(c.getresponse().read())["hits"]
+    ids = [h["entry"]["identifier"] for h in entries]
+    pages = [h["entry"]["study_page"].split(f":{port}", 1)[1] for h in entries]
+    c.request("GET", "/search?format=json")
+    facets = json.loads(c.getresponse().read())["facets"]
+    methods = [f["key"] for f in facets["imaging_method"]][:15]
+    organisms = [f["key"] for f in facets["organism"]][:15]
+    html = {"Accept": "text/html"}
+    mixed = []
+    for i in range(60):
+        mixed.append(lookup_request(ids[i % len(ids)], "/sparql"))
+        facet = {"imaging_method": methods[i % len(methods)]} if i % 2 else {"organism": organisms[i % len(organisms)]}
+        mixed.append(("/search + facet", "/search?" + urlencode(facet), html))
+        mixed.append(("/gide/search", "/gide/search?" + urlencode({"q": WORDS[i % len(WORDS)]}), {"Accept": "application/json"}))
+        mixed.append(("study page", pages[i % len(pages)], html))
+        mixed.append(("/api/search", "/api/search?" + urlencode({"q": WORDS[(i + 3) % len(WORDS)]}), {"Accept": "application/json"}))
+    return mixed, [lookup_request(i, "/sparql") for i in ids], ids
+
+
+# -- servers --------------------------------------------------------------------------------------
+def start_kg(store: Path, processes: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), "--processes", str(processes)],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_http(port, "/health", proc)
+    return proc, port
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def dump_nquads(store_path: Path, out: Path) -> None:
+    import pyoxigraph as ox
+
+    from kg.store import open_store
+
+    store = open_store(store_path, read_only=True)
+    with open(out, "wb") as f:
+        f.writelines(store.dump_graph(g.value, ox.RdfFormat.N_TRIPLES).replace(b" .\n", f" <{g.value}> .\n".encode())
+                     for g in store.public_graphs())
+
+
+def start_oxigraph(nquads: Path, work: Path) -> tuple[subprocess.Popen, int]:
+    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    subprocess.run([exe, "load", "--location", str(work / "oxigraph"), "--file", str(nquads)], check=True, capture_output=True)
+    port = free_port()
+    proc = subprocess.Popen([exe, "serve-read-only", "--location", str(work / "oxigraph"), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_http(port, "/query?" + urlencode({"query": "ASK {}"}), proc)
+    return proc, port
+
+
+# -- report ---------------------------------------------------------------------------------------
+def report(label: str, rps: float, stats: dict) -> None:
+    print(f"  {label:<34} {rps:8.1f} req/s")
+    for name, (n, errors, p50, p99) in stats.items():
+        print(f"      {name:<18} n={n:<6} errors={errors:<4} p50 {p50:8.1f} ms   p99 {p99:8.1f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", help="a harvested on-disk store (default: `kg harvest --no-validate` of the bundled data into a temp folder)")
+    ap.add_argument("--seconds", type=float, default=8.0, help="length of each run (default: %(default)s)")
+    ap.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="serving processes of the scaled kg run (default: %(default)s)")
+    ap.add_argument("--no-virtuoso", action="store_true", help="leave Virtuoso out")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
+    store = Path(args.store) if args.store else work / "store"
+    if not args.store:
+        subprocess.run([sys.executable, "-m", "kg.cli", "harvest", "--no-validate", "--store", str(store), "--dumps", str(work / "dumps")],
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)
+    print(f"bench_mixed: store {store}, {args.seconds:.0f} s per run, 127.0.0.1 only; {os.cpu_count()} cores")
+    rps: dict[tuple[str, str, int], float] = {}
+    lookup_ids: list[str] = []
+    for processes in (1, args.processes):
+        label = f"kg serve --processes {processes}"
+        proc, port = start_kg(store, processes)
+        try:
+            mixed, lookups, lookup_ids = workloads(port)
+            for clients in LEVELS:
+                r, stats = run_load(port, mixed, clients, args.seconds)
+                rps[(label, "mixed", clients)] = r
+                report(f"{label}, mixed, {clients} clients", r, stats)
+            for clients in LEVELS:
+                r, stats = run_load(port, lookups, clients, args.seconds)
+                rps[(label, "lookup", clients)] = r
+                report(f"{label}, lookups, {clients} clients", r, stats)
+        finally:
+            stop(proc)
+    nquads = work / "nq" / "all.nq"
+    nquads.parent.mkdir()
+    dump_nquads(store, nquads)
+    proc, port = start_oxigraph(nquads, work)
+    try:
+        for clients in LEVELS:
+            r, stats = run_load(port, [lookup_request(i, "/query") for i in lookup_ids], clients, args.seconds)
+            rps[("oxigraph serve-read-only", "lookup", clients)] = r
+            report(f"oxigraph serve-read-only, lookups, {clients} clients", r, stats)
+    finally:
+        stop(proc)
+    if not args.no_virtuoso:
+        from _virtuoso import running_virtuoso
+        from bench_scale import load_virtuoso
+
+        with running_virtuoso(work / "virtuoso", memory_gib=1, allowed=nquads.parent) as v:
+            load_virtuoso(v, nquads)
+            vport = int(v.query_url.split(":")[2].split("/")[0])
+            for clients in LEVELS:
+                r, stats = run_load(vport, [lookup_request(i, "/sparql") for i in lookup_ids], clients, args.seconds)
+                rps[("virtuoso", "lookup", clients)] = r
+                report(f"virtuoso, lookups, {clients} clients", r, stats)
+    one, many = "kg serve --processes 1", f"kg serve --processes {args.processes}"
+    print("ratios (req/s):")
+    for clients in LEVELS:
+        print(f"  mixed, {clients:>3} clients: {many} / {one} = {rps[(many, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x")
+    for clients in LEVELS:
+        peers = [("oxigraph", "oxigraph serve-read-only")] + ([] if args.no_virtuoso else [("virtuoso", "virtuoso")])
+        for short, peer in peers:
+            print(f"  lookups, {clients:>3} clients: {many} / {short} = {rps[(many, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x"
+                  f"   ({one} / {short} = {rps[(one, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""A response cache keyed by harvest generation, as QLever keeps a query-result cache.
+
+Between two harvests the graph does not change, so a page, a search answer or a SPARQL result asked for
+again is the same bytes: the cache keeps complete 200 answers of GET requests under (generation, path,
+query string, Accept, Host) and serves them again without running the app. A new harvest changes the
+generation (kg/indexes.py), so older entries are never served again and age out of the LRU. Only the
+read-only routes listed in `CACHEABLE` are cached (not /health, /downloads, /provenance, /quality,
+whose answers report on more than the graph), SPARQL queries using RAND / NOW / UUID / STRUUID / BNODE
+are not, and neither are answers over `max_item` bytes. `kg serve` turns it on (`--cache-mb`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from urllib.parse import parse_qs
+
+from ..indexes import IndexesNotReady
+
+CACHEABLE = ("/sparql", "/search", "/gide/", "/study/", "/api/", "/stats", "/resource")
+VOLATILE = re.compile(r"(?i)\b(rand|now|uuid|struuid|bnode)\s*\(")
+
+
+class ResponseCache:
+    """WSGI middleware around the Flask app's `wsgi_app` (see the module docstring)."""
+
+    def __init__(self, wsgi_app, indexes, max_bytes: int = 64 << 20, max_item: int = 1 << 20):
+        self.wsgi_app = wsgi_app
+        self.indexes = indexes
+        self.max_bytes = max_bytes
+        self.max_item = max_item
+        self.size = 0
+        self.hits = 0
+        self._entries: OrderedDict[tuple, tuple[str, list, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _key(self, environ) -> tuple | None:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") != "GET" or not (path == "/" or path.startswith(CACHEABLE)):
+            return None
+        query = environ.get("QUERY_STRING", "")
+        if path.startswith("/sparql") and any(VOLATILE.search(q) for q in parse_qs(query).get("query", [])):
+            return None
+        try:
+            generation = self.indexes.current(wait=0).generation
+        except IndexesNotReady:
+            return None
+        return (generation, path, query, environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_HOST", ""), environ.get("wsgi.url_scheme", ""))
+
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+        if entry is not None:
+            status, headers, body = entry
+            start_response(status, [*headers, ("X-KG-Cache", "hit")])
+            return [body]
+        captured: list = []
+
+        def capture(status, headers, exc_info=None):
+            captured[:] = [status, headers]
+            return lambda data: None  # the app does not use write(); every route returns its body
+
+        result = self.wsgi_app(environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = captured
+        if status.startswith("200") and len(body) <= self.max_item and not any(h.lower() == "set-cookie" for h, _ in headers):
+            self._put(key, (status, headers, body))
+        start_response(status, [*headers, ("X-KG-Cache", "miss")])
+        return [body]
+
+    def _put(self, key: tuple, entry: tuple[str, list, bytes]) -> None:
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = entry
+            self.size += len(entry[2])
+            while self.size > self.max_bytes and self._entries:
+                _, old = self._entries.popitem(last=False)
+                self.size -= len(old[2])
