@@ -1,12 +1,14 @@
 """Many clients: the mixed workload of issue #16 at 1, 20 and 100 clients, next to Oxigraph's own server and
 Virtuoso for SPARQL lookups, in one run. Everything listens on 127.0.0.1 only; every run is bounded.
 
-Servers: `kg serve` with one process (as before) and with `--processes N`; `oxigraph serve-read-only`
+Servers: `kg serve` with one process and no response cache (as before) and with `--processes N` and its
+default response cache; `oxigraph serve-read-only`
 (the `oxigraph` package) and Virtuoso (tests/_virtuoso.py) over the same quads, for lookups only.
 Workloads, each request drawn at random from real values of the store:
 - mixed: a small SELECT on /sparql (a study by its identifier), /search with a facet (HTML),
   /gide/search (free text), a study page, /api/search (OLS term search) — in equal shares;
-- lookup: the small SELECT only (on /sparql, or the peer's endpoint).
+- lookup: the small SELECT only (on /sparql, or the peer's endpoint); half of them made unique by a
+  comment, so that a result cache cannot answer them (reported apart as "(unique)").
 Clients are threads with keep-alive connections, spread over a few client processes. Prints per endpoint
 requests, errors, p50 / p99 and the req/s of each run, then the ratios.
 
@@ -68,8 +70,11 @@ def _client(port: int, requests_: list, seconds: float, seed: int, out: list) ->
     rnd = random.Random(seed)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     end = time.monotonic() + seconds
+    n = 0
     while time.monotonic() < end:
         name, path, headers = rnd.choice(requests_)
+        n += 1
+        path = path.replace("NONCE", f"{seed}x{n}")  # a query text never asked before: no cache can answer it
         t = time.perf_counter()
         try:
             conn.request("GET", path, headers=headers)
@@ -100,6 +105,16 @@ def percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, int(q * len(sorted_ms)))] if sorted_ms else float("nan")
 
 
+def warm_up(port: int, requests_: list) -> None:
+    """Every distinct request once, before the clock runs: the steady state of a served generation
+    (worker processes started, indexes loaded, a response cache filled with what the workload asks)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    for _, path, headers in requests_:
+        conn.request("GET", path.replace("NONCE", "warm-up"), headers=headers)
+        conn.getresponse().read()
+    conn.close()
+
+
 def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[float, dict]:
     """(requests/s, {endpoint: (count, errors, p50 ms, p99 ms)}) of `clients` clients for `seconds`."""
     procs = min(clients, 4)
@@ -123,9 +138,9 @@ def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[
 
 
 # -- workloads ------------------------------------------------------------------------------------
-def lookup_request(identifier: str, path: str) -> tuple:
-    q = f'SELECT ?s WHERE {{ ?s <http://schema.org/identifier> "{identifier}" }}'
-    return ("small SELECT", f"{path}?{urlencode({'query': q})}", {"Accept": JSON_RESULTS})
+def lookup_request(identifier: str, path: str, unique: bool = False) -> tuple:
+    q = f'SELECT ?s WHERE {{ ?s <http://schema.org/identifier> "{identifier}" }}' + (" # NONCE" if unique else "")
+    return ("small SELECT" + (" (unique)" if unique else ""), f"{path}?{urlencode({'query': q})}", {"Accept": JSON_RESULTS})
 
 
 def workloads(port: int) -> tuple[list, list, list]:
@@ -148,13 +163,13 @@ def workloads(port: int) -> tuple[list, list, list]:
         mixed.append(("/gide/search", "/gide/search?" + urlencode({"q": WORDS[i % len(WORDS)]}), {"Accept": "application/json"}))
         mixed.append(("study page", pages[i % len(pages)], html))
         mixed.append(("/api/search", "/api/search?" + urlencode({"q": WORDS[(i + 3) % len(WORDS)]}), {"Accept": "application/json"}))
-    return mixed, [lookup_request(i, "/sparql") for i in ids], ids
+    return mixed, [lookup_request(i, "/sparql") for i in ids] + [lookup_request(i, "/sparql", unique=True) for i in ids], ids
 
 
 # -- servers --------------------------------------------------------------------------------------
-def start_kg(store: Path, processes: int) -> tuple[subprocess.Popen, int]:
+def start_kg(store: Path, options: list[str]) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), "--processes", str(processes)],
+    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), *options],
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_http(port, "/health", proc)
     return proc, port
@@ -212,11 +227,12 @@ def main() -> None:
     print(f"bench_mixed: store {store}, {args.seconds:.0f} s per run, 127.0.0.1 only; {os.cpu_count()} cores")
     rps: dict[tuple[str, str, int], float] = {}
     lookup_ids: list[str] = []
-    for processes in (1, args.processes):
-        label = f"kg serve --processes {processes}"
-        proc, port = start_kg(store, processes)
+    one, many = "kg serve --processes 1 --cache-mb 0", f"kg serve --processes {args.processes}"
+    for label in (one, many):
+        proc, port = start_kg(store, label.split()[2:])
         try:
             mixed, lookups, lookup_ids = workloads(port)
+            warm_up(port, mixed + lookups)
             for clients in LEVELS:
                 r, stats = run_load(port, mixed, clients, args.seconds)
                 rps[(label, "mixed", clients)] = r
@@ -232,8 +248,9 @@ def main() -> None:
     dump_nquads(store, nquads)
     proc, port = start_oxigraph(nquads, work)
     try:
+        warm_up(port, [lookup_request(i, "/query") for i in lookup_ids])
         for clients in LEVELS:
-            r, stats = run_load(port, [lookup_request(i, "/query") for i in lookup_ids], clients, args.seconds)
+            r, stats = run_load(port, [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)], clients, args.seconds)
             rps[("oxigraph serve-read-only", "lookup", clients)] = r
             report(f"oxigraph serve-read-only, lookups, {clients} clients", r, stats)
     finally:
@@ -245,11 +262,11 @@ def main() -> None:
         with running_virtuoso(work / "virtuoso", memory_gib=1, allowed=nquads.parent) as v:
             load_virtuoso(v, nquads)
             vport = int(v.query_url.split(":")[2].split("/")[0])
+            warm_up(vport, [lookup_request(i, "/sparql") for i in lookup_ids])
             for clients in LEVELS:
-                r, stats = run_load(vport, [lookup_request(i, "/sparql") for i in lookup_ids], clients, args.seconds)
+                r, stats = run_load(vport, [lookup_request(i, "/sparql", u) for i in lookup_ids for u in (False, True)], clients, args.seconds)
                 rps[("virtuoso", "lookup", clients)] = r
                 report(f"virtuoso, lookups, {clients} clients", r, stats)
-    one, many = "kg serve --processes 1", f"kg serve --processes {args.processes}"
     print("ratios (req/s):")
     for clients in LEVELS:
         print(f"  mixed, {clients:>3} clients: {many} / {one} = {rps[(many, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x")

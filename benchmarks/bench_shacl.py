@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -21,15 +20,7 @@ from _common import harvested_store
 
 from kg.config import load_sources
 from kg.namespaces import GRAPH
-from kg.validate.shacl import shapes_graph, validate_source
-
-
-def finding_set(findings: list[dict]) -> Counter:
-    """The findings as a multiset; blank-node focus nodes and values keep no identity across engines."""
-    def term(v):
-        return "_:" if isinstance(v, str) and v.startswith("_:") else v
-
-    return Counter((term(f["focus"]), f["path"], f["severity"], f["message"], f["shape"], term(f["value"])) for f in findings)
+from kg.validate.shacl import comparable, shapes_graph, validate_source
 
 
 def main() -> None:
@@ -55,7 +46,7 @@ def main() -> None:
             _, found[engine] = validate_source(store, graph, shapes, engine=engine)
             seconds[engine] = time.perf_counter() - t
             totals[engine] += seconds[engine]
-        same = finding_set(found["pyshacl"]) == finding_set(found["rudof"])
+        same = comparable(found["pyshacl"]) == comparable(found["rudof"])
         print(f"{name:<18}{seconds['pyshacl']:>10.2f}{seconds['rudof']:>10.2f}{seconds['pyshacl'] / seconds['rudof']:>7.1f}x"
               f"{len(found['pyshacl']):>10}  {'yes' if same else 'NO (' + str(len(found['rudof'])) + ')'}")
     print(f"{'all sources':<18}{totals['pyshacl']:>10.2f}{totals['rudof']:>10.2f}{totals['pyshacl'] / totals['rudof']:>7.1f}x")
