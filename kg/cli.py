@@ -114,7 +114,7 @@ def _store_is_empty(store) -> bool:
 def cmd_serve(args) -> int:
     from .indexes import IndexService
     from .serve.app import create_app
-    from .serve.server import Limits, serve
+    from .serve.server import Limits, serve, serve_granian
     from .store import is_remote, open_store
 
     store = _store(args)
@@ -134,8 +134,14 @@ def cmd_serve(args) -> int:
         return create_app(own, index_service=IndexService(own, seed=indexes), **options)
 
     limits = Limits(threads=args.threads, read_timeout=args.read_timeout, connection_limit=args.connection_limit)
-    print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql) with {args.processes} process(es)", file=sys.stderr)
-    serve(make_app, args.host, args.port, limits, processes=args.processes)
+    server = args.server
+    print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql) with {server}, "
+          f"{args.processes} process(es)", file=sys.stderr)
+    if server == "granian":
+        del service, indexes  # each worker opens the store and loads the indexes just persisted; this process keeps the lock
+        serve_granian({"store": args.store, **options}, args.host, args.port, limits, processes=args.processes)
+    else:
+        serve(make_app, args.host, args.port, limits, processes=args.processes)
     return 0
 
 
@@ -332,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--result-cap", type=int, default=100_000, help="most solutions or triples a /sparql answer carries, 0 for no cap (default: %(default)s)")
         sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
         sp.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+        sp.add_argument("--server", choices=["waitress", "granian"], default="waitress",
+                        help="HTTP server: waitress (safe on its own) or granian (faster; put a proxy that buffers request bodies in front) (default: %(default)s)")
         sp.add_argument("--processes", type=int, default=1, help="serving processes sharing the port, each with a read-only store handle (default: %(default)s)")
         sp.add_argument("--threads", type=int, default=8, help="request threads per process (default: %(default)s)")
         sp.add_argument("--request-timeout", type=float, default=30.0, help="deadline of a request in seconds (default: %(default)s)")

@@ -28,6 +28,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import ONTOLOGIES
 from .namespaces import KG, PROVENANCE_GRAPH
 from .search import StudyIndex
 from .terms import TermIndex
@@ -67,11 +68,14 @@ def harvest_generation(store) -> str:
 
 
 def code_version() -> str:
-    """A hash of the code that shapes the indexes: a persisted index from other code is rebuilt."""
+    """A hash of the code and data files that shape the indexes (kg/search, kg/terms, the ontology
+    manifest): a persisted index made by other code is rebuilt, not served."""
     here = Path(__file__).parent
     h = hashlib.sha256(str(FORMAT).encode())
-    for rel in ("search/index.py", "terms/index.py"):
-        h.update((here / rel).read_bytes())
+    files = sorted((here / "search").glob("*.py")) + sorted((here / "terms").glob("*.py")) + [ONTOLOGIES / "manifest.toml"]
+    for f in files:
+        if f.is_file():
+            h.update(f.name.encode() + f.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -39,7 +39,7 @@ def cluster(tmp_path_factory, sources):
                     try:
                         if requests.get(base + "/health", timeout=2).status_code == 200:
                             break
-                    except requests.ConnectionError:
+                    except requests.RequestException:
                         pass
                     time.sleep(0.5)
             yield store, bases

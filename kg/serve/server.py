@@ -14,6 +14,13 @@ used to stop the server answering anyone. Here:
 
 `processes > 1` forks that many servers sharing one listening socket (the GIL caps one process); each
 opens its own read-only handle on the store and starts from the indexes the parent built.
+
+`serve_granian` runs the app under granian instead (`kg serve --server granian`): HTTP in Rust
+(hyper/tokio), several times waitress's requests/s (benchmarks/bench_mixed.py), and a client whose headers
+trickle in is cut at `header_read_timeout` without holding a Python thread. But granian hands the app a
+request whose body is still arriving, so a slowly sent body holds one of the Python threads: 120 of them
+starve the server (measured). Run granian only behind a proxy that buffers request bodies (nginx does by
+default); waitress, which buffers every request before the app sees it, stays the default.
 """
 
 from __future__ import annotations
@@ -108,6 +115,24 @@ def listen(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(1024)
     return sock
+
+
+def serve_granian(config: dict, host: str, port: int, limits: Limits | None = None, processes: int = 1) -> None:
+    """Serve with granian's WSGI interface in `processes` workers, each building its app from `config`
+    (see kg/serve/wsgi.py). Blocks until interrupted."""
+    import json
+
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
+    from .wsgi import CONFIG_ENV
+
+    lim = limits or Limits()
+    os.environ[CONFIG_ENV] = json.dumps(config)
+    Granian("kg.serve.wsgi:make_app", address=host, port=port, interface=Interfaces.WSGI, factory=True, workers=processes,
+            blocking_threads=lim.threads, backlog=1024, http1_settings=HTTP1Settings(header_read_timeout=int(lim.read_timeout * 1000)),
+            respawn_failed_workers=True, log_access=False).serve()
 
 
 def serve(make_app: Callable[[], object], host: str, port: int, limits: Limits | None = None, processes: int = 1) -> None:

@@ -114,7 +114,7 @@ def _rudof_job(job: tuple[bytes, str]) -> tuple[bool, list[dict], float]:
     return conforms, findings, time.perf_counter() - t
 
 
-def _validate_sources(store, graphs: dict[str, str], shapes: rdflib.Graph, engine: str | None) -> dict[str, tuple[bool, list[dict], float]]:
+def validate_sources(store, graphs: dict[str, str], shapes: rdflib.Graph, engine: str | None) -> dict[str, tuple[bool, list[dict], float]]:
     """Source name -> (conforms, findings, seconds). rudof runs the sources in parallel processes (one per
     core): each validation holds its process's GIL for seconds."""
     if engine_name(engine) == "rudof" and len(graphs) > 1 and (os.cpu_count() or 1) > 1:
@@ -176,7 +176,7 @@ def validate_all(store, sources: dict, only: set[str] | None = None, engine: str
     keep = [q for q in store.quads(VALIDATION_GRAPH)] if only is not None else []
     quads = []
     graphs = {name: GRAPH + name for name in sources if store.has_graph(GRAPH + name) and (only is None or name in only)}
-    for name, (conforms, findings, seconds) in _validate_sources(store, graphs, shapes, engine).items():
+    for name, (conforms, findings, seconds) in validate_sources(store, graphs, shapes, engine).items():
         summary["seconds"][name] = round(seconds, 3)
         summary["sources"][name] = {
             "conforms": conforms,
