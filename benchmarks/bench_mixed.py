@@ -1,8 +1,8 @@
 """Many clients: the mixed workload of issue #16 at 1, 20 and 100 clients, next to Oxigraph's own server and
 Virtuoso for SPARQL lookups, in one run. Everything listens on 127.0.0.1 only; every run is bounded.
 
-Servers: `kg serve` with one process and no response cache (as before) and with `--processes N` and its
-default response cache; `oxigraph serve-read-only`
+Servers: `kg serve` with one process and no response cache (as before), with `--processes N` and its
+default response cache, and the same under granian (`--server granian`); `oxigraph serve-read-only`
 (the `oxigraph` package) and Virtuoso (tests/_virtuoso.py) over the same quads, for lookups only.
 Workloads, each request drawn at random from real values of the store:
 - mixed: a small SELECT on /sparql (a study by its identifier), /search with a facet (HTML),
@@ -105,14 +105,21 @@ def percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, int(q * len(sorted_ms)))] if sorted_ms else float("nan")
 
 
-def warm_up(port: int, requests_: list) -> None:
+def warm_up(port: int, requests_: list, connections: int = 8) -> None:
     """Every distinct request once, before the clock runs: the steady state of a served generation
     (worker processes started, indexes loaded, a response cache filled with what the workload asks)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    for _, path, headers in requests_:
-        conn.request("GET", path.replace("NONCE", "warm-up"), headers=headers)
-        conn.getresponse().read()
-    conn.close()
+    def one(conn_no: int) -> None:  # several connections, so that every serving process gets its share
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for _, path, headers in requests_[conn_no:] + requests_[:conn_no]:
+            conn.request("GET", path.replace("NONCE", "warm-up"), headers=headers)
+            conn.getresponse().read()
+        conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[float, dict]:
@@ -205,6 +212,24 @@ def start_oxigraph(nquads: Path, work: Path) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
+def restart_figures(store_path: Path) -> None:
+    """A restart loads the persisted indexes; without them it would build them: both timed in process."""
+    from kg.indexes import IndexService, build
+    from kg.store import open_store
+
+    store = open_store(store_path, read_only=True)
+    IndexService(store).warm()  # makes sure the file of this generation exists
+    t = time.perf_counter()
+    service = IndexService(store)
+    service.warm()
+    load = time.perf_counter() - t
+    assert service.loads == 1
+    t = time.perf_counter()
+    build(store)
+    built = time.perf_counter() - t
+    print(f"  indexes at a restart: loaded in {load:.2f} s; building them takes {built:.1f} s ({built / load:.0f}x)")
+
+
 # -- report ---------------------------------------------------------------------------------------
 def report(label: str, rps: float, stats: dict) -> None:
     print(f"  {label:<34} {rps:8.1f} req/s")
@@ -225,14 +250,16 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "kg.cli", "harvest", "--no-validate", "--store", str(store), "--dumps", str(work / "dumps")],
                        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)
     print(f"bench_mixed: store {store}, {args.seconds:.0f} s per run, 127.0.0.1 only; {os.cpu_count()} cores")
+    restart_figures(store)
     rps: dict[tuple[str, str, int], float] = {}
     lookup_ids: list[str] = []
     one, many = "kg serve --processes 1 --cache-mb 0", f"kg serve --processes {args.processes}"
-    for label in (one, many):
+    fast = f"kg serve --processes {args.processes} --server granian"
+    for label in (one, many, fast):
         proc, port = start_kg(store, label.split()[2:])
         try:
             mixed, lookups, lookup_ids = workloads(port)
-            warm_up(port, mixed + lookups)
+            warm_up(port, mixed + lookups, 1 if label == one else 8)
             for clients in LEVELS:
                 r, stats = run_load(port, mixed, clients, args.seconds)
                 rps[(label, "mixed", clients)] = r
@@ -248,7 +275,7 @@ def main() -> None:
     dump_nquads(store, nquads)
     proc, port = start_oxigraph(nquads, work)
     try:
-        warm_up(port, [lookup_request(i, "/query") for i in lookup_ids])
+        warm_up(port, [lookup_request(i, "/query") for i in lookup_ids], 1)
         for clients in LEVELS:
             r, stats = run_load(port, [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)], clients, args.seconds)
             rps[("oxigraph serve-read-only", "lookup", clients)] = r
@@ -262,19 +289,21 @@ def main() -> None:
         with running_virtuoso(work / "virtuoso", memory_gib=1, allowed=nquads.parent) as v:
             load_virtuoso(v, nquads)
             vport = int(v.query_url.split(":")[2].split("/")[0])
-            warm_up(vport, [lookup_request(i, "/sparql") for i in lookup_ids])
+            warm_up(vport, [lookup_request(i, "/sparql") for i in lookup_ids], 1)
             for clients in LEVELS:
                 r, stats = run_load(vport, [lookup_request(i, "/sparql", u) for i in lookup_ids for u in (False, True)], clients, args.seconds)
                 rps[("virtuoso", "lookup", clients)] = r
                 report(f"virtuoso, lookups, {clients} clients", r, stats)
-    print("ratios (req/s):")
+    print(f"ratios (req/s); before = {one}")
     for clients in LEVELS:
-        print(f"  mixed, {clients:>3} clients: {many} / {one} = {rps[(many, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x")
+        for after in (many, fast):
+            print(f"  mixed, {clients:>3} clients: {after} / before = {rps[(after, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x")
+    peers = [("oxigraph", "oxigraph serve-read-only")] + ([] if args.no_virtuoso else [("virtuoso", "virtuoso")])
     for clients in LEVELS:
-        peers = [("oxigraph", "oxigraph serve-read-only")] + ([] if args.no_virtuoso else [("virtuoso", "virtuoso")])
         for short, peer in peers:
-            print(f"  lookups, {clients:>3} clients: {many} / {short} = {rps[(many, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x"
-                  f"   ({one} / {short} = {rps[(one, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x)")
+            line = ", ".join(f"{label.removeprefix('kg serve ')}: {rps[(label, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x"
+                             for label in (one, many, fast))
+            print(f"  lookups, {clients:>3} clients, kg / {short}: {line}")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -65,9 +65,7 @@ def main() -> None:
         index.search(q)[:10]
         in_proc.append((time.perf_counter() - t) * 1000)
     app = create_app(store)
-    from kg.serve.portal import _generation
-
-    app.config["KG_TERMS"] = (_generation(store), index)  # the index built above, as the app caches it
+    app.extensions["kg_indexes"].warm()  # the indexes, built (or loaded) before serving, as `kg serve` does
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
