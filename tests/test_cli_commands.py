@@ -139,7 +139,7 @@ def test_serve_over_http(disk_store):
     proc = subprocess.Popen([*KG, "serve", "--store", str(path), "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
+        for _ in range(600):  # `kg serve` builds (or loads) the indexes before it listens
             try:
                 r = requests.get(f"http://127.0.0.1:{port}/?format=json", timeout=5)
                 break
