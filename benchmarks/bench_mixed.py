@@ -283,8 +283,9 @@ def main() -> None:
     finally:
         stop(proc)
     if not args.no_virtuoso:
-        from _virtuoso import running_virtuoso
         from bench_scale import load_virtuoso
+
+        from _virtuoso import running_virtuoso
 
         with running_virtuoso(work / "virtuoso", memory_gib=1, allowed=nquads.parent) as v:
             load_virtuoso(v, nquads)

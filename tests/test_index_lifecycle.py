@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from _server import running_app
 
 from kg.indexes import FILE, FOLDER, IndexService, harvest_generation
 from kg.pipeline import harvest_snapshot
 from kg.serve.app import create_app
 from kg.store import open_store
 from kg.store.ontologies import load_ontologies
+
+from _server import running_app
 
 IDR3 = "https://idr.openmicroscopy.org/study/idr0003/"
 

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from _virtuoso import free_port, running_virtuoso
 
 from kg.pipeline import harvest_snapshot
 from kg.store import open_store
 from kg.store.ontologies import load_ontologies
+
+from _virtuoso import free_port, running_virtuoso
 
 ROOT = Path(__file__).resolve().parent.parent
 
