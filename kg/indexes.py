@@ -69,10 +69,11 @@ def harvest_generation(store) -> str:
 
 def code_version() -> str:
     """A hash of the code and data files that shape the indexes (kg/search, kg/terms, the ontology
-    manifest): a persisted index made by other code is rebuilt, not served."""
+    manifest and namespace table): a persisted index made by other code is rebuilt, not served."""
     here = Path(__file__).parent
     h = hashlib.sha256(str(FORMAT).encode())
-    files = sorted((here / "search").glob("*.py")) + sorted((here / "terms").glob("*.py")) + [ONTOLOGIES / "manifest.toml"]
+    files = [*sorted((here / "search").glob("*.py")), *sorted((here / "terms").glob("*.py")),
+             *sorted(ONTOLOGIES.glob("*.toml")), *sorted(ONTOLOGIES.glob("*.tsv"))]
     for f in files:
         if f.is_file():
             h.update(f.name.encode() + f.read_bytes())
@@ -135,7 +136,7 @@ class IndexService:
     def __init__(self, store, check_interval: float = 5.0, folder: Path | None = None, seed: Indexes | None = None):
         self.store = store
         self.check_interval = check_interval
-        path = getattr(store, "path", None)
+        path = store.local_path  # the store's folder, if it has one (kg/store/interface.py)
         folder = folder or (Path(path) / FOLDER if path is not None else None)
         self.file = IndexFile(folder / FILE) if folder is not None else None
         self.builds = 0
