@@ -175,6 +175,9 @@ def test_same_url_answers_browsers_with_the_page_and_clients_with_results(site):
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "ASK { ?s a &lt;http://schema.org/Dataset&gt; }</textarea>" in page.text
     assert page.headers["Vary"] == "Accept"
+    hostile = requests.get(site + "/sparql", params={"query": "ASK {} # </textarea><script>alert(1)</script>"},
+                           headers={"Accept": CHROME_ACCEPT}, timeout=30).text
+    assert "<script>alert(1)" not in hostile and "# &lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in hostile
     for accept, ctype in ((None, "application/sparql-results+json"), ("*/*", "application/sparql-results+json"),
                           ("application/sparql-results+xml", "application/sparql-results+xml"),
                           ("text/html;q=0.5, text/csv", "text/csv")):

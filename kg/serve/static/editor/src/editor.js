@@ -118,12 +118,13 @@ function termSource(url, known) {
     if (!word || word.to - word.from < 3 || inLiteralOrIri(context)) return null;
     const prev = context.state.sliceDoc(word.from - 1, word.from);
     if (prev === "?" || prev === "$" || prev === ":" || prev === "@") return null;
+    const typed = context.state.sliceDoc(word.from, word.to);
+    if (/^[A-Z_]+$/.test(typed) && KEYWORDS.some((k) => k.startsWith(typed))) return null; // a keyword being typed
     await new Promise((resolve) => setTimeout(resolve, 120)); // let typing settle before asking the server
     if (context.aborted) return null;
-    const q = context.state.sliceDoc(word.from, word.to);
     let docs = [];
     try {
-      const r = await fetch(url + "?rows=10&fieldList=iri,label,obo_id,ontology_name&q=" + encodeURIComponent(q),
+      const r = await fetch(url + "?rows=10&fieldList=iri,label,obo_id,ontology_name&q=" + encodeURIComponent(typed),
         { headers: { Accept: "application/json" } });
       if (!r.ok) return null;
       docs = (await r.json()).response.docs;
