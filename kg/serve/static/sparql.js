@@ -52,13 +52,21 @@
     };
   }
 
+  // Text with a line-break opportunity after each / # ? & (long IRIs wrap there, never mid-word).
+  function breakable(el, text) {
+    text.split(/(?<=[\/#?&])/).forEach(function (part, i) {
+      if (i) el.appendChild(document.createElement("wbr"));
+      el.appendChild(document.createTextNode(part));
+    });
+  }
+
   function cell(term, compact) {
     const td = document.createElement("td");
     if (!term) return td;
     if (term.type === "uri") {
       const a = document.createElement("a");
       a.href = "/resource?iri=" + encodeURIComponent(term.value);
-      a.textContent = compact(term.value);
+      breakable(a, compact(term.value));
       a.title = term.value;
       td.appendChild(a);
     } else if (term.type === "bnode") {
