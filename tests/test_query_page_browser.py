@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -62,13 +63,17 @@ def _query_text(driver) -> str:
 
 def _pick(driver, label: str) -> None:
     """Click the completion option with this label once the completion list shows it."""
-    WebDriverWait(driver, 30).until(lambda d: any(
-        o.find_element(By.CSS_SELECTOR, ".cm-completionLabel").text == label
-        for o in d.find_elements(By.CSS_SELECTOR, ".cm-tooltip-autocomplete li")))
-    for o in driver.find_elements(By.CSS_SELECTOR, ".cm-tooltip-autocomplete li"):
-        if o.find_element(By.CSS_SELECTOR, ".cm-completionLabel").text == label:
-            o.click()
-            return
+    def click(d) -> bool:
+        try:
+            for o in d.find_elements(By.CSS_SELECTOR, ".cm-tooltip-autocomplete li"):
+                if o.find_element(By.CSS_SELECTOR, ".cm-completionLabel").text == label:
+                    o.click()
+                    return True
+        except StaleElementReferenceException:  # the list was redrawn as more results came in
+            pass
+        return False
+
+    WebDriverWait(driver, 30).until(click)
 
 
 def test_shared_query_url_opens_editor_with_results(browser, site, harvested_store):
