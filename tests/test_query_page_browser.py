@@ -61,19 +61,23 @@ def _query_text(driver) -> str:
     return driver.find_element(By.ID, "query").get_attribute("value")
 
 
-def _pick(driver, label: str) -> None:
-    """Click the completion option with this label once the completion list shows it."""
+def _pick(driver, label: str) -> list[str]:
+    """Click the completion option with this label once the list shows it; the labels the list offered."""
+    seen: list[str] = []
+
     def click(d) -> bool:
         try:
-            for o in d.find_elements(By.CSS_SELECTOR, ".cm-tooltip-autocomplete li"):
-                if o.find_element(By.CSS_SELECTOR, ".cm-completionLabel").text == label:
-                    o.click()
-                    return True
+            options = d.find_elements(By.CSS_SELECTOR, ".cm-tooltip-autocomplete li")
+            seen[:] = [o.find_element(By.CSS_SELECTOR, ".cm-completionLabel").text for o in options]
+            if label in seen:
+                options[seen.index(label)].click()
+                return True
         except StaleElementReferenceException:  # the list was redrawn as more results came in
             pass
         return False
 
     WebDriverWait(driver, 30).until(click)
+    return seen
 
 
 def test_shared_query_url_opens_editor_with_results(browser, site, harvested_store):
@@ -150,6 +154,11 @@ def test_completes_term_by_label_and_prefix(browser, site):
     text = _query_text(browser)
     assert "obo:NCBITaxon_10090 . ?s a dwc:" in text
     assert text.splitlines()[:2] == ["PREFIX obo: <http://purl.obolibrary.org/obo/>", "PREFIX dwc: <http://rs.tdwg.org/dwc/terms/>"]
+    # after a prefix only that namespace's terms: FBbi's "confocal microscopy", not EDAM's "Confocal microscopy"
+    browser.find_element(By.CSS_SELECTOR, ".cm-content").send_keys("Taxon ; ?q obo:confocal")
+    labels = _pick(browser, "confocal microscopy")
+    assert "Confocal microscopy" not in labels and "slit-scan confocal microscopy" in labels
+    assert "a dwc:Taxon ; ?q obo:FBbi_00000251" in _query_text(browser)
 
 
 def test_choose_example_from_menu(browser, site, harvested_store):

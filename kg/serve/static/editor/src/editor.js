@@ -112,35 +112,42 @@ function prefixSource(known) {
   };
 }
 
+/** Ontology terms by label from the term index: a bare word ("musculus"), or the local part of a prefixed
+ * name ("obo:muscu", then only terms in that namespace). Inserts the compact IRI and declares its prefix. */
 function termSource(url, known) {
   return async (context) => {
-    const word = context.matchBefore(/[A-Za-z][\w-]*/);
-    if (!word || word.to - word.from < 3 || inLiteralOrIri(context)) return null;
+    const word = context.matchBefore(/(?:[A-Za-z][\w-]*:)?[A-Za-z][\w-]*/);
+    if (!word || inLiteralOrIri(context)) return null;
     const prev = context.state.sliceDoc(word.from - 1, word.from);
     if (prev === "?" || prev === "$" || prev === ":" || prev === "@") return null;
-    const typed = context.state.sliceDoc(word.from, word.to);
+    const text = context.state.sliceDoc(word.from, word.to);
+    const colon = text.indexOf(":");
+    const declared = declaredPrefixes(context.state.doc.toString());
+    const ns = colon < 0 ? null : (declared[text.slice(0, colon)] || known[text.slice(0, colon)]);
+    const typed = text.slice(colon + 1);
+    if (typed.length < 3 || (colon >= 0 && !ns)) return null;
     if (/^[A-Z_]+$/.test(typed) && KEYWORDS.some((k) => k.startsWith(typed))) return null; // a keyword being typed
     await new Promise((resolve) => setTimeout(resolve, 120)); // let typing settle before asking the server
     if (context.aborted) return null;
     let docs = [];
     try {
-      const r = await fetch(url + "?rows=10&fieldList=iri,label,obo_id,ontology_name&q=" + encodeURIComponent(typed),
+      const r = await fetch(url + "?rows=" + (ns ? 50 : 10) + "&fieldList=iri,label,obo_id,ontology_name&q=" + encodeURIComponent(typed),
         { headers: { Accept: "application/json" } });
       if (!r.ok) return null;
       docs = (await r.json()).response.docs;
     } catch (e) {
       return null;
     }
+    if (ns) docs = docs.filter((d) => d.iri.startsWith(ns)).slice(0, 10);
     if (context.aborted || !docs.length) return null;
-    const declared = declaredPrefixes(context.state.doc.toString());
     return {
       from: word.from,
       filter: false,
       options: docs.map((d, i) => {
-        const [text, prefix] = compact(d.iri, declared, known);
+        const [iri, prefix] = compact(d.iri, declared, known);
         return {
-          label: d.label, detail: text + " · " + d.ontology_name, type: "constant", boost: 10 - i,
-          apply: applyWithPrefix(text, prefix, known),
+          label: d.label, detail: iri + " · " + d.ontology_name, type: "constant", boost: 10 - i,
+          apply: applyWithPrefix(iri, prefix, known),
         };
       }),
     };
