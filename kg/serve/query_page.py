@@ -27,8 +27,9 @@ FORMAT_PARAMS = ("format", "output", "results")
 
 
 def wants_page(req: Request) -> bool:
-    """A browser's GET: HTML preferred over every result type in Accept, and no format parameter."""
-    if req.method != "GET" or any(p in req.args for p in FORMAT_PARAMS):
+    """A browser's GET: HTML preferred over every result type in Accept, no format parameter (and no update,
+    which the endpoint refuses with 403 whoever asks)."""
+    if req.method != "GET" or "update" in req.args or any(p in req.args for p in FORMAT_PARAMS):
         return False
     html_q = data_q = 0.0
     for media, q in parse_accept(req.headers.get("Accept")):
