@@ -33,7 +33,7 @@
 
   function declared(text) {
     const out = {};
-    const re = /^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>/gim;
+    const re = /\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>/gi;
     let m;
     while ((m = re.exec(text)) !== null) out[m[1] || ""] = m[2];
     return out;

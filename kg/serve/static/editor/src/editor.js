@@ -18,7 +18,7 @@ const KEYWORDS = [
   "BIND", "SERVICE", "EXISTS", "NOT EXISTS", "COUNT", "SAMPLE", "GROUP_CONCAT", "STR", "LANG", "LANGMATCHES",
   "REGEX", "CONTAINS", "STRSTARTS", "LCASE", "UCASE", "DATATYPE", "BOUND", "IRI", "COALESCE", "IF", "ASC", "DESC",
 ];
-const PREFIX_DECL = /^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>/gim;
+const PREFIX_DECL = /\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>/gi;
 
 /** The prefixes a query declares, name → namespace IRI. */
 export function declaredPrefixes(text) {
@@ -55,6 +55,7 @@ function compact(iri, declared, known) {
   for (const table of [declared, known]) {
     let best = null;
     for (const [name, ns] of Object.entries(table)) {
+      if (table === known && name in declared) continue; // the query gave this name another namespace
       if (ns && iri.startsWith(ns) && /^[\w-]*$/.test(iri.slice(ns.length)) && (!best || ns.length > best[1].length)) best = [name, ns];
     }
     if (best) return [best[0] + ":" + iri.slice(best[1].length), best[0]];
