@@ -48,7 +48,7 @@ def query_page(req: Request) -> Response:
         queries=named_queries(QUERIES),
         prefixes=PREFIXES,
         initial=req.args.get("example", "") if query is None else "",
-        shared_query=query,
+        query=query,
     ))
     resp.headers["Vary"] = "Accept"  # the same URL answers results to API clients
     return resp
