@@ -21,6 +21,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from _server import running_app
+from expected import CRATE_DISTINCT_STUDIES, QUERY_ROWS, STUDIES_BY_PUBLISHER
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
@@ -87,7 +88,7 @@ def test_shared_query_url_opens_editor_with_results(browser, site, harvested_sto
     assert _query_text(browser) == text
     got = {r[1]: int(r[2].split()[0]) for r in rows}
     expected = {r["name"].value: int(r["studies"].value) for r in harvested_store.query(text)}
-    assert got == expected == {"BioImage Archive": 740, "SSBD:database": 232, "Image Data Resource": 127, "SSBD:repository": 126}
+    assert got == expected == STUDIES_BY_PUBLISHER
     assert browser.find_element(By.ID, "status").text.startswith("4 rows in ")
     # highlighted by token: keywords, variables, prefixed names
     tokens = {cls: {s.text for s in browser.find_elements(By.CSS_SELECTOR, ".cm-content .tok-" + cls)}
@@ -101,19 +102,19 @@ def test_shared_query_url_opens_editor_with_results(browser, site, harvested_sto
 
 
 def test_results_paged_with_compact_iris_and_downloads(browser, site, harvested_store):
-    n = len(list(harvested_store.query(DATASETS)))
-    assert n == 1225 * 1  # every study has exactly one rdf:type
+    n = CRATE_DISTINCT_STUDIES
+    assert len(list(harvested_store.query(DATASETS))) == n  # one rdf:type each
     browser.get(site + "/sparql?query=" + quote(DATASETS))
     rows = _table(browser)
-    assert len(rows) == 100  # one page drawn, not 1225 rows
+    assert len(rows) == 100  # one page drawn, not all n rows
     info = browser.find_element(By.CSS_SELECTOR, "nav.pager .page-info")
-    assert info.text == "rows 1–100 of 1225 · page 1 of 13"
+    assert info.text == f"rows 1–100 of {n} · page 1 of {-(-n // 100)}"
     assert {r[1] for r in rows} == {"schema:Dataset"}
     link = browser.find_element(By.CSS_SELECTOR, "#results tbody tr td:nth-child(2) a")
     assert link.get_attribute("title") == "http://schema.org/Dataset"
     assert link.get_attribute("href") == site + "/resource?iri=http%3A%2F%2Fschema.org%2FDataset"
     browser.find_element(By.XPATH, "//nav[@class='pager']/button[contains(., 'Next')]").click()
-    assert info.text == "rows 101–200 of 1225 · page 2 of 13"
+    assert info.text == f"rows 101–200 of {n} · page 2 of {-(-n // 100)}"
     links = {a.text: a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a.download")}
     browser.get(site + "/sparql?query=" + quote(CONSTRUCT))
     triples = _table(browser)
@@ -139,7 +140,7 @@ def test_ctrl_enter_runs_typed_query_and_updates_url(browser, site, harvested_st
     _type(browser, typed)
     assert _query_text(browser) == typed  # brackets closed by the editor were typed over
     browser.find_element(By.CSS_SELECTOR, ".cm-content").send_keys(Keys.CONTROL, Keys.ENTER)
-    assert _table(browser) == [["1225 xsd:integer"]]
+    assert _table(browser) == [[f"{CRATE_DISTINCT_STUDIES} xsd:integer"]]
     assert browser.current_url == site + "/sparql?query=" + quote(typed, safe="-_.!~*'()")
 
 
@@ -168,7 +169,7 @@ def test_choose_example_from_menu(browser, site, harvested_store):
     browser.find_element(By.ID, "run").click()
     rows = _table(browser)
     expected = list(harvested_store.query((ROOT / "queries" / "bacteria-light-microscopy.rq").read_text()))
-    assert len(rows) == len(expected) == 38
+    assert len(rows) == len(expected) == QUERY_ROWS["bacteria-light-microscopy"]
     assert rows[0][0] == expected[0]["study"].value
     link = browser.find_element(By.CSS_SELECTOR, "#results tbody tr td a")
     assert link.get_attribute("href").startswith(site + "/resource?iri=")
