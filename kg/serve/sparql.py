@@ -141,8 +141,10 @@ def _page_or_description(store, query: str | None) -> Response:
     """The query page for a browser (with the query, when given), else the service description."""
     if wants_query_page() or (query is None and preferred(["text/html", "text/turtle"]) == "text/html"
                               and "text/html" in request.headers.get("Accept", "")):
-        return render_template("sparql.html", queries=named_queries(QUERIES), prefixes=PREFIXES,
-                               initial=request.args.get("example", ""), query=query)
+        page = Response(render_template("sparql.html", queries=named_queries(QUERIES), prefixes=PREFIXES,
+                                        initial=request.args.get("example", ""), query=query), mimetype="text/html")
+        page.headers["Vary"] = "Accept"  # the same /sparql?query=… URL answers results to API clients
+        return page
     graphs = "".join(f"    sd:namedGraph [ sd:name <{g.value}> ] ;\n" for g in store.public_graphs())
     body = SERVICE_DESCRIPTION.format(endpoint=request.base_url, graphs=graphs)
     return Response(body, mimetype="text/turtle")
