@@ -17,7 +17,7 @@ from .namespaces import SCHEMA
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Node = dict[str, list[Term]]  # predicate IRI -> objects, first seen first, no repeats
-NOT_FOLLOWED = {SCHEMA + "license", SCHEMA + "publisher"}  # written as strings, or shared by every study of a source
+NOT_FOLLOWED = {SCHEMA + "license", SCHEMA + "unitCode"}  # written as strings in the crates
 
 
 def key(term) -> str:
@@ -57,7 +57,7 @@ class GraphNodes:
     def types(self, iri: str) -> list[str]:
         return [t.value for t in self.nodes.get(iri, {}).get(RDF_TYPE, [])]
 
-    def closure(self, study: str, depth: int = 4) -> list[str]:
+    def closure(self, study: str, depth: int = 3) -> list[str]:
         """The study, its `#local` nodes and every described node they reach (other studies excluded),
         breadth first, so a crate or an entry describes everything it references."""
         seen = [study] + [n for n in self.local.get(study, []) if n != study]
