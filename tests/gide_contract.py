@@ -90,7 +90,7 @@ def _dispatch(kinds: dict[str, type[Node]]):
 
     def check(items: Any) -> Any:
         if not isinstance(items, list):
-            raise ValueError("expected a list")
+            raise TypeError("expected a list")
         out = []
         for item in items:
             types = item.get("type") if isinstance(item, dict) else None

@@ -9,7 +9,6 @@ import itertools
 
 import pytest
 import requests
-
 from _server import running_app
 from gide_contract import IndexedDataset, SearchResponse, portal_problems
 

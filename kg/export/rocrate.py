@@ -161,7 +161,7 @@ def _referenced(nodes: GraphNodes, closure: list[str]) -> set[str]:
 
 def _crate(nodes: GraphNodes, study: str, file_name: str, labels: dict[str, str]) -> dict:
     closure = nodes.closure(study)
-    body = [_node(nodes, s, own=s == study or s.startswith(study + "#") or s.startswith("_:"), study=study) for s in closure]
+    body = [_node(nodes, s, own=s == study or s.startswith((study + "#", "_:")), study=study) for s in closure]
     body += _described(body, nodes, labels)
     body.sort(key=lambda n: (n["@id"] != study, n["@id"]))
     descriptor = {"@id": file_name, "@type": "CreativeWork", "conformsTo": [{"@id": "https://w3id.org/ro/crate/1.2"}, {"@id": GIDE_PROFILE}],
