@@ -23,6 +23,7 @@ from kg.terms.grounding import COLUMNS
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = {  # data-file glob (from the project root) → its schema
     "data/sources.toml": "data/sources.schema.json",
+    "data/facets.toml": "data/facets.schema.json",
     "data/contexts/contexts.toml": "data/contexts/contexts.schema.json",
     "mappings/idr-study/mapping.toml": "mappings/idr-study/mapping.schema.json",
     "mappings/**/*.sssom.tsv": "mappings/grounding/sssom.schema.json",

@@ -116,7 +116,7 @@ def unprocessable(e: ParamError):
 def search():
     """gide-search's GET /search."""
     try:
-        sq, opts = parse_search(request.query_string, request.args, gide=True)
+        sq, opts = parse_search(request.query_string, request.args, "/gide/search")
     except ParamError as e:
         return unprocessable(e)
     idx = _studies()
@@ -162,7 +162,7 @@ def openapi() -> dict:
         "servers": [{"url": request.url_root.rstrip("/") + "/gide"}],
         "paths": {
             "/search": {"get": {"summary": "Search", "description": "Search studies with optional filters; facet counts over the result.",
-                                "operationId": "search", "parameters": openapi_parameters(gide_only=True),
+                                "operationId": "search", "parameters": openapi_parameters("/gide/search"),
                                 "responses": {"200": ok, "422": err}}},
             "/api/entry/{entry_id}": {"get": {"summary": "Get Entry", "operationId": "get_entry",
                                               "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "string"}}],

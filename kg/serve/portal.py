@@ -63,7 +63,7 @@ def toggle_url(param: str, value: str) -> str:
 def search():
     wants_json = json_twin_requested()
     try:
-        sq, _ = parse_search(request.query_string, request.args, gide=False)
+        sq, _ = parse_search(request.query_string, request.args, "/search")
     except ParamError as e:
         if wants_json:
             return jsonify(error="Bad Request", status=400, message=e.message(), detail=e.errors), 400

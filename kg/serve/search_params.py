@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from ..search import SearchQuery
 from ..search.facets import facets, licence_aliases, publisher_iri
+from .openapi import query_params
 
 MAX_QUERY_BYTES = 16_384  # the whole query string
 MAX_VALUES = 100  # distinct values of one parameter
@@ -33,32 +35,24 @@ class Param:
     default: object = None
     ge: int | None = None
     le: int | None = None
-    gide: bool = False  # one of gide-search's own parameters
+    aliases: tuple[str, ...] = ()
 
 
-PARAMS = [
-    Param("q", "str", "free text (title, description, keywords, authors, terms; the last word may be a prefix)", "", gide=True),
-    Param("publisher", "strs", "publisher IRI (with or without its final slash) or name: BioImage-Archive, BIA, IDR, SSBD:database, SSBD:repository", gide=True),
-    Param("organism", "strs", "NCBITaxon IRI or CURIE such as ncbitaxon:9606", gide=True),
-    Param("imaging_method", "strs", "FBbi IRI or CURIE such as fbbi:00000246", gide=True),
-    Param("license", "strs", "licence IRI or short name such as CC0, CC-BY-4.0", gide=True),
-    Param("year_from", "int", "first publication year", None, 0, 9999, gide=True),
-    Param("year_to", "int", "last publication year", None, 0, 9999, gide=True),
-    Param("size", "int", "results per page", 20, 1, 100, gide=True),
-    Param("offset", "int", "index of the first result", 0, 0, 10**7, gide=True),
-    Param("require_thumbnail", "bool", "only studies with a thumbnail", False, gide=True),
-    Param("cell_line", "strs", "cell-line term IRI (CLO, CL, BTO)"),
-    Param("anatomy", "strs", "UBERON term IRI"),
-    Param("biological_process", "strs", "GO term IRI"),
-    Param("study_type", "strs", "study-type term IRI (EFO)"),
-    Param("ome_zarr", "strs", "yes: only studies with an OME-Zarr copy"),
-    Param("year", "strs", "publication year (repeatable)"),
-    Param("expand", "bool", "include ontology descendants of organism / imaging_method values (default: true on /search, false on /gide)"),
-    Param("sort", "str", "relevance, date (newest first), oldest, size (largest first), title", "relevance"),
-    Param("page", "int", "page number (overrides offset)", None, 1, 10**6),
-    Param("extras", "bool", "/gide only: add our facets, the hierarchy expansion used and per-entry links", False),
-]
-BY_NAME = {p.name: p for p in PARAMS}
+# defaults as gide-search's FastAPI signature has them (the declaration file has none)
+DEFAULTS = {"q": "", "size": 20, "offset": 0, "require_thumbnail": False, "sort": "relevance", "extras": False}
+
+
+@cache
+def params_of(rule: str) -> tuple[Param, ...]:
+    """A route's query parameters as kg/serve/api_params.toml declares them (the one declaration the
+    parser, /openapi.json and /gide/openapi.json read)."""
+    out = []
+    for name, p in query_params(rule).items():
+        kind = "strs" if p.get("repeat") else {"integer": "int", "boolean": "bool"}.get(p.get("type", "string"), "str")
+        out.append(Param(name, kind, p.get("description", ""), DEFAULTS.get(name), p.get("minimum"), p.get("maximum"), tuple(p.get("aliases", ()))))
+    return tuple(out)
+
+
 FACET_OF_PARAM = {f.param: f.name for f in facets().values()}
 
 
@@ -79,8 +73,9 @@ def _error(name: str, kind: str, msg: str, value=None, **ctx) -> dict:
     return e
 
 
-def bounded(query_string: bytes, args) -> dict[str, list[str]]:
-    """Every parameter's distinct values in order of first use, `name[]` read as `name`; limits enforced."""
+def bounded(query_string: bytes, args, params: tuple[Param, ...]) -> dict[str, list[str]]:
+    """Every declared parameter's distinct values in order of first use (aliases such as `name[]` read as
+    `name`; undeclared ones ignored, as FastAPI does); limits enforced."""
     if len(query_string) > MAX_QUERY_BYTES:
         raise ParamError([_error("query_string", "too_long", f"the query string is {len(query_string)} bytes; at most {MAX_QUERY_BYTES} are accepted",
                                  None, max_length=MAX_QUERY_BYTES)])
@@ -164,9 +159,11 @@ def normalise_value(param: str, value: str, strict: bool) -> str | None:
     return v
 
 
-def parse_search(query_string: bytes, args, gide: bool) -> tuple[SearchQuery, dict]:
-    """The search a request asks for, and the options it set (`extras`). Raises ParamError."""
-    values = bounded(query_string, args)
+def parse_search(query_string: bytes, args, rule: str) -> tuple[SearchQuery, dict]:
+    """The search a request to `rule` asks for, and the options it set (`extras`). Raises ParamError."""
+    gide = rule.startswith("/gide/")
+    params = params_of(rule)
+    values = bounded(query_string, args, params)
     errors: list[dict] = []
     opts: dict = {}
 
@@ -174,7 +171,7 @@ def parse_search(query_string: bytes, args, gide: bool) -> tuple[SearchQuery, di
         v = values.get(name)
         return v[-1] if v else None
 
-    for p in PARAMS:
+    for p in params:
         raw = last(p.name)
         if p.kind == "int":
             opts[p.name] = p.default if raw is None else parse_int(p, raw, errors)
@@ -182,6 +179,8 @@ def parse_search(query_string: bytes, args, gide: bool) -> tuple[SearchQuery, di
             opts[p.name] = p.default if raw is None else parse_bool(p, raw, errors)
     sq = SearchQuery(q=(last("q") or "").strip()[:MAX_VALUE_CHARS])
     for param, facet in FACET_OF_PARAM.items():
+        if param not in values:
+            continue
         wanted = []
         for raw in values.get(param, []):
             for part in raw.split("|") if not gide else [raw]:
@@ -200,21 +199,19 @@ def parse_search(query_string: bytes, args, gide: bool) -> tuple[SearchQuery, di
     if errors:
         raise ParamError(errors)
     sq.sort = SORTS[sort]
-    sq.year_from, sq.year_to = opts["year_from"], opts["year_to"]
-    sq.require_thumbnail = bool(opts["require_thumbnail"])
-    sq.expand = (not gide) if opts["expand"] is None else opts["expand"]
+    sq.year_from, sq.year_to = opts.get("year_from"), opts.get("year_to")
+    sq.require_thumbnail = bool(opts.get("require_thumbnail"))
+    sq.expand = (not gide) if opts.get("expand") is None else opts["expand"]
     sq.facet_counts = "all" if gide else "others"
-    sq.size = opts["size"]
-    sq.offset = (opts["page"] - 1) * sq.size if opts["page"] else opts["offset"]
-    return sq, {"extras": bool(opts["extras"])}
+    sq.size = opts.get("size") or 20
+    sq.offset = (opts["page"] - 1) * sq.size if opts.get("page") else opts.get("offset") or 0
+    return sq, {"extras": bool(opts.get("extras"))}
 
 
-def openapi_parameters(gide_only: bool = False) -> list[dict]:
-    """The parameters as OpenAPI 3 parameter objects (the same declaration the parser reads)."""
+def openapi_parameters(rule: str) -> list[dict]:
+    """A route's parameters as OpenAPI 3 parameter objects (the same declaration the parser reads)."""
     out = []
-    for p in PARAMS:
-        if gide_only and not p.gide and p.name != "expand" and p.name != "extras":
-            continue
+    for p in params_of(rule):
         schema: dict = {"type": {"str": "string", "strs": "array", "int": "integer", "bool": "boolean"}[p.kind]}
         if p.kind == "strs":
             schema["items"] = {"type": "string", "maxLength": MAX_VALUE_CHARS}
