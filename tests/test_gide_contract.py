@@ -9,8 +9,9 @@ import itertools
 
 import pytest
 import requests
-from _server import running_app
 from gide_contract import IndexedDataset, SearchResponse, portal_problems
+
+from _server import running_app
 
 OBO = "http://purl.obolibrary.org/obo/"
 KG = "https://w3id.org/gide-kg/vocab#"

@@ -13,6 +13,8 @@ from kg.pipeline import harvest_folder
 from kg.serve.app import create_app
 from kg.store import open_store
 
+from expected import CRATE_DISTINCT_STUDIES
+
 
 def owned(store, graph: str) -> dict[str, set]:
     """Per study: the statements about the study itself and its own #local nodes in one graph."""
@@ -189,7 +191,7 @@ def test_every_export_has_the_shape_gide_search_indexes(round_trip):
     lacks it too."""
     folder, counts, _, _ = round_trip
     paths = sorted(folder.glob("*/*-ro-crate-metadata.json"))
-    assert len(paths) == sum(counts.values()) == 1225
+    assert len(paths) == sum(counts.values()) == CRATE_DISTINCT_STUDIES
     problems, lacking = {}, {}
     for path in paths:
         found, missing = shape_problems(json.loads(path.read_text()))

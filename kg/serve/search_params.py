@@ -81,8 +81,8 @@ def bounded(query_string: bytes, args, params: tuple[Param, ...]) -> dict[str, l
                                  None, max_length=MAX_QUERY_BYTES)])
     out: dict[str, list[str]] = {}
     errors = []
-    for raw_name, value in args.items(multi=True):
-        name = raw_name.removesuffix("[]")
+    pairs = [(p.name, v) for p in params for n in (p.name, *p.aliases) for v in args.getlist(n)]
+    for name, value in pairs:
         values = out.setdefault(name, [])
         if value in values:
             continue
