@@ -1,4 +1,4 @@
-"""Search parameters: one declaration for parsing, bounds, errors and the API description.
+"""Search parameters: parsing, bounds and errors from the route declarations (kg/serve/api_params.toml).
 
 Both /search (ours) and /gide/search (gide-search's API) read their query string here. Every request is
 bounded before any work is done: the query string's length, the number of distinct values of a
