@@ -72,8 +72,8 @@ def code_version() -> str:
     manifest and namespace table): a persisted index made by other code is rebuilt, not served."""
     here = Path(__file__).parent
     h = hashlib.sha256(str(FORMAT).encode())
-    files = [*sorted((here / "search").glob("*.py")), *sorted((here / "terms").glob("*.py")),
-             *sorted(ONTOLOGIES.glob("*.toml")), *sorted(ONTOLOGIES.glob("*.tsv"))]
+    files = [*sorted((here / "search").glob("*.py")), *sorted((here / "terms").glob("*.py")), here / "study_nodes.py",
+             here.parent / "data" / "facets.toml", *sorted(ONTOLOGIES.glob("*.toml")), *sorted(ONTOLOGIES.glob("*.tsv"))]
     for f in files:
         if f.is_file():
             h.update(f.name.encode() + f.read_bytes())

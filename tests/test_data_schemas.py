@@ -23,6 +23,7 @@ from kg.terms.grounding import COLUMNS
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = {  # data-file glob (from the project root) → its schema
     "data/sources.toml": "data/sources.schema.json",
+    "data/facets.toml": "data/facets.schema.json",
     "data/contexts/contexts.toml": "data/contexts/contexts.schema.json",
     "mappings/idr-study/mapping.toml": "mappings/idr-study/mapping.schema.json",
     "mappings/**/*.sssom.tsv": "mappings/grounding/sssom.schema.json",
@@ -154,7 +155,7 @@ def test_every_schema_is_a_valid_schema():
 
 def test_every_toml_and_sssom_file_has_a_schema():
     files = {p.relative_to(ROOT).as_posix() for p in data_files()}
-    assert files == {"data/sources.toml", "data/contexts/contexts.toml", "mappings/idr-study/mapping.toml", "mappings/grounding/gide-kg.sssom.tsv",
+    assert files == {"data/sources.toml", "data/facets.toml", "data/contexts/contexts.toml", "mappings/idr-study/mapping.toml", "mappings/grounding/gide-kg.sssom.tsv",
                      "mappings/iri-normalisation.tsv", "mappings/idr-study/term-sources.tsv",
                      "ontologies/manifest.toml", "ontologies/harvested/manifest.toml", "ontologies/namespaces.tsv"}
     unchecked = sorted(p.relative_to(ROOT).as_posix() for folder in ("data", "mappings", "ontologies")

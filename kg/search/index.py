@@ -15,35 +15,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..namespaces import GRAPH, KG, OBO, ONTOLOGY_GRAPH, SCHEMA
+from ..study_nodes import GraphNodes
 from ..terms import TermIndex
 from ..terms.index import normalise
+from .entries import EntryBuilder
+from .facets import facets as declared_facets
+from .facets import licence_labels
 
 BAO_CELL_LINE = "http://www.bioassayontology.org/bao#BAO_0002004"
 
-# facet name -> (label, hierarchical?)
-FACETS = {
-    "repository": ("Repository", False),
-    "organism": ("Organism", True),
-    "imaging_method": ("Imaging method", True),
-    "license": ("Licence", False),
-    "year": ("Publication year", False),
-    "cell_line": ("Cell line", False),
-    "anatomy": ("Anatomy", False),
-    "biological_process": ("Biological process", False),
-    "study_type": ("Study type", False),
-    "ome_zarr": ("OME-Zarr copy", False),
-}
-LICENCE_LABELS = {
-    "https://creativecommons.org/publicdomain/zero/1.0/": "CC0 1.0",
-    "https://creativecommons.org/licenses/by/4.0/": "CC BY 4.0",
-    "https://creativecommons.org/licenses/by/3.0/": "CC BY 3.0",
-    "https://creativecommons.org/licenses/by-sa/4.0/": "CC BY-SA 4.0",
-    "https://creativecommons.org/licenses/by-sa/3.0/": "CC BY-SA 3.0",
-    "https://creativecommons.org/licenses/by-nc/4.0/": "CC BY-NC 4.0",
-    "https://creativecommons.org/licenses/by-nc-sa/4.0/": "CC BY-NC-SA 4.0",
-    "https://creativecommons.org/licenses/by-nc-sa/3.0/": "CC BY-NC-SA 3.0",
-    "https://creativecommons.org/licenses/by-nc-nd/4.0/": "CC BY-NC-ND 4.0",
-}
+# facet name -> (label, hierarchical?), from data/facets.toml
+FACETS = {f.name: (f.label, f.hierarchical) for f in declared_facets().values()}
+LICENCE_LABELS = licence_labels()
 FIELD_WEIGHTS = {"identifier": 10.0, "name": 3.0, "keywords": 2.0, "description": 1.0, "authors": 1.5, "terms": 2.0, "samples": 0.7}
 
 
@@ -65,6 +48,7 @@ class StudyDoc:
     size_bytes: int = 0
     samples: list[str] = field(default_factory=list)
     facets: dict[str, set[str]] = field(default_factory=dict)
+    entry: dict = field(default_factory=dict)  # the study as a gide-search Dataset document
     tf: dict[str, dict[str, int]] = field(default_factory=dict)  # field -> token counts
 
     @property
@@ -80,6 +64,7 @@ class SearchQuery:
     year_to: int | None = None
     require_thumbnail: bool = False
     expand: bool = True
+    facet_counts: str = "others"  # others: each facet over the other filters (choices stay visible); all: over every filter (gide-search)
     sort: str = "relevance"  # relevance | date | -date | size | -size | title
     offset: int = 0
     size: int = 20
@@ -136,6 +121,7 @@ class StudyIndex:
         terms = terms or TermIndex.from_store(store)
         graphs = [g.value for g in store.public_graphs() if g.value.startswith(GRAPH) and not g.value.startswith(ONTOLOGY_GRAPH)]
         docs: dict[str, StudyDoc] = {}
+        study_graphs: list[str] = []  # graphs holding studies, in name order (crates before native records)
 
         def rows(q: str):
             return store.query(q, default_graph=graphs, named_graphs=graphs)
@@ -143,6 +129,7 @@ class StudyIndex:
         for r in rows(f"""SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> ; <{SCHEMA}publisher> ?p }} }} ORDER BY ?g"""):
             d = docs.setdefault(r["s"].value, StudyDoc(r["s"].value))
             d.graph = d.graph or r["g"].value
+            study_graphs.append(r["g"].value)
         S = SCHEMA
         single = {"identifier": S + "identifier", "name": S + "name", "description": S + "description", "date": S + "datePublished",
                   "license": S + "license", "publisher": S + "publisher"}
@@ -214,6 +201,14 @@ class StudyIndex:
                                 ("keywords", " ".join(d.keywords)), ("authors", " ".join(n for _, n in d.authors)),
                                 ("terms", term_text), ("samples", " ".join(d.samples))):
                 d.tf[fname] = Counter(_tokens(text))
+        def label(iri: str) -> str:
+            t = terms.get(iri)
+            good = t.label if t and t.label and not t.label.startswith(("NCBITaxon_", "FBbi_")) else ""
+            return good or labels.get(iri, "")
+
+        builder = EntryBuilder(GraphNodes.of(store, sorted(set(study_graphs))), label)
+        for d in docs.values():
+            d.entry = builder.dataset(d.iri)
         return cls(sorted(docs.values(), key=lambda d: d.iri), terms, labels)
 
     # -- labels -------------------------------------------------------------------------------------
@@ -330,10 +325,11 @@ class StudyIndex:
             matched_bits &= b
         facets = {}
         for facet in FACETS:
-            # each facet counts over the results of every *other* filter, so choices stay visible
+            # each facet counts over the results of every *other* filter, so choices stay visible;
+            # gide-search's aggregations count over the whole result (facet_counts="all")
             pool = base
             for f, b in wanted_bits.items():
-                if f != facet:
+                if f != facet or sq.facet_counts == "all":
                     pool &= b
             counts = {k: n for k, b in self.bits[facet].items() if (n := (b & pool).bit_count())}
             facets[facet] = [{"key": k, "count": c, "label": self.label(facet, k)} for k, c in

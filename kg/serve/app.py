@@ -65,6 +65,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
 
     from .browse import bp as browse_bp
     from .exchange import bp as exchange_bp
+    from .gide import bp as gide_bp
     from .ols import bp as ols_bp
     from .ols import ols_error
     from .ols_v2 import bp as ols_v2_bp
@@ -79,6 +80,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     app.register_blueprint(ols_bp)
     app.register_blueprint(ols_v2_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(gide_bp)
     app.register_blueprint(exchange_bp)
     app.register_blueprint(provenance_bp)
     app.register_blueprint(quality_bp)
@@ -92,7 +94,9 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     def http_error(e: HTTPException):
         if request.path == "/api" or request.path.startswith("/api/"):
             resp = ols_error(e.code or 500, e.description or e.name, e.name)
-        elif request.path.startswith(("/sparql", "/gide/")) or errors_as_json():
+        elif request.path.startswith("/gide/"):  # FastAPI's error shape, as gide-search answers
+            resp = jsonify(detail=e.description or e.name)
+        elif request.path.startswith("/sparql") or errors_as_json():
             resp = jsonify(error=e.name, status=e.code, message=e.description)
         else:
             resp = current_app.make_response(render_template("error.html", code=e.code, name=e.name, message=e.description))
@@ -107,6 +111,8 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
         msg = "The server could not complete the request; the error has been logged."
         if request.path == "/api" or request.path.startswith("/api/"):
             return ols_error(500, msg, "Internal Server Error")
+        if request.path.startswith("/gide/"):
+            return jsonify(detail=msg), 500
         if request.path.startswith("/sparql") or errors_as_json():
             return jsonify(error="Internal Server Error", status=500, message=msg), 500
         return render_template("error.html", code=500, name="Internal Server Error", message=msg), 500

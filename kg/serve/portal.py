@@ -1,44 +1,29 @@
-"""The search portal: /search (HTML with facets, hierarchy trees, sorting, paging; JSON twin), the
-GIDE-search-compatible API (/gide/search, /gide/api/entry/<id>), and /stats with server-rendered charts.
+"""The search portal: /search (HTML with facets, hierarchy trees, sorting, paging; JSON twin) and /stats
+with server-rendered charts. The GIDE-search-compatible API lives in gide.py.
 
-Every search state is a URL. Parameters follow gide-search (q, publisher, organism, imaging_method,
-license, year_from, year_to, size, offset, require_thumbnail) plus ours: cell_line, anatomy,
-biological_process, study_type, ome_zarr, expand (hierarchy expansion, on by default), sort, page.
+Every search state is a URL. Parameters (search_params.py) follow gide-search (q, publisher, organism,
+imaging_method, license, year_from, year_to, size, offset, require_thumbnail) plus ours: cell_line,
+anatomy, biological_process, study_type, ome_zarr, expand (hierarchy expansion, on by default), sort, page.
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
 from ..namespaces import OBO
-from ..search import FACETS, SearchQuery, StudyIndex
-from ..search.index import LICENCE_LABELS
+from ..search import FACETS, StudyIndex
+from ..search.facets import facets as declared_facets
 from ..terms import TermIndex
 from .app import indexes
+from .gide import response
 from .negotiation import json_twin_requested
+from .search_params import ParamError, parse_search
 
 bp = Blueprint("portal", __name__)
 
-PUBLISHERS = {
-    "bioimage-archive": "https://www.ebi.ac.uk/bioimage-archive/", "bia": "https://www.ebi.ac.uk/bioimage-archive/",
-    "idr": "https://idr.openmicroscopy.org/", "ssbd:repository": "https://ssbd.riken.jp/repository",
-    "ssbd:database": "https://ssbd.riken.jp/database",
-}
-LICENCES = {re.sub(r"[^a-z0-9]", "", v.lower()): k for k, v in LICENCE_LABELS.items()}
-LICENCES["cc0"] = "https://creativecommons.org/publicdomain/zero/1.0/"
-PARAM_FACETS = {"publisher": "repository", "organism": "organism", "imaging_method": "imaging_method", "license": "license",
-                "cell_line": "cell_line", "anatomy": "anatomy", "biological_process": "biological_process", "study_type": "study_type",
-                "ome_zarr": "ome_zarr", "year": "year"}
-FACET_PARAMS = {v: k for k, v in PARAM_FACETS.items()}
-SORTS = {"relevance": "relevance", "date": "-date", "-date": "-date", "+date": "date", "oldest": "date", "size": "-size",
-         "-size": "-size", "+size": "size", "title": "title"}
-
-
-class BadParameter(ValueError):
-    pass
+FACET_PARAMS = {f.name: f.param for f in declared_facets().values()}
 
 
 def terms() -> TermIndex:
@@ -49,125 +34,10 @@ def studies() -> StudyIndex:
     return indexes().studies
 
 
-def _curie(value: str, prefix: str, pad: int = 0) -> str:
-    m = re.fullmatch(rf"(?i)(?:{prefix})[:_ ]?0*([0-9]+)", value.strip())
-    if m:
-        n = int(m.group(1))
-        return f"{OBO}{'FBbi' if prefix == 'fbbi' else 'NCBITaxon'}_{n:0{pad}d}" if pad else f"{OBO}NCBITaxon_{n}"
-    return value
-
-
-def normalise_value(param: str, value: str) -> str:
-    v = value.strip()
-    if not v:
-        raise BadParameter(f"empty value for {param}")
-    if param == "publisher":
-        return PUBLISHERS.get(v.lower(), v)
-    if param == "organism":
-        v = _curie(v, "ncbitaxon")
-    elif param == "imaging_method":
-        v = _curie(v, "fbbi", pad=8)
-    elif param == "license":
-        return LICENCES.get(re.sub(r"[^a-z0-9]", "", v.lower()), v)
-    elif param == "year":
-        if not re.fullmatch(r"(19|20)[0-9]{2}", v):
-            raise BadParameter(f"year must be a four-digit year, not {value!r}")
-        return v
-    elif param == "ome_zarr":
-        if v.lower() not in ("yes", "true", "1"):
-            raise BadParameter("ome_zarr takes yes")
-        return "yes"
-    if not re.match(r"^https?://\S+$", v):
-        raise BadParameter(f"{param} must be an IRI or a CURIE such as ncbitaxon:9606 / fbbi:00000246, not {value!r}")
-    return v
-
-
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        v = int(raw)
-    except ValueError:
-        raise BadParameter(f"{name} must be a whole number, not {raw!r}") from None
-    if not low <= v <= high:
-        raise BadParameter(f"{name} must be between {low} and {high}, not {v}")
-    return v
-
-
-def parse_query(html: bool) -> SearchQuery:
-    a = request.args
-    sq = SearchQuery(q=a.get("q", "").strip()[:500])
-    for param, facet in PARAM_FACETS.items():
-        values = [x for raw in a.getlist(param) + a.getlist(param + "[]") for x in raw.split("|") if x.strip()]
-        if values:
-            sq.filters[facet] = [normalise_value(param, v) for v in values]
-    sq.year_from = _int_arg("year_from", None, 1900, 2100)
-    sq.year_to = _int_arg("year_to", None, 1900, 2100)
-    sq.require_thumbnail = a.get("require_thumbnail", "").lower() in ("1", "true", "yes")
-    sq.expand = a.get("expand", "true").lower() not in ("0", "false", "no")
-    sort = a.get("sort", "relevance").lower()
-    if sort not in SORTS:
-        raise BadParameter(f"sort must be one of {', '.join(sorted(SORTS))}")
-    sq.sort = SORTS[sort]
-    sq.size = _int_arg("size", 20, 1, 100)
-    page = _int_arg("page", None, 1, 10**6)
-    offset = _int_arg("offset", 0, 0, 10**7)
-    sq.offset = (page - 1) * sq.size if page else offset
-    return sq
-
-
-def entry(doc, idx: StudyIndex) -> dict:
-    """A study in the GIDE index-document shape (gide-search's Dataset model), plus our extras."""
-    return {
-        "id": doc.iri,
-        "type": ["Dataset"],
-        "identifier": doc.identifier,
-        "name": doc.name,
-        "description": doc.description,
-        "datePublished": doc.date,
-        "license": doc.license,
-        "keywords": doc.keywords,
-        "publisher": {"id": doc.publisher, "type": ["Organization"], "name": doc.publisher_name},
-        "author": [{"id": a, "type": ["Person"], "name": n} for a, n in doc.authors],
-        "thumbnailUrl": doc.thumbnails,
-        "seeAlso": [{"id": c, "type": ["ScholarlyArticle"]} for c in doc.citations],
-        "taxon_ids": [{"id": t, "type": ["Taxon"], "scientificName": idx.label("organism", t), "name": idx.label("organism", t)}
-                      for t in sorted(doc.facets.get("organism", ()))],
-        "imaging_method_ids": [{"id": t, "type": ["DefinedTerm"], "name": idx.label("imaging_method", t)}
-                               for t in sorted(doc.facets.get("imaging_method", ()))],
-        "size_bytes": doc.size_bytes or None,
-        "study_page": request.url_root.rstrip("/") + study_path(doc),
-    }
-
-
 def study_path(doc) -> str:
     from .browse import study_path as canonical
 
     return canonical(doc)
-
-
-def gide_response(sq: SearchQuery, result, idx: StudyIndex) -> dict:
-    facets = {FACET_PARAMS.get(f, f): v for f, v in result.facets.items()}
-    facets["year_published"] = facets.pop("year", [])  # gide-search's name for the year facet
-    body = {
-        "total": result.total,
-        "hits": [{"id": d.iri, "entry": entry(d, idx), "score": round(score, 4)} for d, score in result.hits],
-        "facets": facets,
-        "offset": sq.offset,
-        "size": sq.size,
-        "expand": sq.expand,
-        "expanded": result.expanded,
-    }
-    if sq.offset and sq.offset >= result.total:
-        body["notice"] = f"offset {sq.offset} is past the last result ({result.total} results)"
-    return body
-
-
-def _bad(e: BadParameter):
-    resp = jsonify(error="Bad Request", status=400, message=str(e))
-    resp.status_code = 400
-    return resp
 
 
 def _url(**changes) -> str:
@@ -193,15 +63,15 @@ def toggle_url(param: str, value: str) -> str:
 def search():
     wants_json = json_twin_requested()
     try:
-        sq = parse_query(html=not wants_json)
-    except BadParameter as e:
+        sq, _ = parse_search(request.query_string, request.args, "/search")
+    except ParamError as e:
         if wants_json:
-            return _bad(e)
-        abort(400, description=str(e))
+            return jsonify(error="Bad Request", status=400, message=e.message(), detail=e.errors), 400
+        abort(400, description=e.message())
     idx = studies()
     result = idx.search(sq)
     if wants_json:
-        return jsonify(gide_response(sq, result, idx))
+        return jsonify(response(sq, result, idx, gide=False, extras=True))
     pages = max(1, -(-result.total // sq.size))
     page = sq.offset // sq.size + 1
     trees = {f: idx.tree(f, result.matched) for f in ("organism", "imaging_method")}
@@ -211,31 +81,6 @@ def search():
         page=page, pages=pages, url=_url, toggle_url=toggle_url, active=active, study_path=study_path,
         q=sq.q, sorts=["relevance", "date", "oldest", "size", "title"], current_sort=request.args.get("sort", "relevance"),
     )
-
-
-@bp.route("/gide/search")
-def gide_search():
-    """gide-search's GET /search, same parameters and response fields."""
-    try:
-        sq = parse_query(html=False)
-    except BadParameter as e:
-        return _bad(e)
-    idx = studies()
-    return jsonify(gide_response(sq, idx.search(sq), idx))
-
-
-@bp.route("/gide/api/entry/<path:entry_id>")
-def gide_entry(entry_id: str):
-    """gide-search's GET /api/entry/{id}: one study by its IRI or accession (404 JSON when unknown)."""
-    idx = studies()
-    doc = idx.by_iri.get(entry_id) or next((d for d in idx.docs if d.identifier == entry_id), None)
-    if doc is None and entry_id.startswith("http"):
-        doc = idx.by_iri.get(entry_id.rstrip("/") + "/") or idx.by_iri.get(entry_id.rstrip("/"))
-    if doc is None:
-        resp = jsonify(error="Not Found", status=404, message=f"no study {entry_id!r}")
-        resp.status_code = 404
-        return resp
-    return jsonify(entry(doc, idx))
 
 
 @bp.route("/health")
