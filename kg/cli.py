@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -55,33 +57,31 @@ def _print_step(step: str, summary, dumps: str = "") -> None:
         print(f"dumps: {len(summary.dumps)} files in {dumps}", file=sys.stderr)
 
 
-def cmd_harvest(args) -> int:
-    from .pipeline import HarvestOptions, run_harvest
+def _harvest_args(args):
+    """Sources and options of a harvest from the command line; (None, None, exit code) when they are bad."""
+    from .pipeline import HarvestOptions
 
     try:
         sources = load_sources(args.config)
     except (OSError, ValueError, KeyError) as e:
         print(f"kg: error: cannot read sources configuration: {e}", file=sys.stderr)
-        return 2
+        return None, None, 2
     unknown = [s for s in args.sources if s not in sources]
     if unknown:
         print(f"kg: error: unknown source(s) {', '.join(unknown)}; configured: {', '.join(sources)}", file=sys.stderr)
-        return 2
-    store = _store(args)
-    t0 = time.perf_counter()
+        return None, None, 2
     options = HarvestOptions(sources=list(args.sources), rocrates=Path(args.rocrates) if args.rocrates else None, live=args.live,
                              cache=Path(args.cache), validate=not args.no_validate, dumps=Path(args.dumps))
-    try:
-        summary = run_harvest(store, sources, options, progress=_bar,
-                              on_step=lambda step, summary: _print_step(step, summary, args.dumps))
-    except FileNotFoundError as e:
-        print(f"kg: error: {e}", file=sys.stderr)
-        return 2
-    reports = summary.reports
-    loaded, quarantined = summary.loaded, summary.quarantined
+    return sources, options, 0
+
+
+def _print_reports(summary, store, seconds: float) -> int:
+    """The per-source table and the total line on standard output; the exit code (1: nothing loaded)."""
     print(f"{'source':<18}{'records':>8}{'studies':>9}{'quarantined':>13}{'triples':>9}  status")
-    for r in reports:
+    for r in summary.reports:
         status = "ok" if r.ok else f"FAILED: {r.error} (previous graph kept)"
+        if r.ok and r.new_source:
+            status = f"ok, new source (graph {r.graph})"
         live = ""
         if r.live.get("listed") is not None:
             live = f" [listed {r.live['listed']}, downloaded {r.live['downloaded']}, unchanged {r.live['unchanged']}]"
@@ -94,15 +94,67 @@ def cmd_harvest(args) -> int:
             print(f"  download failed, last good copy kept: {stale}")
     from .store.stats import distinct_studies
 
+    new = [r.source for r in summary.reports if r.ok and r.new_source]
     print(
-        f"total: {loaded} studies loaded, {quarantined} records quarantined, in {time.perf_counter() - t0:.1f} s; "
-        f"the store holds {distinct_studies(store)} distinct studies",
+        f"total: {summary.loaded} studies loaded, {summary.quarantined} records quarantined, in {seconds:.1f} s; "
+        f"the store holds {distinct_studies(store)} distinct studies" + (f"; new source(s): {', '.join(new)}" if new else ""),
         flush=True,
     )
-    if loaded == 0:
+    if summary.loaded == 0:
         print("kg: error: nothing could be loaded", file=sys.stderr)
         return 1
     return 0
+
+
+DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def is_disk_full(e: BaseException) -> bool:
+    """A write failed for want of space: an OSError with ENOSPC / EFBIG / EDQUOT, or the store's own
+    error carrying RocksDB's message for one (pyoxigraph passes it on as text)."""
+    if isinstance(e, OSError) and e.errno in DISK_FULL:
+        return True
+    text = str(e)
+    return any(os.strerror(n) in text for n in DISK_FULL)
+
+
+def _disk_full(store, sources, options, e: OSError) -> int:
+    """A harvest stopped by a full disk (or a file-size limit): say so plainly, record the failed run
+    where the store still takes a write, exit 3 (the store is unusable for now)."""
+    from .pipeline import record_failed_run
+
+    what = getattr(e, "strerror", None) or str(e)
+    print(f"kg: error: the harvest stopped because the disk is full ({what}); the graphs swapped in before it stay served, "
+          "the others keep their previous graph. Free some space and run the harvest again.", file=sys.stderr)
+    names = [options.rocrates and "rocrates"] if options.rocrates else (options.sources or list(sources))
+    try:
+        for name in names:
+            record_failed_run(store, name, f"disk full: {what}")
+        store.flush()
+    except (OSError, RuntimeError, ValueError) as again:  # the disk is still full: nothing more can be written
+        print(f"kg: error: the failed run could not be recorded in the provenance graph either ({again})", file=sys.stderr)
+    return 3
+
+
+def cmd_harvest(args) -> int:
+    from .pipeline import run_harvest
+
+    sources, options, rc = _harvest_args(args)
+    if sources is None:
+        return rc
+    store = _store(args)
+    t0 = time.perf_counter()
+    try:
+        summary = run_harvest(store, sources, options, progress=_bar,
+                              on_step=lambda step, summary: _print_step(step, summary, args.dumps))
+    except FileNotFoundError as e:
+        print(f"kg: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        if is_disk_full(e):
+            return _disk_full(store, sources, options, e)
+        raise
+    return _print_reports(summary, store, time.perf_counter() - t0)
 
 
 def _store_is_empty(store) -> bool:
@@ -111,13 +163,18 @@ def _store_is_empty(store) -> bool:
     return not any(store.has_graph(source_graph(n)) for n in load_sources())
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args, store=None, background=None) -> int:
     from .indexes import IndexService
     from .serve.app import create_app
     from .serve.server import Limits, serve, serve_granian
     from .store import is_remote, open_store
 
-    store = _store(args)
+    store = store if store is not None else _store(args)
+    if background is not None and (args.processes > 1 or args.server == "granian"):
+        # serving processes of their own would not see this process's thread: finish the follow-up first
+        print("validation and dumps run before serving (several serving processes)", file=sys.stderr)
+        background.start().join()
+        background = None
     started = time.perf_counter()
     service = IndexService(store)
     indexes = service.warm()  # before the socket accepts: no request waits for (or stampedes) an index build
@@ -128,7 +185,10 @@ def cmd_serve(args) -> int:
 
     def make_app():
         if args.processes <= 1:
-            return create_app(store, index_service=service, **options)
+            app = create_app(store, index_service=service, **options)
+            if background is not None:  # `kg up`: searches are answered at once, the follow-up runs beside them
+                app.config["KG_BACKGROUND"] = background.start()
+            return app
         # a forked serving process: its own store handle (read-only on disk: this process holds the lock)
         own = open_store(args.store, read_only=not is_remote(args.store))
         return create_app(own, index_service=IndexService(own, seed=indexes), **options)
@@ -146,17 +206,34 @@ def cmd_serve(args) -> int:
 
 
 def cmd_up(args) -> int:
+    """Harvest when the store is empty, serve as soon as the graphs are in, and finish the harvest
+    (validation, dumps) in the background of the serving process: it holds the store (kg/background.py)."""
+    from .background import BackgroundFollowUp
+    from .pipeline import load_phase
+
     store = _store(args)
-    if _store_is_empty(store) or args.reharvest:
-        del store  # cmd_harvest opens its own handle
-        args.sources, args.rocrates, args.live = [], None, False
-        rc = cmd_harvest(args)
-        if rc != 0:
-            return rc
-    else:
+    if not (_store_is_empty(store) or args.reharvest):
         print(f"store {args.store} already holds a harvest; serving it (use --reharvest to refresh)", file=sys.stderr)
-        del store
-    return cmd_serve(args)
+        return cmd_serve(args, store)
+    args.sources, args.rocrates, args.live = [], None, False
+    sources, options, rc = _harvest_args(args)
+    if sources is None:
+        return rc
+    t0 = time.perf_counter()
+    try:
+        summary = load_phase(store, sources, options, progress=_bar, on_step=lambda step, summary: _print_step(step, summary, args.dumps))
+    except Exception as e:
+        if is_disk_full(e):
+            return _disk_full(store, sources, options, e)
+        raise
+    rc = _print_reports(summary, store, time.perf_counter() - t0)
+    if rc != 0:
+        return rc
+    background = BackgroundFollowUp(store, sources, summary, options, on_step=lambda step, s: _print_step(step, s, args.dumps))
+    pending = [k for k, v in background.state().items() if v != "skipped"]
+    if pending:
+        print(f"serving now; {' and '.join(pending)} continue in the background (see /health)", file=sys.stderr)
+    return cmd_serve(args, store, background)
 
 
 def cmd_query(args) -> int:
@@ -419,8 +496,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args) or 0
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly, as Unix tools do
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 

@@ -83,6 +83,8 @@ class SourceReport:
     changes: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)  # seconds: map (parse, rules, checks), load (store write)
     run_extra: dict = field(default_factory=dict)  # record counts of the run (added / removed / changed)
+    new_source: bool = False  # a publisher no source is configured for: its graph was derived from it
+    graph: str = ""  # the named graph the source's records went to
 
     @property
     def ok(self) -> bool:
@@ -92,8 +94,12 @@ class SourceReport:
 Progress = Callable[[int], None]
 
 
-def _assigner(sources: dict[str, Source], fixed: str | None):
-    """Decide which source a crate belongs to, from its publisher and study IRI."""
+def _assigner(sources: dict[str, Source], fixed: str | None, derived: set[str], new: set[str]):
+    """Decide which source a crate belongs to, from its publisher and study IRI. In a folder harvest
+    (`fixed` None), a crate of a publisher no source is configured for gets a source derived from the
+    publisher (kg/new_sources.py), added to `sources`, `derived` and `new`."""
+    from .new_sources import derive_source
+
     by_publisher = {s.publisher.rstrip("/"): s for s in sources.values() if s.kind == "rocrate"}
 
     def assign(rec: RawRecord, study: str | None, publisher: str | None) -> str | None:
@@ -108,11 +114,17 @@ def _assigner(sources: dict[str, Source], fixed: str | None):
             if fixed:
                 return f"unknown source {fixed!r}"
             for s in sources.values():
-                if re.match(s.root, study):
+                if s.name not in derived and re.match(s.root, study):
                     src = s
                     break
+        if src is None and pub:
+            src = derive_source(pub, set(sources))
+            if src is not None:
+                sources[src.name] = by_publisher[pub] = src
+                derived.add(src.name)
+                new.add(src.name)
         if src is None:
-            return f"publisher {publisher!r} and study IRI {study} match no configured source"
+            return f"publisher {publisher!r} and study IRI {study} match no configured source, and the publisher is no http(s) IRI to derive a source from"
         if pub and pub != src.publisher.rstrip("/"):
             return f"crate is published by {publisher}, but source {src.name!r} publishes as {src.publisher}"
         if not re.match(src.root, study):
@@ -145,7 +157,17 @@ def harvest_records(
     rules = rules or RuleSet.load(kind.rules)
     context = known_studies(store) if kind.known_studies else []
     checks = load_checks(kind_name)
-    assign = _assigner(sources, only)
+    derived: set[str] = set()
+    new: set[str] = set()
+    if only is None:  # a folder of crates: publishers seen before without configuration have their source
+        from .new_sources import derived_sources
+
+        known = derived_sources(store)
+        derived |= set(known) - set(sources)
+        sources = {**known, **sources}
+    else:
+        sources = dict(sources)
+    assign = _assigner(sources, only, derived, new)
     seen: dict[str, str] = {}
     quarantined = list(extra_quarantine or [])
     by_source: dict[str, list] = {}
@@ -185,7 +207,8 @@ def harvest_records(
     targets = [only] if only else sorted(set(by_source) | set(groups))
     try:
         return [_finish(store, _Outcome(name, by_source.get(name, []), groups.get(name, []), writers.get(name), rules, t0, clock,
-                                        map_seconds, load_seconds.get(name, 0.0)), sources) for name in targets]
+                                        map_seconds, load_seconds.get(name, 0.0), derived_from=_publisher_of(sources, name, derived),
+                                        new=name in new), sources) for name in targets]
     finally:
         for w in writers.values():
             w.abort()  # a no-op for a committed writer; drops the staging graph of one that was not
@@ -204,6 +227,12 @@ class _Outcome:
     clock: float  # perf_counter at the start of the harvest
     map_seconds: float
     load_seconds: float
+    derived_from: str = ""  # publisher IRI of a source derived from it (not configured)
+    new: bool = False  # first harvest of that derived source
+
+
+def _publisher_of(sources: dict[str, Source], name: str, derived: set[str]) -> str:
+    return sources[name].publisher if name in derived and name in sources else ""
 
 
 def _finish(store: Store, o: _Outcome, sources: dict[str, Source]) -> SourceReport:
@@ -215,7 +244,12 @@ def _finish(store: Store, o: _Outcome, sources: dict[str, Source]) -> SourceRepo
     run.records_seen = len(mapped) + len(q_here)
     run.quarantined = len(q_here)
     run.target_graph = source_graph(name)
-    report = SourceReport(name, records=run.records_seen, quarantined=q_here, run_iri=run.iri)
+    if o.derived_from:
+        from .new_sources import NEW_SOURCE_KEY
+
+        run.extra[NEW_SOURCE_KEY] = o.derived_from
+    report = SourceReport(name, records=run.records_seen, quarantined=q_here, run_iri=run.iri, graph=run.target_graph,
+                          new_source=o.new)
     if not mapped:
         run.status, run.ended = "failed", utcnow()
         if name != UNASSIGNED:
@@ -247,7 +281,7 @@ def _finish(store: Store, o: _Outcome, sources: dict[str, Source]) -> SourceRepo
     store.append(run_count_quads(run, {"quadsAdded": changes["added"], "quadsRemoved": changes["removed"]}))
     report.timings = {"map": o.map_seconds, "load": o.load_seconds + time.perf_counter() - load_clock}
     report.studies = run.studies_loaded
-    report.run_extra = dict(run.extra)
+    report.run_extra = {k: v for k, v in run.extra.items() if isinstance(v, int)}
     report.seconds = time.perf_counter() - o.clock
     return report
 
@@ -434,12 +468,15 @@ def load_phase(store: Store, sources: dict[str, Source], options: HarvestOptions
 
 
 def follow_up(store: Store, sources: dict[str, Source], summary: HarvestSummary, options: HarvestOptions,
-              on_step: Step | None = None) -> HarvestSummary:
+              on_step: Step | None = None, on_begin: Callable[[str], None] | None = None) -> HarvestSummary:
     """SHACL validation of the sources whose records changed (and of those never validated), then the dumps.
-    Slow, and not needed to answer queries: it may run after the server has started."""
+    Slow, and not needed to answer queries: `kg up` runs it beside the server (kg/background.py)."""
     if not summary.changed:
         return summary
-    step = _stepper(summary, on_step)
+    from .new_sources import derived_sources
+
+    sources = {**derived_sources(store), **sources}  # crates of unconfigured publishers are validated and dumped too
+    step = _stepper(summary, on_step, on_begin)
     if options.validate:
         from .validate.shacl import validate_all, validated_sources
 
@@ -478,14 +515,16 @@ def _harvest_all(store: Store, sources: dict[str, Source], options: HarvestOptio
 class _stepper:
     """`with step(name):` times a step into summary.seconds and reports it to `on_step` when it ends."""
 
-    def __init__(self, summary: HarvestSummary, on_step: Step | None):
-        self.summary, self.on_step = summary, on_step
+    def __init__(self, summary: HarvestSummary, on_step: Step | None, on_begin: Callable[[str], None] | None = None):
+        self.summary, self.on_step, self.on_begin = summary, on_step, on_begin
 
     def __call__(self, name: str):
         self.name = name
         return self
 
     def __enter__(self):
+        if self.on_begin:
+            self.on_begin(self.name)
         self.t = time.perf_counter()
 
     def __exit__(self, exc_type, *_):

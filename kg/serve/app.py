@@ -59,7 +59,11 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
         app.config["KG_QUERY_WORKERS"] = QueryWorkers(
             store.local_path, size=query_workers, timeout=query_timeout, memory_mb=int(os.environ.get("KG_QUERY_MEMORY_MB", DEFAULT_MEMORY_MB)),
             queue_length=int(queue) if queue else None, no_network=not allowed_services())
-    app.config["KG_SOURCES"] = sources if sources is not None else load_sources()
+    if sources is None:  # configured sources, and those derived from the publishers of unconfigured crates
+        from ..new_sources import derived_sources
+
+        sources = {**derived_sources(store), **load_sources()}
+    app.config["KG_SOURCES"] = sources
     app.config["JSON_SORT_KEYS"] = False
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # SPARQL bodies larger than 1 MiB are refused with 413
 

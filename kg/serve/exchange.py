@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
+from werkzeug.exceptions import ServiceUnavailable
 
 from ..formats import serialize
-from ..store.dumps import dcat_catalog, read_manifest
+from ..store.dumps import dcat_catalog, read_manifest, verified
 from .generation_cache import cached
 from .negotiation import json_twin_requested, page_representation
 from .void import void_triples
@@ -52,21 +53,41 @@ def catalog():
     return _rdf(dcat_catalog(store, _base(), current_app.config["KG_SOURCES"], read_manifest(_dumps_dir())), "DCAT catalogue")
 
 
+def _served_manifest() -> tuple[dict | None, str]:
+    """The manifest with only the files whose checksum matches it, and a note on what is still being
+    written (the harvest's follow-up runs in the background under `kg up`)."""
+    folder = _dumps_dir()
+    manifest = read_manifest(folder)
+    background = current_app.config.get("KG_BACKGROUND")
+    note = background.note("dumps") if background is not None else ""
+    if manifest is None:
+        return None, note
+    whole = [d for d in manifest.get("dumps", []) if verified(folder, d)]
+    left_out = len(manifest.get("dumps", [])) - len(whole)
+    if left_out and not note:
+        note = f"{left_out} dump file(s) do not match their checksum in dumps.json (being rewritten, or damaged) and are not offered"
+    return {**manifest, "dumps": whole}, note
+
+
 @bp.route("/downloads")
 def downloads():
-    manifest = read_manifest(_dumps_dir())
+    manifest, note = _served_manifest()
     if json_twin_requested():
         if manifest is None:
-            return jsonify(error="Not Found", status=404, message="no dumps have been written yet (kg harvest writes them)"), 404
-        return jsonify(manifest)
-    return render_template("downloads.html", manifest=manifest)
+            message = note or "no dumps have been written yet (kg harvest writes them)"
+            return jsonify(error="Not Found", status=404, message=message), 404
+        return jsonify({**manifest, "note": note} if note else manifest)
+    return render_template("downloads.html", manifest=manifest, note=note)
 
 
 @bp.route("/downloads/<name>")
 def download(name: str):
     folder = _dumps_dir()
     manifest = read_manifest(folder)
-    names = {d["file"] for d in (manifest or {}).get("dumps", [])}
-    if name not in names:  # only files the manifest lists: no path traversal, no stray files
+    entry = next((d for d in (manifest or {}).get("dumps", []) if d["file"] == name), None)
+    if entry is None:  # only files the manifest lists: no path traversal, no stray files
         abort(404, description=f"no dump named {name!r}")
+    if not verified(folder, entry):
+        raise ServiceUnavailable(f"{name} does not match its checksum in dumps.json: it is being rewritten (or was damaged); "
+                                 "try again after the harvest has finished", retry_after=30)
     return send_from_directory(folder, name, mimetype="application/gzip", as_attachment=True)

@@ -1,0 +1,96 @@
+"""The harvest's follow-up (SHACL validation, dumps) run in a thread of the serving process.
+
+`kg up` on an empty store serves as soon as the source graphs, links, closure and grounding are in:
+those are what searches and pages read. Validation and dumps read the graph but change nothing that the
+indexes read (validation writes only the validation graph), so they run afterwards, beside the server,
+through the same store handle (the embedded store's RocksDB lock allows one writing process). Their state
+is what /health, /quality and /downloads report while they run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+PENDING, RUNNING, DONE, SKIPPED, FAILED = "pending", "running", "done", "skipped", "failed"
+NOTES = {  # what a page says while a step has not finished
+    ("validation", PENDING): "SHACL validation has not started yet; findings follow",
+    ("validation", RUNNING): "validation running… SHACL findings appear here when it has finished",
+    ("dumps", PENDING): "dumps pending: they are written after validation",
+    ("dumps", RUNNING): "dumps being written…",
+}
+
+
+class BackgroundFollowUp:
+    """Runs `pipeline.follow_up` once, in a daemon thread; `state()` says where each step is."""
+
+    def __init__(self, store, sources: dict, summary, options, on_step: Callable | None = None):
+        from .pipeline import HarvestOptions
+
+        self.store, self.sources, self.summary = store, sources, summary
+        self.options: HarvestOptions = options
+        self.on_step = on_step
+        work = summary.changed
+        self._state = {
+            "validation": PENDING if work and options.validate else SKIPPED,
+            "dumps": PENDING if work and options.dumps is not None else SKIPPED,
+        }
+        self.errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="kg-follow-up", daemon=True)
+
+    def start(self) -> BackgroundFollowUp:
+        """Start the follow-up (once; later calls only return it)."""
+        with self._lock:
+            if self._thread.ident is None:
+                self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the follow-up; True when it has finished."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def state(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._state)
+
+    @property
+    def finished(self) -> bool:
+        return all(v in (DONE, SKIPPED, FAILED) for v in self.state().values())
+
+    def note(self, step: str) -> str:
+        """A sentence for a page about `step` while it has not finished (empty once it has)."""
+        status = self.state().get(step, DONE)
+        if status == FAILED:
+            return f"{step} failed: {self.errors.get(step, 'see the server log')}"
+        return NOTES.get((step, status), "")
+
+    def _set(self, step: str, status: str) -> None:
+        with self._lock:
+            if step in self._state:
+                self._state[step] = status
+
+    def _begin(self, step: str) -> None:
+        self._set(step, RUNNING)
+
+    def _end(self, step: str, summary) -> None:
+        self._set(step, DONE)
+        if self.on_step is not None:
+            self.on_step(step, summary)
+
+    def _run(self) -> None:
+        from .pipeline import follow_up
+
+        try:
+            follow_up(self.store, self.sources, self.summary, self.options, on_step=self._end, on_begin=self._begin)
+        except Exception as e:  # reported on /health; the graph already served stays as it is
+            log.exception("the harvest follow-up failed")
+            with self._lock:
+                for step, status in self._state.items():
+                    if status in (PENDING, RUNNING):
+                        self._state[step] = FAILED
+                        self.errors[step] = f"{type(e).__name__}: {e}"
