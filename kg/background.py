@@ -59,6 +59,12 @@ class BackgroundFollowUp:
             return dict(self._state)
 
     @property
+    def epoch(self) -> int:
+        """Steps finished so far: page caches keyed by the harvest generation add it (validation changes
+        the validation graph, and so /quality and VoID, without a new harvest run)."""
+        return sum(1 for v in self.state().values() if v in (DONE, FAILED))
+
+    @property
     def finished(self) -> bool:
         return all(v in (DONE, SKIPPED, FAILED) for v in self.state().values())
 

@@ -157,19 +157,33 @@ def cmd_harvest(args) -> int:
     return _print_reports(summary, store, time.perf_counter() - t0)
 
 
-def _store_is_empty(store) -> bool:
+def _store_is_empty(store, config=None) -> bool:
     from .namespaces import source_graph
 
-    return not any(store.has_graph(source_graph(n)) for n in load_sources())
+    return not any(store.has_graph(source_graph(n)) for n in load_sources(config))
 
 
-def cmd_serve(args, store=None, background=None) -> int:
+def _repair(store, args) -> None:
+    """Links, closure and grounding left stale by a harvest killed after a swap: rebuilt before serving."""
+    from .pipeline import derived_stale, repair_derived
+
+    if derived_stale(store):
+        print("an earlier harvest stopped before rebuilding the links, closure and grounding graphs; rebuilding them now", file=sys.stderr)
+        repair_derived(store, on_step=lambda step, summary: _print_step(step, summary, getattr(args, "dumps", "")))
+
+
+def cmd_serve(args, store=None, background=None, sources=None) -> int:
     from .indexes import IndexService
     from .serve.app import create_app
     from .serve.server import Limits, serve, serve_granian
     from .store import is_remote, open_store
 
     store = store if store is not None else _store(args)
+    _repair(store, args)
+    if sources is not None:
+        from .new_sources import derived_sources
+
+        sources = {**derived_sources(store), **sources}
     if background is not None and (args.processes > 1 or args.server == "granian"):
         # serving processes of their own would not see this process's thread: finish the follow-up first
         print("validation and dumps run before serving (several serving processes)", file=sys.stderr)
@@ -185,13 +199,13 @@ def cmd_serve(args, store=None, background=None) -> int:
 
     def make_app():
         if args.processes <= 1:
-            app = create_app(store, index_service=service, **options)
+            app = create_app(store, sources=sources, index_service=service, **options)
             if background is not None:  # `kg up`: searches are answered at once, the follow-up runs beside them
                 app.config["KG_BACKGROUND"] = background.start()
             return app
         # a forked serving process: its own store handle (read-only on disk: this process holds the lock)
         own = open_store(args.store, read_only=not is_remote(args.store))
-        return create_app(own, index_service=IndexService(own, seed=indexes), **options)
+        return create_app(own, sources=sources, index_service=IndexService(own, seed=indexes), **options)
 
     limits = Limits(threads=args.threads, read_timeout=args.read_timeout, connection_limit=args.connection_limit)
     server = args.server
@@ -212,9 +226,9 @@ def cmd_up(args) -> int:
     from .pipeline import load_phase
 
     store = _store(args)
-    if not (_store_is_empty(store) or args.reharvest):
+    if not (_store_is_empty(store, args.config) or args.reharvest):
         print(f"store {args.store} already holds a harvest; serving it (use --reharvest to refresh)", file=sys.stderr)
-        return cmd_serve(args, store)
+        return cmd_serve(args, store, sources=load_sources(args.config))
     args.sources, args.rocrates, args.live = [], None, False
     sources, options, rc = _harvest_args(args)
     if sources is None:
@@ -233,7 +247,7 @@ def cmd_up(args) -> int:
     pending = [k for k, v in background.state().items() if v != "skipped"]
     if pending:
         print(f"serving now; {' and '.join(pending)} continue in the background (see /health)", file=sys.stderr)
-    return cmd_serve(args, store, background)
+    return cmd_serve(args, store, background, sources=sources)
 
 
 def cmd_query(args) -> int:

@@ -28,7 +28,7 @@ from .mapping.engine import RuleSet, map_crates
 from .mapping.idr_study import parse_idr_study
 from .mapping.rdf_file import parse_turtle
 from .mapping.rocrate import parse_crate
-from .namespaces import source_graph
+from .namespaces import KG, PROVENANCE_GRAPH, XSD, source_graph
 from .records import Quarantined, RawRecord, utcnow
 from .store.interface import SourceWriter, Store
 from .store.provenance import RunRecord, derivation_quads, record_quads, run_count_quads, run_quads
@@ -451,11 +451,14 @@ def load_phase(store: Store, sources: dict[str, Source], options: HarvestOptions
 
     summary = HarvestSummary()
     step = _stepper(summary, on_step)
+    stale = derived_stale(store)  # an earlier harvest was stopped between a swap and the derived graphs
+    if options.derived and not stale:
+        mark_derived_stale(store)  # until links, closure and grounding match the swapped sources
     with step("ontologies"):
         summary.ontologies = load_ontologies(store)
     with step("harvest"):
         summary.reports = _harvest_all(store, sources, options, progress)
-    if summary.changed:
+    if summary.changed or stale:
         if options.derived:
             with step("links"):
                 summary.links = rebuild_links(store)
@@ -464,6 +467,53 @@ def load_phase(store: Store, sources: dict[str, Source], options: HarvestOptions
         if options.derived:
             with step("grounding"):
                 summary.grounded = rebuild_grounding(store)
+    if options.derived:
+        clear_derived_stale(store)
+    return summary
+
+
+# -- links, closure and grounding follow the sources, even across a killed harvest ---------------------
+# A source's swap and the rebuild of the derived graphs are separate writes: a harvest killed between them
+# would leave links and grounding that describe the previous sources. So the load phase states
+# `kg:Harvester kg:derivedGraphsStale <time>` in the provenance graph before the first swap and removes it
+# once the derived graphs are rebuilt; `kg harvest`, `kg up` and `kg serve` finding it repair first.
+_HARVESTER = ox.NamedNode(KG + "Harvester")
+_STALE = ox.NamedNode(KG + "derivedGraphsStale")
+_PROV = ox.NamedNode(PROVENANCE_GRAPH)
+
+
+def derived_stale(store: Store) -> bool:
+    return any(True for _ in store.quads_for_pattern(_HARVESTER, _STALE, None, PROVENANCE_GRAPH))
+
+
+def mark_derived_stale(store: Store) -> None:
+    store.append([ox.Quad(_HARVESTER, _STALE, ox.Literal(utcnow().isoformat(), datatype=ox.NamedNode(XSD + "dateTime")), _PROV)])
+    store.flush()
+
+
+def clear_derived_stale(store: Store) -> None:
+    marks = list(store.quads_for_pattern(_HARVESTER, _STALE, None, PROVENANCE_GRAPH))
+    if marks:
+        store.remove(marks)
+        store.flush()
+
+
+def repair_derived(store: Store, on_step: Step | None = None) -> HarvestSummary | None:
+    """Rebuild links, closure and grounding when a harvest was stopped before it rebuilt them (None:
+    nothing to repair)."""
+    from .store.ontologies import rebuild_closure
+
+    if not derived_stale(store):
+        return None
+    summary = HarvestSummary()
+    step = _stepper(summary, on_step)
+    with step("links"):
+        summary.links = rebuild_links(store)
+    with step("closure"):
+        summary.closure = rebuild_closure(store)
+    with step("grounding"):
+        summary.grounded = rebuild_grounding(store)
+    clear_derived_stale(store)
     return summary
 
 

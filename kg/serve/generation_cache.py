@@ -23,6 +23,9 @@ def current_generation() -> str:
         from ..indexes import harvest_generation
 
         g.kg_generation = harvest_generation(current_app.config["KG_STORE"])
+        background = current_app.config.get("KG_BACKGROUND")  # `kg up`'s follow-up writes the validation graph
+        if background is not None:
+            g.kg_generation += f"+{background.epoch}"
     return g.kg_generation
 
 

@@ -86,7 +86,13 @@ def search():
 @bp.route("/health")
 def health():
     store = current_app.config["KG_STORE"]
-    return jsonify(status="ok", store="pyoxigraph", graphs=len(store.public_graphs()))
+    body = {"status": "ok", "store": "pyoxigraph", "graphs": len(store.public_graphs())}
+    background = current_app.config.get("KG_BACKGROUND")  # `kg up`: the harvest's follow-up, still running or done
+    if background is not None:
+        body["background"] = background.state()
+        if background.errors:
+            body["background_errors"] = dict(background.errors)
+    return jsonify(body)
 
 
 def _bars(rows: list[tuple], width: int = 420, bar: int = 18) -> dict:

@@ -46,6 +46,9 @@ def quality():
 
     store = current_app.config["KG_STORE"]
     report, shacl = cached("quality", "", lambda: (qc_report(store), summary_from_store(store)))
+    background = current_app.config.get("KG_BACKGROUND")  # `kg up`: validation may still be running
+    note = background.note("validation") if background is not None else ""  # e.g. "validation running…"
     if json_twin_requested():
-        return jsonify(checks=report, shacl=shacl)
-    return render_template("quality.html", report=report, shacl=shacl, names=source_labels(current_app.config["KG_SOURCES"]))
+        return jsonify(checks=report, shacl=shacl, **({"validation": note} if note else {}))
+    return render_template("quality.html", report=report, shacl=shacl, names=source_labels(current_app.config["KG_SOURCES"]),
+                           validation_note=note)
