@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
-from werkzeug.exceptions import ServiceUnavailable
 
 from ..formats import serialize
 from ..store.dumps import dcat_catalog, read_manifest, verified
@@ -87,7 +86,10 @@ def download(name: str):
     entry = next((d for d in (manifest or {}).get("dumps", []) if d["file"] == name), None)
     if entry is None:  # only files the manifest lists: no path traversal, no stray files
         abort(404, description=f"no dump named {name!r}")
-    if not verified(folder, entry):
-        raise ServiceUnavailable(f"{name} does not match its checksum in dumps.json: it is being rewritten (or was damaged); "
-                                 "try again after the harvest has finished", retry_after=30)
+    if not verified(folder, entry):  # a download tool gets JSON it can log, and when to retry
+        resp = jsonify(error="Service Unavailable", status=503, message=f"{name} does not match its checksum in dumps.json: "
+                       "it is being rewritten (or was damaged); try again after the harvest has finished")
+        resp.status_code = 503
+        resp.headers["Retry-After"] = "30"
+        return resp
     return send_from_directory(folder, name, mimetype="application/gzip", as_attachment=True)
