@@ -5,8 +5,6 @@ and /downloads say how far they are. No timing assertions: only the order of wha
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests._process import free_port, stop
 
 ROOT = Path(__file__).parents[1]
 STEPS = {"pending", "running", "done"}
@@ -28,12 +28,6 @@ def one_source_config(tmp: Path, name: str = "idr") -> Path:
     path = tmp / "sources.toml"
     path.write_text(block, encoding="utf-8")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def poll(url: str, proc, ok, limit: float = 900.0, **kw):
@@ -63,12 +57,7 @@ def kg_up(tmp_path_factory):
         try:
             yield proc, f"http://127.0.0.1:{port}", tmp
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 def test_search_first_then_background_work_done(kg_up):

@@ -8,7 +8,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import requests
 
 from kg.store import open_store
+from tests._process import free_port, stop
 
 ROOT = Path(__file__).parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -52,6 +52,8 @@ def test_full_disk_is_a_clear_failure(tmp_path):
         assert "Traceback" not in proc.stderr
         assert "kg: error: the harvest stopped because the disk is full (" in proc.stderr
         assert "Free some space and run the harvest again." in proc.stderr
+        if not mounted and "could not be recorded in the provenance graph either" in proc.stderr:
+            return  # a file-size limit also stops the write-ahead log: the run cannot be recorded, and says so
         store = open_store(disk / "store", read_only=True)
         rows = list(store.query(f"""SELECT ?src ?err WHERE {{ GRAPH <{PROV}> {{ ?r a <{KG}HarvestRun> ; <{KG}status> "failed" ;
                                     <{KG}harvestSource> ?src ; <{KG}error> ?err }} }}"""))
@@ -90,9 +92,7 @@ def test_kill_between_swap_and_links_is_repaired_at_start(tmp_path):
     proc = subprocess.run([sys.executable, "-c", KILL_AFTER_SWAP, str(path)], capture_output=True, text=True, env=ENV, timeout=600)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     assert _links(path) == (0, True)  # the sources are swapped in, the links graph does not follow them yet
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with open(tmp_path / "stderr", "wb") as err:
         server = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", str(path), "--port", str(port)],
                                   stdout=subprocess.DEVNULL, stderr=err, env=ENV)
@@ -109,12 +109,7 @@ def test_kill_between_swap_and_links_is_repaired_at_start(tmp_path):
                              headers={"Accept": "application/sparql-results+json"}, timeout=60)
             assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == 294
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
     assert "an earlier harvest stopped before rebuilding the links, closure and grounding graphs" in (tmp_path / "stderr").read_text()
     assert _links(path) == (294, False)
 
