@@ -41,6 +41,21 @@ class BackgroundFollowUp:
         self.errors: dict[str, str] = {}
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="kg-follow-up", daemon=True)
+        self._answered = threading.Event()  # set once the server has answered a request (see `attach`)
+        self.grace = 0.0  # seconds the follow-up waits for that first answer before it starts anyway
+
+    def attach(self, app, grace: float = 15.0) -> BackgroundFollowUp:
+        """Report on `app` (/health, /quality, /downloads) and start once it has answered its first request
+        (or after `grace` s): on two cores, validation beside the first search would slow that search."""
+        app.config["KG_BACKGROUND"] = self
+        self.grace = grace
+
+        @app.after_request
+        def answered(resp):
+            self._answered.set()
+            return resp
+
+        return self.start()
 
     def start(self) -> BackgroundFollowUp:
         """Start the follow-up (once; later calls only return it)."""
@@ -91,6 +106,8 @@ class BackgroundFollowUp:
     def _run(self) -> None:
         from .pipeline import follow_up
 
+        if self.grace:
+            self._answered.wait(self.grace)
         try:
             follow_up(self.store, self.sources, self.summary, self.options, on_step=self._end, on_begin=self._begin)
         except Exception as e:  # reported on /health; the graph already served stays as it is

@@ -201,7 +201,7 @@ def cmd_serve(args, store=None, background=None, sources=None) -> int:
         if args.processes <= 1:
             app = create_app(store, sources=sources, index_service=service, **options)
             if background is not None:  # `kg up`: searches are answered at once, the follow-up runs beside them
-                app.config["KG_BACKGROUND"] = background.start()
+                background.attach(app)
             return app
         # a forked serving process: its own store handle (read-only on disk: this process holds the lock)
         own = open_store(args.store, read_only=not is_remote(args.store))
