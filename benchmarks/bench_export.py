@@ -26,8 +26,15 @@ SOURCES = ["bia", "idr", "ssbd-database", "ssbd-repository"]
 
 def old_exporter():
     """The exporter as it was before this change, imported from git history (not part of the package)."""
-    code = subprocess.run(["git", "-C", str(ROOT), "show", f"{OLD_COMMIT}:kg/export/rocrate.py"], check=True, capture_output=True, text=True).stdout
-    code = code.replace("from ..jsonld_contexts", "from kg.jsonld_contexts").replace("from ..namespaces", "from kg.namespaces")
+    code = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{OLD_COMMIT}:kg/export/rocrate.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    code = code.replace("from ..jsonld_contexts", "from kg.jsonld_contexts").replace(
+        "from ..namespaces", "from kg.namespaces"
+    )
     path = Path(tempfile.mkdtemp()) / "old_rocrate.py"
     path.write_text(code)
     spec = importlib.util.spec_from_file_location("old_rocrate", path)

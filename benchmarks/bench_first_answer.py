@@ -39,7 +39,11 @@ def _config(tmp: Path, names: list[str]) -> list[str]:
         return []
     text = (ROOT / "data" / "sources.toml").read_text(encoding="utf-8")
     blocks = ["[" + b for b in text.split("\n[") if b.startswith("sources.")]
-    keep = [b.replace('snapshot = "data/', f'snapshot = "{ROOT}/data/') for b in blocks if b.split("]")[0].split(".")[1] in names]
+    keep = [
+        b.replace('snapshot = "data/', f'snapshot = "{ROOT}/data/')
+        for b in blocks
+        if b.split("]")[0].split(".")[1] in names
+    ]
     path = tmp / "sources.toml"
     path.write_text("\n".join(keep), encoding="utf-8")
     return ["--config", str(path)]
@@ -47,8 +51,22 @@ def _config(tmp: Path, names: list[str]) -> list[str]:
 
 def bare_harvest(tmp: Path, names: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(_kg("harvest", "--store", str(tmp / "h-store"), "--dumps", str(tmp / "h-dumps"), "--no-validate", *_config(tmp, names)),
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, timeout=LIMIT)
+    subprocess.run(
+        _kg(
+            "harvest",
+            "--store",
+            str(tmp / "h-store"),
+            "--dumps",
+            str(tmp / "h-dumps"),
+            "--no-validate",
+            *_config(tmp, names),
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+        timeout=LIMIT,
+    )
     return time.perf_counter() - start
 
 
@@ -69,8 +87,21 @@ def up_first_answer(tmp: Path, names: list[str]) -> tuple[float, float]:
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     start = time.perf_counter()
-    proc = subprocess.Popen(_kg("up", "--store", str(tmp / "u-store"), "--dumps", str(tmp / "u-dumps"), "--port", str(port), *_config(tmp, names)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    proc = subprocess.Popen(
+        _kg(
+            "up",
+            "--store",
+            str(tmp / "u-store"),
+            "--dumps",
+            str(tmp / "u-dumps"),
+            "--port",
+            str(port),
+            *_config(tmp, names),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
     try:
         first = done = None
         while time.perf_counter() - start < LIMIT and proc.poll() is None:
@@ -108,8 +139,10 @@ def main() -> None:
             f, dn = up_first_answer(tmp, args.sources)
             first.append(f)
             done.append(dn)
-        print(f"run {i + 1}: bare harvest {bare[-1]:.1f} s; kg up: /search answered at {first[-1]:.1f} s, background done at {done[-1]:.1f} s",
-              flush=True)
+        print(
+            f"run {i + 1}: bare harvest {bare[-1]:.1f} s; kg up: /search answered at {first[-1]:.1f} s, background done at {done[-1]:.1f} s",
+            flush=True,
+        )
     b, f, dn = statistics.median(bare), statistics.median(first), statistics.median(done)
     print(f"bare `kg harvest --no-validate`: {b:.1f} s")
     print(f"`kg up` until /search answers:  {f:.1f} s  (validation and dumps done at {dn:.1f} s)")

@@ -49,8 +49,11 @@ def run_ours(workdir: Path, dump_to: Path | None = None) -> dict:
     first = pipeline.load_phase(store, crates, pipeline.HarvestOptions(derived=False))
     t_served = time.perf_counter()
     client = create_app(store).test_client()
-    r = client.get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }"},
-                   headers={"Accept": "application/sparql-results+json"})
+    r = client.get(
+        "/sparql",
+        query_string={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     n = int(r.get_json()["results"]["bindings"][0]["n"]["value"])
     total = time.perf_counter() - t0
     serve_first_query = time.perf_counter() - t_served
@@ -89,7 +92,9 @@ def run_rdflib() -> dict:
     for f in files:
         doc = json.loads(f.read_bytes())
         doc["@context"] = [ctx if c == "https://w3id.org/ro/crate/1.2/context" else c for c in doc["@context"]]
-        root = next(n["about"]["@id"] for n in doc["@graph"] if str(n.get("@id", "")).endswith("ro-crate-metadata.json"))
+        root = next(
+            n["about"]["@id"] for n in doc["@graph"] if str(n.get("@id", "")).endswith("ro-crate-metadata.json")
+        )
         g.parse(data=json.dumps(doc), format="json-ld", base=root)
     return {"total": time.perf_counter() - t0, "triples": len(g)}
 
@@ -113,7 +118,9 @@ def run_parse(prune: bool) -> dict:
         for c in doc["@context"]:
             ctx.update(rc if isinstance(c, str) else c)
         doc["@context"] = ctx
-        root = next(x["about"]["@id"] for x in doc["@graph"] if str(x.get("@id", "")).endswith("ro-crate-metadata.json"))
+        root = next(
+            x["about"]["@id"] for x in doc["@graph"] if str(x.get("@id", "")).endswith("ro-crate-metadata.json")
+        )
         n += len(list(ox.parse(json.dumps(doc), format=ox.RdfFormat.JSON_LD, base_iri=root)))
     return {"total": time.perf_counter() - t0, "quads": n}
 
@@ -145,26 +152,40 @@ def main() -> None:
             if not args.skip_rdflib:
                 rdfl.append(run_rdflib())
         med = lambda rows, k: statistics.median(r[k] for r in rows)  # noqa: E731
-        print(f"bundled data: {ours[0]['studies']} studies, {ours[0]['quads']} quads in the store; {args.repeat} runs, medians")
+        print(
+            f"bundled data: {ours[0]['studies']} studies, {ours[0]['quads']} quads in the store; {args.repeat} runs, medians"
+        )
         print(f"  ours, end to end (harvest → served, first query answered): {med(ours, 'total'):7.2f} s")
         print(f"      map stage (parse, rules, checks)                      : {med(ours, 'map'):7.2f} s")
         print(f"      load stage (store writes, atomic swap)                : {med(ours, 'load'):7.2f} s")
         print(f"      ontologies                                            : {med(ours, 'ontologies'):7.2f} s")
         for name in ours[0]["per_source"]:
-            print(f"      crate harvest {name:<16}                        : {statistics.median(o['per_source'][name] for o in ours):7.2f} s")
+            print(
+                f"      crate harvest {name:<16}                        : {statistics.median(o['per_source'][name] for o in ours):7.2f} s"
+            )
         for name, (_, n) in ours[0]["native"].items():
-            print(f"  native harvest {name:<16} ({n} studies)            : {statistics.median(o['native'][name][0] for o in ours):7.2f} s")
+            print(
+                f"  native harvest {name:<16} ({n} studies)            : {statistics.median(o['native'][name][0] for o in ours):7.2f} s"
+            )
         print(f"  cross-repository links rebuild                            : {med(ours, 'links'):7.2f} s")
-        print(f"  SHACL validation of every source graph (first load)       : {med(ours, 'validate'):7.2f} s  "
-              f"({', '.join(f'{k} {v:.1f}' for k, v in ours[0]['validate_per_source'].items())})")
-        print(f"  raw pyoxigraph bulk_load of the produced quads            : {med(bulk, 'total'):7.2f} s  ({bulk[0]['quads']} quads)")
+        print(
+            f"  SHACL validation of every source graph (first load)       : {med(ours, 'validate'):7.2f} s  "
+            f"({', '.join(f'{k} {v:.1f}' for k, v in ours[0]['validate_per_source'].items())})"
+        )
+        print(
+            f"  raw pyoxigraph bulk_load of the produced quads            : {med(bulk, 'total'):7.2f} s  ({bulk[0]['quads']} quads)"
+        )
         print(f"  JSON-LD parse only, pruned context (ours)                 : {med(pruned, 'total'):7.2f} s")
         print(f"  JSON-LD parse only, whole RO-Crate context inlined        : {med(full, 'total'):7.2f} s")
         if rdfl:
-            print(f"  rdflib, parse every crate into one Graph                  : {med(rdfl, 'total'):7.2f} s  ({rdfl[0]['triples']} triples)")
+            print(
+                f"  rdflib, parse every crate into one Graph                  : {med(rdfl, 'total'):7.2f} s  ({rdfl[0]['triples']} triples)"
+            )
         print("ratios")
         if rdfl:
-            print(f"  rdflib / ours end to end        : {med(rdfl, 'total') / med(ours, 'total'):6.2f}x   (target >= 4x)")
+            print(
+                f"  rdflib / ours end to end        : {med(rdfl, 'total') / med(ours, 'total'):6.2f}x   (target >= 4x)"
+            )
         print(f"  inlined / pruned context parse  : {med(full, 'total') / med(pruned, 'total'):6.2f}x")
         print(f"  ours load stage / raw bulk load : {med(ours, 'load') / med(bulk, 'total'):6.2f}x   (target <= 2x)")
         print(f"  ours end to end                 : {med(ours, 'total'):6.2f} s   (target <= 5 s)")

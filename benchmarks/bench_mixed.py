@@ -39,8 +39,23 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 LEVELS = (1, 20, 100)
 JSON_RESULTS = "application/sparql-results+json"
-WORDS = ["fluorescence", "mouse", "confocal", "cell", "zebrafish", "light sheet", "nucleus", "human", "electron", "microscopy",
-         "embryo", "yeast", "drosophila", "kidney", "mitosis"]
+WORDS = [
+    "fluorescence",
+    "mouse",
+    "confocal",
+    "cell",
+    "zebrafish",
+    "light sheet",
+    "nucleus",
+    "human",
+    "electron",
+    "microscopy",
+    "embryo",
+    "yeast",
+    "drosophila",
+    "kidney",
+    "mitosis",
+]
 
 
 def free_port() -> int:
@@ -93,7 +108,10 @@ def _client(port: int, requests_: list, seconds: float, seed: int, out: list) ->
 
 def _client_process(port: int, requests_: list, threads: int, seconds: float, seed: int, queue) -> None:
     results: list = []
-    ts = [threading.Thread(target=_client, args=(port, requests_, seconds, seed * 1000 + i, results)) for i in range(threads)]
+    ts = [
+        threading.Thread(target=_client, args=(port, requests_, seconds, seed * 1000 + i, results))
+        for i in range(threads)
+    ]
     for t in ts:
         t.start()
     for t in ts:
@@ -108,6 +126,7 @@ def percentile(sorted_ms: list[float], q: float) -> float:
 def warm_up(port: int, requests_: list, connections: int = 8) -> None:
     """Every distinct request once, before the clock runs: the steady state of a served generation
     (worker processes started, indexes loaded, a response cache filled with what the workload asks)."""
+
     def one(conn_no: int) -> None:  # several connections, so that every serving process gets its share
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         for _, path, headers in requests_[conn_no:] + requests_[:conn_no]:
@@ -127,7 +146,10 @@ def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[
     procs = min(clients, 4)
     per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     queue = mp.get_context("fork").Queue()
-    ps = [mp.get_context("fork").Process(target=_client_process, args=(port, requests_, n, seconds, i, queue)) for i, n in enumerate(per)]
+    ps = [
+        mp.get_context("fork").Process(target=_client_process, args=(port, requests_, n, seconds, i, queue))
+        for i, n in enumerate(per)
+    ]
     for p in ps:
         p.start()
     results = [r for _ in ps for r in queue.get()]
@@ -147,7 +169,11 @@ def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[
 # -- workloads ------------------------------------------------------------------------------------
 def lookup_request(identifier: str, path: str, unique: bool = False) -> tuple:
     q = f'SELECT ?s WHERE {{ ?s <http://schema.org/identifier> "{identifier}" }}' + (" # NONCE" if unique else "")
-    return ("small SELECT" + (" (unique)" if unique else ""), f"{path}?{urlencode({'query': q})}", {"Accept": JSON_RESULTS})
+    return (
+        "small SELECT" + (" (unique)" if unique else ""),
+        f"{path}?{urlencode({'query': q})}",
+        {"Accept": JSON_RESULTS},
+    )
 
 
 def workloads(port: int) -> tuple[list, list, list]:
@@ -167,17 +193,34 @@ def workloads(port: int) -> tuple[list, list, list]:
         mixed.append(lookup_request(ids[i % len(ids)], "/sparql"))
         facet = {"imaging_method": methods[i % len(methods)]} if i % 2 else {"organism": organisms[i % len(organisms)]}
         mixed.append(("/search + facet", "/search?" + urlencode(facet), html))
-        mixed.append(("/gide/search", "/gide/search?" + urlencode({"q": WORDS[i % len(WORDS)]}), {"Accept": "application/json"}))
+        mixed.append(
+            ("/gide/search", "/gide/search?" + urlencode({"q": WORDS[i % len(WORDS)]}), {"Accept": "application/json"})
+        )
         mixed.append(("study page", pages[i % len(pages)], html))
-        mixed.append(("/api/search", "/api/search?" + urlencode({"q": WORDS[(i + 3) % len(WORDS)]}), {"Accept": "application/json"}))
-    return mixed, [lookup_request(i, "/sparql") for i in ids] + [lookup_request(i, "/sparql", unique=True) for i in ids], ids
+        mixed.append(
+            (
+                "/api/search",
+                "/api/search?" + urlencode({"q": WORDS[(i + 3) % len(WORDS)]}),
+                {"Accept": "application/json"},
+            )
+        )
+    return (
+        mixed,
+        [lookup_request(i, "/sparql") for i in ids] + [lookup_request(i, "/sparql", unique=True) for i in ids],
+        ids,
+    )
 
 
 # -- servers --------------------------------------------------------------------------------------
 def start_kg(store: Path, options: list[str]) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), *options],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), *options],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_http(port, "/health", proc)
     return proc, port
 
@@ -198,16 +241,31 @@ def dump_nquads(store_path: Path, out: Path) -> None:
 
     store = open_store(store_path, read_only=True)
     with open(out, "wb") as f:
-        f.writelines(store.dump_graph(g.value, ox.RdfFormat.N_TRIPLES).replace(b" .\n", f" <{g.value}> .\n".encode())
-                     for g in store.public_graphs())
+        f.writelines(
+            store.dump_graph(g.value, ox.RdfFormat.N_TRIPLES).replace(b" .\n", f" <{g.value}> .\n".encode())
+            for g in store.public_graphs()
+        )
 
 
 def start_oxigraph(nquads: Path, work: Path) -> tuple[subprocess.Popen, int]:
     exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    subprocess.run([exe, "load", "--location", str(work / "oxigraph"), "--file", str(nquads)], check=True, capture_output=True)
+    subprocess.run(
+        [exe, "load", "--location", str(work / "oxigraph"), "--file", str(nquads)], check=True, capture_output=True
+    )
     port = free_port()
-    proc = subprocess.Popen([exe, "serve-read-only", "--location", str(work / "oxigraph"), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "serve-read-only",
+            "--location",
+            str(work / "oxigraph"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_http(port, "/query?" + urlencode({"query": "ASK {}"}), proc)
     return proc, port
 
@@ -239,16 +297,39 @@ def report(label: str, rps: float, stats: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--store", help="a harvested on-disk store (default: `kg harvest --no-validate` of the bundled data into a temp folder)")
+    ap.add_argument(
+        "--store",
+        help="a harvested on-disk store (default: `kg harvest --no-validate` of the bundled data into a temp folder)",
+    )
     ap.add_argument("--seconds", type=float, default=8.0, help="length of each run (default: %(default)s)")
-    ap.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="serving processes of the scaled kg run (default: %(default)s)")
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="serving processes of the scaled kg run (default: %(default)s)",
+    )
     ap.add_argument("--no-virtuoso", action="store_true", help="leave Virtuoso out")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
     store = Path(args.store) if args.store else work / "store"
     if not args.store:
-        subprocess.run([sys.executable, "-m", "kg.cli", "harvest", "--no-validate", "--store", str(store), "--dumps", str(work / "dumps")],
-                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kg.cli",
+                "harvest",
+                "--no-validate",
+                "--store",
+                str(store),
+                "--dumps",
+                str(work / "dumps"),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=True,
+            capture_output=True,
+        )
     print(f"bench_mixed: store {store}, {args.seconds:.0f} s per run, 127.0.0.1 only; {os.cpu_count()} cores")
     restart_figures(store)
     rps: dict[tuple[str, str, int], float] = {}
@@ -277,7 +358,9 @@ def main() -> None:
     try:
         warm_up(port, [lookup_request(i, "/query") for i in lookup_ids], 1)
         for clients in LEVELS:
-            r, stats = run_load(port, [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)], clients, args.seconds)
+            r, stats = run_load(
+                port, [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)], clients, args.seconds
+            )
             rps[("oxigraph serve-read-only", "lookup", clients)] = r
             report(f"oxigraph serve-read-only, lookups, {clients} clients", r, stats)
     finally:
@@ -292,18 +375,27 @@ def main() -> None:
             vport = int(v.query_url.split(":")[2].split("/")[0])
             warm_up(vport, [lookup_request(i, "/sparql") for i in lookup_ids], 1)
             for clients in LEVELS:
-                r, stats = run_load(vport, [lookup_request(i, "/sparql", u) for i in lookup_ids for u in (False, True)], clients, args.seconds)
+                r, stats = run_load(
+                    vport,
+                    [lookup_request(i, "/sparql", u) for i in lookup_ids for u in (False, True)],
+                    clients,
+                    args.seconds,
+                )
                 rps[("virtuoso", "lookup", clients)] = r
                 report(f"virtuoso, lookups, {clients} clients", r, stats)
     print(f"ratios (req/s); before = {one}")
     for clients in LEVELS:
         for after in (many, fast):
-            print(f"  mixed, {clients:>3} clients: {after} / before = {rps[(after, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x")
+            print(
+                f"  mixed, {clients:>3} clients: {after} / before = {rps[(after, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x"
+            )
     peers = [("oxigraph", "oxigraph serve-read-only")] + ([] if args.no_virtuoso else [("virtuoso", "virtuoso")])
     for clients in LEVELS:
         for short, peer in peers:
-            line = ", ".join(f"{label.removeprefix('kg serve ')}: {rps[(label, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x"
-                             for label in (one, many, fast))
+            line = ", ".join(
+                f"{label.removeprefix('kg serve ')}: {rps[(label, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x"
+                for label in (one, many, fast)
+            )
             print(f"  lookups, {clients:>3} clients, kg / {short}: {line}")
     shutil.rmtree(work, ignore_errors=True)
 

@@ -86,10 +86,16 @@ def main() -> None:
     lookup = p50(lookups)
     print(f"{len(pages)} studies, {args.rounds} rounds")
     print(f"one SPARQL lookup (/sparql, 20 rows)   p50 {lookup:7.2f} ms")
-    print(f"study page, first visit (cold)          p50 {p50(cold):7.2f} ms  = {p50(cold) / lookup:5.2f}x lookup; "
-          f"store queries per page: median {statistics.median(per_page):.0f}")
-    print(f"study page, later visits (warm)         p50 {p50(warm):7.2f} ms  = {p50(warm) / lookup:5.2f}x lookup (target <= 3x)")
-    print(f"all study page requests                 p50 {p50(cold + warm):7.2f} ms  = {p50(cold + warm) / lookup:5.2f}x lookup")
+    print(
+        f"study page, first visit (cold)          p50 {p50(cold):7.2f} ms  = {p50(cold) / lookup:5.2f}x lookup; "
+        f"store queries per page: median {statistics.median(per_page):.0f}"
+    )
+    print(
+        f"study page, later visits (warm)         p50 {p50(warm):7.2f} ms  = {p50(warm) / lookup:5.2f}x lookup (target <= 3x)"
+    )
+    print(
+        f"all study page requests                 p50 {p50(cold + warm):7.2f} ms  = {p50(cold + warm) / lookup:5.2f}x lookup"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,14 @@ def main() -> None:
     prepareQuery(queries[0])  # rdflib builds its grammar on first use
     tok = per_query_ms(structure, queries, args.rounds)
     rdf = per_query_ms(prepareQuery, queries, max(1, args.rounds // 5))
-    print(f"{len(queries)} named queries: tokenizer {tok:.2f} ms/query, rdflib prepareQuery {rdf:.1f} ms/query ({rdf / tok:.0f}x)")
-    big = "SELECT * WHERE { " + " ".join(f'?s <http://example.org/p{i}> "value {i} with # and \' inside" .' for i in range(12_000)) + " }"
+    print(
+        f"{len(queries)} named queries: tokenizer {tok:.2f} ms/query, rdflib prepareQuery {rdf:.1f} ms/query ({rdf / tok:.0f}x)"
+    )
+    big = (
+        "SELECT * WHERE { "
+        + " ".join(f'?s <http://example.org/p{i}> "value {i} with # and \' inside" .' for i in range(12_000))
+        + " }"
+    )
     print(f"{len(big) / 1e6:.2f} MB query: tokenizer {per_query_ms(structure, [big], 3):.0f} ms")
 
 

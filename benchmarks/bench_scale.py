@@ -42,8 +42,14 @@ from kg.config import load_sources  # noqa: E402
 from kg.store import open_store  # noqa: E402
 from kg.store.ontologies import load_ontologies, rebuild_closure  # noqa: E402
 
-QUERIES = ["studies-per-repository", "organisms", "imaging-methods-per-repository", "bacteria-light-microscopy",
-           "published-since-2020", "shared-publications"]
+QUERIES = [
+    "studies-per-repository",
+    "organisms",
+    "imaging-methods-per-repository",
+    "bacteria-light-microscopy",
+    "published-since-2020",
+    "shared-publications",
+]
 TAXON = "http://purl.obolibrary.org/obo/NCBITaxon_7742"  # Vertebrata: zebrafish, mouse, human… (hierarchy expansion)
 LOOKUP = "SELECT ?id WHERE { <https://idr.openmicroscopy.org/study/idr0003/> <http://schema.org/identifier> ?id }"
 FACET_SPARQL = """PREFIX kg: <https://w3id.org/gide-kg/vocab#>
@@ -62,7 +68,9 @@ def synthesize(source, factor: int, out: Path) -> int:
     for path in sorted(Path(source.snapshot).glob("*ro-crate-metadata.json")):
         text = path.read_text(encoding="utf-8")
         doc = json.loads(text)
-        root = next(x["about"]["@id"] for x in doc["@graph"] if str(x.get("@id", "")).endswith("ro-crate-metadata.json"))
+        root = next(
+            x["about"]["@id"] for x in doc["@graph"] if str(x.get("@id", "")).endswith("ro-crate-metadata.json")
+        )
         ident = next((x.get("identifier") for x in doc["@graph"] if x.get("@id") == root), None)
         for k in range(factor):
             if k == 0:
@@ -70,11 +78,15 @@ def synthesize(source, factor: int, out: Path) -> int:
             else:  # the first number of the accession gets k million added: IRI patterns still match
                 bump = lambda m, k=k: str(int(m.group(0)) + k * 1_000_000)  # noqa: E731
                 last = root.rstrip("/").rsplit("/", 1)
-                new_root = last[0] + "/" + re.sub(r"[0-9]+", bump, last[1], count=1) + ("/" if root.endswith("/") else "")
+                new_root = (
+                    last[0] + "/" + re.sub(r"[0-9]+", bump, last[1], count=1) + ("/" if root.endswith("/") else "")
+                )
                 copy = text.replace(json.dumps(root), json.dumps(new_root))
                 if isinstance(ident, str):
                     copy = copy.replace(json.dumps(ident), json.dumps(re.sub(r"[0-9]+", bump, ident, count=1)))
-            (out / f"{path.name[:-len('-ro-crate-metadata.json')]}-{k}-ro-crate-metadata.json").write_text(copy, encoding="utf-8")
+            (out / f"{path.name[: -len('-ro-crate-metadata.json')]}-{k}-ro-crate-metadata.json").write_text(
+                copy, encoding="utf-8"
+            )
             n += 1
     return n
 
@@ -110,9 +122,23 @@ def wrk(url: str, seconds: int, connections: int = 8) -> tuple[float, float, flo
 
     warm = requests.get(url, headers={"Accept": "application/sparql-results+json, application/json"}, timeout=600)
     warm.raise_for_status()  # builds the study index / fills caches before the clock runs
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s", "--latency", "-H",
-                          "Accept: application/sparql-results+json, application/json", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "60s",
+            "--latency",
+            "-H",
+            "Accept: application/sparql-results+json, application/json",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk saw errors for {url}:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -127,8 +153,22 @@ def wrk(url: str, seconds: int, connections: int = 8) -> tuple[float, float, flo
 def serve_ours(store_path: Path, port: int, timeout: float = 60):
     """`kg serve` itself (waitress, 8 threads) on the store, as production runs it; timeout 0 runs queries
     in the server process (no time limit, no worker processes)."""
-    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", str(store_path), "--port", str(port),
-                             "--query-timeout", str(timeout)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "serve",
+            "--store",
+            str(store_path),
+            "--port",
+            str(port),
+            "--query-timeout",
+            str(timeout),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     import requests
 
     for _ in range(600):
@@ -165,8 +205,10 @@ def harvest_ours(sources: dict, work: Path, nquads: Path, runs: int):
     harvest = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     quads = len(store.store)
-    print(f"ours: harvest + load {harvest:.1f} s for {studies} studies, {quads} quads; peak RSS {rss:.0f} MiB; "
-          f"store on disk {du(work / 'store') / 2**20:.0f} MiB")
+    print(
+        f"ours: harvest + load {harvest:.1f} s for {studies} studies, {quads} quads; peak RSS {rss:.0f} MiB; "
+        f"store on disk {du(work / 'store') / 2**20:.0f} MiB"
+    )
     if not runs:
         return quads, [], {}
     medians = time_queries("ours (pyoxigraph, in process)", lambda q: len(list(store.query(q))), runs)
@@ -203,35 +245,57 @@ def main() -> None:
         port = free_port()
         procs.append(serve_ours(work / "store", port))
         base = f"http://127.0.0.1:{port}"
-        rows = [("lookup  ours /sparql (time-limited)", wrk(f"{base}/sparql?{urlencode({'query': LOOKUP})}", args.seconds)),
-                ("facet   ours /search (study index)", wrk(f"{base}/search?{urlencode({'format': 'json', 'organism': TAXON, 'size': 20})}", args.seconds)),
-                ("facet   ours /sparql GROUP BY", wrk(f"{base}/sparql?{urlencode({'query': FACET_SPARQL.format(taxon=TAXON)})}", args.seconds))]
+        rows = [
+            ("lookup  ours /sparql (time-limited)", wrk(f"{base}/sparql?{urlencode({'query': LOOKUP})}", args.seconds)),
+            (
+                "facet   ours /search (study index)",
+                wrk(f"{base}/search?{urlencode({'format': 'json', 'organism': TAXON, 'size': 20})}", args.seconds),
+            ),
+            (
+                "facet   ours /sparql GROUP BY",
+                wrk(f"{base}/sparql?{urlencode({'query': FACET_SPARQL.format(taxon=TAXON)})}", args.seconds),
+            ),
+        ]
         procs.pop().terminate()
         port = free_port()
         procs.append(serve_ours(work / "store", port, timeout=0))
-        rows.append(("lookup  ours /sparql (in process)", wrk(f"http://127.0.0.1:{port}/sparql?{urlencode({'query': LOOKUP})}", args.seconds)))
+        rows.append(
+            (
+                "lookup  ours /sparql (in process)",
+                wrk(f"http://127.0.0.1:{port}/sparql?{urlencode({'query': LOOKUP})}", args.seconds),
+            )
+        )
         procs.pop().terminate()
         if not args.no_virtuoso:
             with running_virtuoso(work / "virtuoso", memory_gib=4, allowed=nquads.parent) as v:
                 secs = load_virtuoso(v, nquads)
-                print(f"virtuoso: bulk load of the same {quads} quads {secs:.1f} s (its own loader); "
-                      f"database on disk {v.disk_bytes() / 2**20:.0f} MiB")
+                print(
+                    f"virtuoso: bulk load of the same {quads} quads {secs:.1f} s (its own loader); "
+                    f"database on disk {v.disk_bytes() / 2**20:.0f} MiB"
+                )
                 from kg.store.remote_store import RemoteStore
 
                 remote = RemoteStore(v.query_url, dialect="virtuoso")
-                theirs = time_queries("Virtuoso over HTTP", lambda q: len(list(remote.query(q, default_graph=public, named_graphs=public))),
-                                      args.query_runs)
+                theirs = time_queries(
+                    "Virtuoso over HTTP",
+                    lambda q: len(list(remote.query(q, default_graph=public, named_graphs=public))),
+                    args.query_runs,
+                )
                 print("  ratio Virtuoso / ours (p50):", ", ".join(f"{n} {theirs[n] / ours[n]:.2f}" for n in QUERIES))
                 vq = lambda q: f"{v.query_url}?{urlencode([('query', q)] + [('default-graph-uri', g) for g in public])}"  # noqa: E731
                 rows.append(("lookup  Virtuoso /sparql", wrk(vq(LOOKUP), args.seconds)))
-                rows.append(("facet   Virtuoso /sparql GROUP BY", wrk(vq(FACET_SPARQL.format(taxon=TAXON)), args.seconds)))
+                rows.append(
+                    ("facet   Virtuoso /sparql GROUP BY", wrk(vq(FACET_SPARQL.format(taxon=TAXON)), args.seconds))
+                )
         print(f"endpoints under load (wrk, 2 threads, 8 connections unless noted, {args.seconds} s each, 127.0.0.1):")
         for label, (rps, p50, p99) in rows:
             print(f"  {label:<36} {rps:9.1f} req/s   p50 {p50:8.1f} ms   p99 {p99:8.1f} ms")
         if not args.no_virtuoso:
             rps = {label.split()[0] + " " + label.split()[1]: r[0] for label, r in rows}
-            print(f"  ratio ours / Virtuoso requests/s: lookup {rows[0][1][0] / rps['lookup Virtuoso']:.2f}x "
-                  f"(in process {rows[3][1][0] / rps['lookup Virtuoso']:.2f}x), facet {rows[1][1][0] / rps['facet Virtuoso']:.2f}x")
+            print(
+                f"  ratio ours / Virtuoso requests/s: lookup {rows[0][1][0] / rps['lookup Virtuoso']:.2f}x "
+                f"(in process {rows[3][1][0] / rps['lookup Virtuoso']:.2f}x), facet {rows[1][1][0] / rps['facet Virtuoso']:.2f}x"
+            )
     finally:
         for p in procs:
             p.terminate()

@@ -63,10 +63,14 @@ def main() -> None:
             ms.append((time.perf_counter() - t) * 1000)
         ms.sort()
         all_ms += ms
-        print(f"  {name:<30} p50 {statistics.median(ms):7.1f} ms   p99 {ms[min(len(ms) - 1, int(0.99 * len(ms)))]:7.1f} ms")
+        print(
+            f"  {name:<30} p50 {statistics.median(ms):7.1f} ms   p99 {ms[min(len(ms) - 1, int(0.99 * len(ms)))]:7.1f} ms"
+        )
     all_ms.sort()
-    print(f"all {len(all_ms)} requests: p50 {statistics.median(all_ms):.1f} ms, p95 {all_ms[int(0.95 * len(all_ms))]:.1f} ms, "
-          f"p99 {all_ms[int(0.99 * len(all_ms))]:.1f} ms   (target p50 <= 50 ms)")
+    print(
+        f"all {len(all_ms)} requests: p50 {statistics.median(all_ms):.1f} ms, p95 {all_ms[int(0.95 * len(all_ms))]:.1f} ms, "
+        f"p99 {all_ms[int(0.99 * len(all_ms))]:.1f} ms   (target p50 <= 50 ms)"
+    )
     session.close()
     server.task_dispatcher.shutdown()  # let the worker threads finish before the sockets close
     server.close()

@@ -30,7 +30,9 @@ from kg.validate.shacl import (
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--store", help="an on-disk store to validate (opened read-only); default: harvest the bundled data in memory")
+    ap.add_argument(
+        "--store", help="an on-disk store to validate (opened read-only); default: harvest the bundled data in memory"
+    )
     args = ap.parse_args()
     if args.store:
         from kg.store import open_store
@@ -52,15 +54,21 @@ def main() -> None:
             seconds[engine] = time.perf_counter() - t
             totals[engine] += seconds[engine]
         same = comparable(found["pyshacl"]) == comparable(found["rudof"])
-        print(f"{name:<18}{seconds['pyshacl']:>10.2f}{seconds['rudof']:>10.2f}{seconds['pyshacl'] / seconds['rudof']:>7.1f}x"
-              f"{len(found['pyshacl']):>10}  {'yes' if same else 'NO (' + str(len(found['rudof'])) + ')'}")
-    print(f"{'all sources':<18}{totals['pyshacl']:>10.2f}{totals['rudof']:>10.2f}{totals['pyshacl'] / totals['rudof']:>7.1f}x")
+        print(
+            f"{name:<18}{seconds['pyshacl']:>10.2f}{seconds['rudof']:>10.2f}{seconds['pyshacl'] / seconds['rudof']:>7.1f}x"
+            f"{len(found['pyshacl']):>10}  {'yes' if same else 'NO (' + str(len(found['rudof'])) + ')'}"
+        )
+    print(
+        f"{'all sources':<18}{totals['pyshacl']:>10.2f}{totals['rudof']:>10.2f}{totals['pyshacl'] / totals['rudof']:>7.1f}x"
+    )
     graphs = {name: GRAPH + name for name in load_sources() if store.has_graph(GRAPH + name)}
     t = time.perf_counter()
     validate_sources(store, graphs, shapes, "rudof")
     parallel = time.perf_counter() - t
-    print(f"{'all, as harvest':<18}{totals['pyshacl']:>10.2f}{parallel:>10.2f}{totals['pyshacl'] / parallel:>7.1f}x"
-          "  (rudof: sources in parallel processes, one per core, as `kg harvest` runs it)")
+    print(
+        f"{'all, as harvest':<18}{totals['pyshacl']:>10.2f}{parallel:>10.2f}{totals['pyshacl'] / parallel:>7.1f}x"
+        "  (rudof: sources in parallel processes, one per core, as `kg harvest` runs it)"
+    )
 
 
 if __name__ == "__main__":

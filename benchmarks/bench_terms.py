@@ -98,12 +98,22 @@ def main() -> None:
         v2_search.append(runs[0])
         v2_best.append(min(runs))
         t = time.perf_counter()
-        r = client.get(f"/api/v2/ontologies/{onto}/classes", query_string={
-            "search": q, "searchFields": "label^100 synonym^5 description", "definedBy": onto,
-            "resolveReferences": "true", "page": 0, "size": 20})
+        r = client.get(
+            f"/api/v2/ontologies/{onto}/classes",
+            query_string={
+                "search": q,
+                "searchFields": "label^100 synonym^5 description",
+                "definedBy": onto,
+                "resolveReferences": "true",
+                "page": 0,
+                "size": 20,
+            },
+        )
         assert r.status_code == 200, r.get_data(as_text=True)
         v2_request.append((time.perf_counter() - t) * 1000)
-    print(f"term index: {sum(len(o.terms) for o in index.ontologies.values())} terms in {len(index.ontologies)} ontologies, built in {build:.2f} s")
+    print(
+        f"term index: {sum(len(o.terms) for o in index.ontologies.values())} terms in {len(index.ontologies)} ontologies, built in {build:.2f} s"
+    )
     print(f"{len(queries)} queries (seeded: label prefixes, whole labels, two-word fragments)")
     print(f"  in-process TermIndex.search  : {percentiles(in_proc)}   (target p99 <= 20 ms)")
     print(f"  HTTP /api/select (waitress)  : {percentiles(http)}")

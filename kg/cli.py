@@ -44,12 +44,18 @@ def _bar(total: int, desc: str):
 def _print_step(step: str, summary, dumps: str = "") -> None:
     """One line on standard error per finished harvest step (see pipeline.run_harvest)."""
     if step == "ontologies" and summary.ontologies:
-        print(f"ontologies loaded: {', '.join(f'{k} ({v} triples)' for k, v in summary.ontologies.items())}", file=sys.stderr)
+        print(
+            f"ontologies loaded: {', '.join(f'{k} ({v} triples)' for k, v in summary.ontologies.items())}",
+            file=sys.stderr,
+        )
     elif step == "links":
         print(f"cross-repository links: {summary.links} triples in the links graph", file=sys.stderr)
     elif step == "grounding":
         grounded, left = summary.grounded
-        print(f"grounding: {grounded} text-only organism / method values grounded, {left} left for curators (kg ground --report)", file=sys.stderr)
+        print(
+            f"grounding: {grounded} text-only organism / method values grounded, {left} left for curators (kg ground --report)",
+            file=sys.stderr,
+        )
     elif step == "validation":
         checked = ", ".join(f"{k} {v:.1f} s" for k, v in summary.validation["seconds"].items()) or "no source changed"
         print(f"SHACL validation in {summary.seconds['validation']:.1f} s ({checked}); see /quality", file=sys.stderr)
@@ -70,8 +76,14 @@ def _harvest_args(args):
     if unknown:
         print(f"kg: error: unknown source(s) {', '.join(unknown)}; configured: {', '.join(sources)}", file=sys.stderr)
         return None, None, 2
-    options = HarvestOptions(sources=list(args.sources), rocrates=Path(args.rocrates) if args.rocrates else None, live=args.live,
-                             cache=Path(args.cache), validate=not args.no_validate, dumps=Path(args.dumps))
+    options = HarvestOptions(
+        sources=list(args.sources),
+        rocrates=Path(args.rocrates) if args.rocrates else None,
+        live=args.live,
+        cache=Path(args.cache),
+        validate=not args.no_validate,
+        dumps=Path(args.dumps),
+    )
     return sources, options, 0
 
 
@@ -97,7 +109,8 @@ def _print_reports(summary, store, seconds: float) -> int:
     new = [r.source for r in summary.reports if r.ok and r.new_source]
     print(
         f"total: {summary.loaded} studies loaded, {summary.quarantined} records quarantined, in {seconds:.1f} s; "
-        f"the store holds {distinct_studies(store)} distinct studies" + (f"; new source(s): {', '.join(new)}" if new else ""),
+        f"the store holds {distinct_studies(store)} distinct studies"
+        + (f"; new source(s): {', '.join(new)}" if new else ""),
         flush=True,
     )
     if summary.loaded == 0:
@@ -124,15 +137,20 @@ def _disk_full(store, sources, options, e: OSError) -> int:
     from .pipeline import record_failed_run
 
     what = getattr(e, "strerror", None) or str(e)
-    print(f"kg: error: the harvest stopped because the disk is full ({what}); the graphs swapped in before it stay served, "
-          "the others keep their previous graph. Free some space and run the harvest again.", file=sys.stderr)
+    print(
+        f"kg: error: the harvest stopped because the disk is full ({what}); the graphs swapped in before it stay served, "
+        "the others keep their previous graph. Free some space and run the harvest again.",
+        file=sys.stderr,
+    )
     names = [options.rocrates and "rocrates"] if options.rocrates else (options.sources or list(sources))
     try:
         for name in names:
             record_failed_run(store, name, f"disk full: {what}")
         store.flush()
     except (OSError, RuntimeError, ValueError) as again:  # the disk is still full: nothing more can be written
-        print(f"kg: error: the failed run could not be recorded in the provenance graph either ({again})", file=sys.stderr)
+        print(
+            f"kg: error: the failed run could not be recorded in the provenance graph either ({again})", file=sys.stderr
+        )
     return 3
 
 
@@ -145,8 +163,9 @@ def cmd_harvest(args) -> int:
     store = _store(args)
     t0 = time.perf_counter()
     try:
-        summary = run_harvest(store, sources, options, progress=_bar,
-                              on_step=lambda step, summary: _print_step(step, summary, args.dumps))
+        summary = run_harvest(
+            store, sources, options, progress=_bar, on_step=lambda step, summary: _print_step(step, summary, args.dumps)
+        )
     except FileNotFoundError as e:
         print(f"kg: error: {e}", file=sys.stderr)
         return 2
@@ -168,7 +187,10 @@ def _repair(store, args) -> None:
     from .pipeline import derived_stale, repair_derived
 
     if derived_stale(store):
-        print("an earlier harvest stopped before rebuilding the links, closure and grounding graphs; rebuilding them now", file=sys.stderr)
+        print(
+            "an earlier harvest stopped before rebuilding the links, closure and grounding graphs; rebuilding them now",
+            file=sys.stderr,
+        )
         repair_derived(store, on_step=lambda step, summary: _print_step(step, summary, getattr(args, "dumps", "")))
 
 
@@ -194,8 +216,13 @@ def cmd_serve(args, store=None, background=None, sources=None) -> int:
     indexes = service.warm()  # before the socket accepts: no request waits for (or stampedes) an index build
     how = "loaded" if service.loads else "built"
     print(f"search and term indexes {how} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    options = {"dumps_dir": getattr(args, "dumps", None), "query_timeout": args.query_timeout or None, "result_cap": args.result_cap or None,
-               "request_timeout": args.request_timeout or None, "cache_bytes": int(args.cache_mb * (1 << 20))}
+    options = {
+        "dumps_dir": getattr(args, "dumps", None),
+        "query_timeout": args.query_timeout or None,
+        "result_cap": args.result_cap or None,
+        "request_timeout": args.request_timeout or None,
+        "cache_bytes": int(args.cache_mb * (1 << 20)),
+    }
 
     def make_app():
         if args.processes <= 1:
@@ -209,10 +236,16 @@ def cmd_serve(args, store=None, background=None, sources=None) -> int:
 
     limits = Limits(threads=args.threads, read_timeout=args.read_timeout, connection_limit=args.connection_limit)
     server = args.server
-    print(f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql) with {server}, "
-          f"{args.processes} process(es)", file=sys.stderr)
+    print(
+        f"serving the GIDE knowledge graph at http://{args.host}:{args.port}/ (SPARQL: /sparql) with {server}, "
+        f"{args.processes} process(es)",
+        file=sys.stderr,
+    )
     if server == "granian":
-        del service, indexes  # each worker opens the store and loads the indexes just persisted; this process keeps the lock
+        del (
+            service,
+            indexes,
+        )  # each worker opens the store and loads the indexes just persisted; this process keeps the lock
         serve_granian({"store": args.store, **options}, args.host, args.port, limits, processes=args.processes)
     else:
         serve(make_app, args.host, args.port, limits, processes=args.processes)
@@ -235,7 +268,9 @@ def cmd_up(args) -> int:
         return rc
     t0 = time.perf_counter()
     try:
-        summary = load_phase(store, sources, options, progress=_bar, on_step=lambda step, summary: _print_step(step, summary, args.dumps))
+        summary = load_phase(
+            store, sources, options, progress=_bar, on_step=lambda step, summary: _print_step(step, summary, args.dumps)
+        )
     except Exception as e:
         if is_disk_full(e):
             return _disk_full(store, sources, options, e)
@@ -243,7 +278,9 @@ def cmd_up(args) -> int:
     rc = _print_reports(summary, store, time.perf_counter() - t0)
     if rc != 0:
         return rc
-    background = BackgroundFollowUp(store, sources, summary, options, on_step=lambda step, s: _print_step(step, s, args.dumps))
+    background = BackgroundFollowUp(
+        store, sources, summary, options, on_step=lambda step, s: _print_step(step, s, args.dumps)
+    )
     pending = [k for k, v in background.state().items() if v != "skipped"]
     if pending:
         print(f"serving now; {' and '.join(pending)} continue in the background (see /health)", file=sys.stderr)
@@ -296,7 +333,9 @@ def cmd_stats(args) -> int:
     print("last harvest per source:")
     for s in stats["sources"]:
         h = s.get("last_run") or {}
-        print(f"  {s['name']:<18} {h.get('status', 'never'):<10} {h.get('ended', '')}  loaded {h.get('loaded', '-')}, quarantined {h.get('quarantined', '-')}")
+        print(
+            f"  {s['name']:<18} {h.get('status', 'never'):<10} {h.get('ended', '')}  loaded {h.get('loaded', '-')}, quarantined {h.get('quarantined', '-')}"
+        )
     return 0
 
 
@@ -306,7 +345,9 @@ def cmd_reconcile(args) -> int:
 
     store = _store(args, read_only=True)
     rows = list(store.query((QUERIES / "reconciliation-conflicts.rq").read_text(encoding="utf-8")))
-    conflicts = [{k: r[k].value for k in ("study", "property", "graph", "value", "otherGraph", "otherValues")} for r in rows]
+    conflicts = [
+        {k: r[k].value for k in ("study", "property", "graph", "value", "otherGraph", "otherValues")} for r in rows
+    ]
     if args.format == "json":
         import json
 
@@ -315,7 +356,9 @@ def cmd_reconcile(args) -> int:
     by_pair: dict[tuple[str, str], list[dict]] = {}
     for c in conflicts:
         by_pair.setdefault((c["graph"].rsplit("/", 1)[-1], c["otherGraph"].rsplit("/", 1)[-1]), []).append(c)
-    print(f"{len(conflicts)} conflicting values in {len({c['study'] for c in conflicts})} studies described by more than one source")
+    print(
+        f"{len(conflicts)} conflicting values in {len({c['study'] for c in conflicts})} studies described by more than one source"
+    )
     for (a, b), items in sorted(by_pair.items()):
         props: dict[str, int] = {}
         for c in items:
@@ -352,8 +395,11 @@ def cmd_expand(args) -> int:
     index = TermIndex.from_store(_store(args, read_only=True))
     found = index.lookup(args.iri)
     if not found:
-        print(f"kg: error: no term {args.iri} in the loaded ontologies (give an IRI, a CURIE such as FBbi:00000246 "
-              "or obo:FBbi_00000246, or an OBO id such as fbbi:246)", file=sys.stderr)
+        print(
+            f"kg: error: no term {args.iri} in the loaded ontologies (give an IRI, a CURIE such as FBbi:00000246 "
+            "or obo:FBbi_00000246, or an OBO id such as fbbi:246)",
+            file=sys.stderr,
+        )
         return 2
     for iri in index.expand(found[0].iri):
         print(f"{iri}\t{index.label_of(iri)}")
@@ -375,12 +421,22 @@ def cmd_ground(args) -> int:
         if args.format == "json":
             import json
 
-            print(json.dumps({"text": args.text, "candidates": [c.as_dict() for c in cands],
-                              "grounding": chosen.as_dict() if chosen else None}, indent=1))
+            print(
+                json.dumps(
+                    {
+                        "text": args.text,
+                        "candidates": [c.as_dict() for c in cands],
+                        "grounding": chosen.as_dict() if chosen else None,
+                    },
+                    indent=1,
+                )
+            )
             return 0
         for c in cands:
             mark = "*" if chosen is not None and c is chosen else " "
-            print(f"{mark} {c.score:6.1f}  {c.term.ontology:<16} {c.term.obo_id or c.term.iri:<24} {c.term.label}  ({c.reason})")
+            print(
+                f"{mark} {c.score:6.1f}  {c.term.ontology:<16} {c.term.obo_id or c.term.iri:<24} {c.term.label}  ({c.reason})"
+            )
         if chosen is None:
             print("no decisive grounding" if cands else "no candidate")
         return 0
@@ -406,55 +462,132 @@ def cmd_ground(args) -> int:
     if total:
         print(f"total: {grounded} of {total} values grounded ({100 * grounded / total:.2f} %)")
     divisions = ", ".join(f"{n} {name}" for name, n in sorted(taxa["by_division"].items()))
-    print(f"taxonomy: {taxa['organisms'] - len(taxa['missing'])} of {taxa['organisms']} organism terms used by studies reach "
-          f"their top-level division ({divisions}); {taxa['inferred']} of them through a parent inferred from the "
-          f"scientific name (kg:inferredParent)")
+    print(
+        f"taxonomy: {taxa['organisms'] - len(taxa['missing'])} of {taxa['organisms']} organism terms used by studies reach "
+        f"their top-level division ({divisions}); {taxa['inferred']} of them through a parent inferred from the "
+        f"scientific name (kg:inferredParent)"
+    )
     for iri in taxa["missing"]:
         print(f"    no lineage: {iri}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kg", description="GIDE knowledge graph: harvest the GIDE image repositories into one RDF graph and serve it.")
+    p = argparse.ArgumentParser(
+        prog="kg",
+        description="GIDE knowledge graph: harvest the GIDE image repositories into one RDF graph and serve it.",
+    )
     p.add_argument("--version", action="version", version=f"kg {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp, config=True):
-        sp.add_argument("--store", default=str(default_store_path()), help="store folder, or the query URL of a SPARQL 1.1 server (update and Graph Store URLs, credentials: env KG_STORE_UPDATE, KG_STORE_GRAPH_STORE, KG_STORE_USER, KG_STORE_PASSWORD) (default: %(default)s; env KG_STORE)")
+        sp.add_argument(
+            "--store",
+            default=str(default_store_path()),
+            help="store folder, or the query URL of a SPARQL 1.1 server (update and Graph Store URLs, credentials: env KG_STORE_UPDATE, KG_STORE_GRAPH_STORE, KG_STORE_USER, KG_STORE_PASSWORD) (default: %(default)s; env KG_STORE)",
+        )
         if config:
-            sp.add_argument("--config", default=str(default_sources_path()), help="sources configuration (default: %(default)s; env KG_SOURCES)")
+            sp.add_argument(
+                "--config",
+                default=str(default_sources_path()),
+                help="sources configuration (default: %(default)s; env KG_SOURCES)",
+            )
 
     def server(sp):
-        sp.add_argument("--query-timeout", type=float, default=10.0, help="time limit of a /sparql query in seconds, 0 for none (default: %(default)s)")
-        sp.add_argument("--result-cap", type=int, default=100_000, help="most solutions or triples a /sparql answer carries, 0 for no cap (default: %(default)s)")
+        sp.add_argument(
+            "--query-timeout",
+            type=float,
+            default=10.0,
+            help="time limit of a /sparql query in seconds, 0 for none (default: %(default)s)",
+        )
+        sp.add_argument(
+            "--result-cap",
+            type=int,
+            default=100_000,
+            help="most solutions or triples a /sparql answer carries, 0 for no cap (default: %(default)s)",
+        )
         sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
         sp.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-        sp.add_argument("--server", choices=["waitress", "granian"], default="waitress",
-                        help="HTTP server: waitress (safe on its own) or granian (faster; put a proxy that buffers request bodies in front) (default: %(default)s)")
-        sp.add_argument("--processes", type=int, default=1, help="serving processes sharing the port, each with a read-only store handle (default: %(default)s)")
+        sp.add_argument(
+            "--server",
+            choices=["waitress", "granian"],
+            default="waitress",
+            help="HTTP server: waitress (safe on its own) or granian (faster; put a proxy that buffers request bodies in front) (default: %(default)s)",
+        )
+        sp.add_argument(
+            "--processes",
+            type=int,
+            default=1,
+            help="serving processes sharing the port, each with a read-only store handle (default: %(default)s)",
+        )
         sp.add_argument("--threads", type=int, default=8, help="request threads per process (default: %(default)s)")
-        sp.add_argument("--request-timeout", type=float, default=30.0, help="deadline of a request in seconds (default: %(default)s)")
-        sp.add_argument("--read-timeout", type=float, default=10.0, help="a request must arrive whole within this many seconds of its first byte (default: %(default)s)")
-        sp.add_argument("--connection-limit", type=int, default=1000, help="open connections per process (default: %(default)s)")
-        sp.add_argument("--cache-mb", type=float, default=64, help="answers kept per process until the next harvest, in MiB; 0 for none (default: %(default)s)")
+        sp.add_argument(
+            "--request-timeout",
+            type=float,
+            default=30.0,
+            help="deadline of a request in seconds (default: %(default)s)",
+        )
+        sp.add_argument(
+            "--read-timeout",
+            type=float,
+            default=10.0,
+            help="a request must arrive whole within this many seconds of its first byte (default: %(default)s)",
+        )
+        sp.add_argument(
+            "--connection-limit", type=int, default=1000, help="open connections per process (default: %(default)s)"
+        )
+        sp.add_argument(
+            "--cache-mb",
+            type=float,
+            default=64,
+            help="answers kept per process until the next harvest, in MiB; 0 for none (default: %(default)s)",
+        )
 
-    h = sub.add_parser("harvest", help="harvest sources into the store", description="Harvest GIDE RO-Crates (bundled snapshot by default, --live over HTTP, or --rocrates DIR) into the store. Exit 0 when something loaded (quarantined records are listed), 1 when nothing could be loaded, 2 for bad arguments, 3 when the store is unusable.")
+    h = sub.add_parser(
+        "harvest",
+        help="harvest sources into the store",
+        description="Harvest GIDE RO-Crates (bundled snapshot by default, --live over HTTP, or --rocrates DIR) into the store. Exit 0 when something loaded (quarantined records are listed), 1 when nothing could be loaded, 2 for bad arguments, 3 when the store is unusable.",
+    )
     common(h)
     h.add_argument("sources", nargs="*", metavar="SOURCE", help="source names from the configuration (default: all)")
-    h.add_argument("--rocrates", metavar="DIR", help="harvest every *ro-crate-metadata.json under DIR; each crate's repository is read from the crate")
-    h.add_argument("--live", action="store_true", help="fetch from the published crate repositories (URLs in the configuration)")
-    h.add_argument("--cache", default=str(default_cache_path()), help="raw-record cache for --live (default: %(default)s)")
-    h.add_argument("--dumps", default=str(default_dumps_path()), help="where to write the N-Quads / Turtle dumps (default: %(default)s; env KG_DUMPS)")
-    h.add_argument("--no-validate", action="store_true", help="skip SHACL validation (otherwise sources whose records changed are validated)")
+    h.add_argument(
+        "--rocrates",
+        metavar="DIR",
+        help="harvest every *ro-crate-metadata.json under DIR; each crate's repository is read from the crate",
+    )
+    h.add_argument(
+        "--live", action="store_true", help="fetch from the published crate repositories (URLs in the configuration)"
+    )
+    h.add_argument(
+        "--cache", default=str(default_cache_path()), help="raw-record cache for --live (default: %(default)s)"
+    )
+    h.add_argument(
+        "--dumps",
+        default=str(default_dumps_path()),
+        help="where to write the N-Quads / Turtle dumps (default: %(default)s; env KG_DUMPS)",
+    )
+    h.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="skip SHACL validation (otherwise sources whose records changed are validated)",
+    )
     h.set_defaults(func=cmd_harvest)
 
-    s = sub.add_parser("serve", help="serve the store over HTTP", description="Serve SPARQL, browse pages and downloads for the store.")
+    s = sub.add_parser(
+        "serve", help="serve the store over HTTP", description="Serve SPARQL, browse pages and downloads for the store."
+    )
     common(s, config=False)
-    s.add_argument("--dumps", default=str(default_dumps_path()), help="dumps folder to serve at /downloads (default: %(default)s)")
+    s.add_argument(
+        "--dumps", default=str(default_dumps_path()), help="dumps folder to serve at /downloads (default: %(default)s)"
+    )
     server(s)
     s.set_defaults(func=cmd_serve)
 
-    u = sub.add_parser("up", help="harvest the bundled data if the store is empty, then serve", description="Harvest the bundled snapshot of every source when the store holds none, then serve it.")
+    u = sub.add_parser(
+        "up",
+        help="harvest the bundled data if the store is empty, then serve",
+        description="Harvest the bundled snapshot of every source when the store holds none, then serve it.",
+    )
     common(u)
     server(u)
     u.add_argument("--reharvest", action="store_true", help="harvest even when the store already holds data")
@@ -463,16 +596,30 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--no-validate", action="store_true", help="skip SHACL validation")
     u.set_defaults(func=cmd_up)
 
-    q = sub.add_parser("query", help="run a SPARQL query against the store", description="Run a SPARQL query (text, a .rq file, or - for standard input) over the union of all graphs.")
+    q = sub.add_parser(
+        "query",
+        help="run a SPARQL query against the store",
+        description="Run a SPARQL query (text, a .rq file, or - for standard input) over the union of all graphs.",
+    )
     common(q, config=False)
     q.add_argument("query", metavar="QUERY-OR-FILE")
-    q.add_argument("--format", choices=sorted(QUERY_FORMATS), default="tsv", help="result format (default: %(default)s)")
+    q.add_argument(
+        "--format", choices=sorted(QUERY_FORMATS), default="tsv", help="result format (default: %(default)s)"
+    )
     q.set_defaults(func=cmd_query)
 
-    st = sub.add_parser("stats", help="triples per graph, studies per repository, last harvest per source", description="Print store statistics.")
+    st = sub.add_parser(
+        "stats",
+        help="triples per graph, studies per repository, last harvest per source",
+        description="Print store statistics.",
+    )
     common(st)
     st.set_defaults(func=cmd_stats)
-    gr = sub.add_parser("ground", help="ground free text to ontology terms; report grounding per source", description="With TEXT: candidate ontology terms with score and reason (* marks a decisive grounding). With --report: per source, how many organism and imaging-method values were already IRIs, grounded from text, or left ungrounded. --write refreshes the SSSOM table mappings/grounding/gide-kg.sssom.tsv (curated rows are kept and win).")
+    gr = sub.add_parser(
+        "ground",
+        help="ground free text to ontology terms; report grounding per source",
+        description="With TEXT: candidate ontology terms with score and reason (* marks a decisive grounding). With --report: per source, how many organism and imaging-method values were already IRIs, grounded from text, or left ungrounded. --write refreshes the SSSOM table mappings/grounding/gide-kg.sssom.tsv (curated rows are kept and win).",
+    )
     common(gr)
     gr.add_argument("text", nargs="?", help="text to ground")
     gr.add_argument("--ontology", help="restrict to these ontologies (comma-separated ids, e.g. fbbi,ncbitaxon)")
@@ -482,22 +629,38 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--format", choices=["text", "json"], default="text")
     gr.set_defaults(func=cmd_ground)
 
-    xp = sub.add_parser("export", help="write a GIDE search-profile RO-Crate for every study", description="Write <identifier>-ro-crate-metadata.json for every study of the given sources (default: the crate sources) from the unified graph.")
+    xp = sub.add_parser(
+        "export",
+        help="write a GIDE search-profile RO-Crate for every study",
+        description="Write <identifier>-ro-crate-metadata.json for every study of the given sources (default: the crate sources) from the unified graph.",
+    )
     common(xp)
     xp.add_argument("--rocrate", required=True, metavar="DIR", help="output folder (one subfolder per source)")
-    xp.add_argument("--layout", choices=["gide", "folders"], default="gide",
-                    help="gide: <identifier>-ro-crate-metadata.json side by side (GIDE's detached naming, what gide-search reads); "
-                         "folders: <identifier>/ro-crate-metadata.json, one RO-Crate folder per study (what ro-crate-py and "
-                         "other RO-Crate tools open) (default: %(default)s)")
+    xp.add_argument(
+        "--layout",
+        choices=["gide", "folders"],
+        default="gide",
+        help="gide: <identifier>-ro-crate-metadata.json side by side (GIDE's detached naming, what gide-search reads); "
+        "folders: <identifier>/ro-crate-metadata.json, one RO-Crate folder per study (what ro-crate-py and "
+        "other RO-Crate tools open) (default: %(default)s)",
+    )
     xp.add_argument("sources", nargs="*", metavar="SOURCE")
     xp.set_defaults(func=cmd_export)
 
-    ex = sub.add_parser("expand", help="a term and all its descendants (hierarchy-aware filters)", description="Print the IRI and label of the term and of all its descendants (rdfs:subClassOf*) in the loaded ontologies, tab-separated. The term may be an IRI, a CURIE (FBbi:00000246, obo:FBbi_00000246) or an OBO id with the ontology's prefix in any case and its zeros left out (fbbi:246).")
+    ex = sub.add_parser(
+        "expand",
+        help="a term and all its descendants (hierarchy-aware filters)",
+        description="Print the IRI and label of the term and of all its descendants (rdfs:subClassOf*) in the loaded ontologies, tab-separated. The term may be an IRI, a CURIE (FBbi:00000246, obo:FBbi_00000246) or an OBO id with the ontology's prefix in any case and its zeros left out (fbbi:246).",
+    )
     common(ex, config=False)
     ex.add_argument("iri")
     ex.set_defaults(func=cmd_expand)
 
-    rc = sub.add_parser("reconcile", help="list where sources describing the same study disagree", description="Report the conflicts between sources that describe the same study IRI (e.g. an IDR crate and its study file): titles, dates, organisms and imaging methods one source states and the other contradicts (queries/reconciliation-conflicts.rq).")
+    rc = sub.add_parser(
+        "reconcile",
+        help="list where sources describing the same study disagree",
+        description="Report the conflicts between sources that describe the same study IRI (e.g. an IDR crate and its study file): titles, dates, organisms and imaging methods one source states and the other contradicts (queries/reconciliation-conflicts.rq).",
+    )
     common(rc, config=False)
     rc.add_argument("--report", action="store_true", help="print the report (the default action)")
     rc.add_argument("--format", choices=["text", "json"], default="text")

@@ -22,17 +22,39 @@ Format = ox.RdfFormat | ox.QueryResultsFormat
 
 #: what each kind of result can be written as, in order of preference (the first is the default)
 OFFERS: dict[str, list[Format]] = {
-    "solutions": [ox.QueryResultsFormat.JSON, ox.QueryResultsFormat.XML, ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV],
-    "graph": [ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML,
-              ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, ox.RdfFormat.N3],
+    "solutions": [
+        ox.QueryResultsFormat.JSON,
+        ox.QueryResultsFormat.XML,
+        ox.QueryResultsFormat.CSV,
+        ox.QueryResultsFormat.TSV,
+    ],
+    "graph": [
+        ox.RdfFormat.TURTLE,
+        ox.RdfFormat.N_TRIPLES,
+        ox.RdfFormat.JSON_LD,
+        ox.RdfFormat.RDF_XML,
+        ox.RdfFormat.N_QUADS,
+        ox.RdfFormat.TRIG,
+        ox.RdfFormat.N3,
+    ],
 }
 OFFERS["boolean"] = OFFERS["solutions"]
 
 #: format words and media types that are not pyoxigraph extensions / media types, to ones that are
-WORDS = {"turtle": "ttl", "ntriples": "nt", "n-triples": "nt", "nquads": "nq", "rdfxml": "rdf", "rdf+xml": "rdf",
-         "xml-rdf": "rdf", "json-ld": "jsonld", "application/x-json+ld": "application/ld+json",
-         "text/rdf+n3": "text/n3", "application/javascript": "application/sparql-results+json",
-         "text/javascript": "application/sparql-results+json"}
+WORDS = {
+    "turtle": "ttl",
+    "ntriples": "nt",
+    "n-triples": "nt",
+    "nquads": "nq",
+    "rdfxml": "rdf",
+    "rdf+xml": "rdf",
+    "xml-rdf": "rdf",
+    "json-ld": "jsonld",
+    "application/x-json+ld": "application/ld+json",
+    "text/rdf+n3": "text/n3",
+    "application/javascript": "application/sparql-results+json",
+    "text/javascript": "application/sparql-results+json",
+}
 
 
 def result_kind(result) -> str:
@@ -116,7 +138,11 @@ def serialize(result, fmt: Format, prefixes: dict[str, str] | None = None) -> tu
     if isinstance(fmt, ox.RdfFormat):
         if result_kind(result) != "graph":
             raise ValueError(f"a {result_kind(result)} result cannot be written as {fmt.name}")
-        extra = {"prefixes": prefixes or PREFIXES} if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3) else {}
+        extra = (
+            {"prefixes": prefixes or PREFIXES}
+            if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3)
+            else {}
+        )
         ox.serialize(result, out, fmt, **extra)
     else:
         if result_kind(result) == "graph":
@@ -141,7 +167,14 @@ def _term_json(t) -> dict:
     if isinstance(t, ox.BlankNode):
         return {"type": "bnode", "value": t.value}
     if isinstance(t, ox.Triple):
-        return {"type": "triple", "value": {"subject": _term_json(t.subject), "predicate": _term_json(t.predicate), "object": _term_json(t.object)}}
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _term_json(t.subject),
+                "predicate": _term_json(t.predicate),
+                "object": _term_json(t.object),
+            },
+        }
     out = {"type": "literal", "value": t.value}
     if t.language:
         out["xml:lang"] = t.language
@@ -160,8 +193,12 @@ def cap_result(result, cap: int | None):
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
         rows = list(itertools.islice(result, cap + 1))
-        doc = {"head": {"vars": names}, "results": {"bindings": [
-            {n: _term_json(row[n]) for n in names if row[n] is not None} for row in rows[:cap]]}}
+        doc = {
+            "head": {"vars": names},
+            "results": {
+                "bindings": [{n: _term_json(row[n]) for n in names if row[n] is not None} for row in rows[:cap]]
+            },
+        }
         return ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON), len(rows) > cap
     triples = list(itertools.islice(result, cap + 1))
     return triples[:cap], len(triples) > cap

@@ -60,7 +60,9 @@ def harvest_generation(store) -> str:
     rows = store.query(
         f"""SELECT (COUNT(?r) AS ?n) (MAX(REPLACE(STR(?r), "^.*/", "")) AS ?last)
             WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}HarvestRun> }} }}""",
-        default_graph=[PROVENANCE_GRAPH], named_graphs=[PROVENANCE_GRAPH])
+        default_graph=[PROVENANCE_GRAPH],
+        named_graphs=[PROVENANCE_GRAPH],
+    )
     row = next(iter(rows), None)
     if row is None or row["n"] is None:
         return "0"
@@ -72,8 +74,14 @@ def code_version() -> str:
     manifest and namespace table): a persisted index made by other code is rebuilt, not served."""
     here = Path(__file__).parent
     h = hashlib.sha256(str(FORMAT).encode())
-    files = [*sorted((here / "search").glob("*.py")), *sorted((here / "terms").glob("*.py")), here / "study_nodes.py",
-             here.parent / "data" / "facets.toml", *sorted(ONTOLOGIES.glob("*.toml")), *sorted(ONTOLOGIES.glob("*.tsv"))]
+    files = [
+        *sorted((here / "search").glob("*.py")),
+        *sorted((here / "terms").glob("*.py")),
+        here / "study_nodes.py",
+        here.parent / "data" / "facets.toml",
+        *sorted(ONTOLOGIES.glob("*.toml")),
+        *sorted(ONTOLOGIES.glob("*.tsv")),
+    ]
     for f in files:
         if f.is_file():
             h.update(f.name.encode() + f.read_bytes())

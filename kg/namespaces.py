@@ -69,7 +69,7 @@ def compact(iri: str) -> str:
         if iri.startswith(ns) and len(ns) > len(best):
             best, pref = ns, p
     if best:
-        local = iri[len(best):]
+        local = iri[len(best) :]
         if local and all(c.isalnum() or c in "_-." for c in local):
             return f"{pref}:{local}"
     return iri

@@ -49,7 +49,9 @@ def derived_sources(store) -> dict[str, Source]:
     rows = store.query(
         f"""SELECT DISTINCT ?src ?pub WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r <{KG}{NEW_SOURCE_KEY}> ?pub ;
               <{KG}harvestSource> ?src ; <{KG}status> "succeeded" }} }} ORDER BY ?src""",
-        default_graph=[PROVENANCE_GRAPH], named_graphs=[PROVENANCE_GRAPH])
+        default_graph=[PROVENANCE_GRAPH],
+        named_graphs=[PROVENANCE_GRAPH],
+    )
     out = {}
     for r in rows:
         name, pub = r["src"].value, r["pub"].value

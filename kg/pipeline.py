@@ -177,7 +177,9 @@ def harvest_records(
     try:
         for chunk in _chunks(records, chunk_records):
             c = time.perf_counter()
-            result = map_crates(chunk, assign, rules=rules, progress=progress, parser=kind.parse, context=context, seen=seen)
+            result = map_crates(
+                chunk, assign, rules=rules, progress=progress, parser=kind.parse, context=context, seen=seen
+            )
             failures = failing_records(result.staging, checks)
             quarantined += result.quarantined
             graphs: dict[str, list[ox.NamedNode]] = {}
@@ -206,9 +208,26 @@ def harvest_records(
         groups.setdefault(q.record.source or only or UNASSIGNED, []).append(q)
     targets = [only] if only else sorted(set(by_source) | set(groups))
     try:
-        return [_finish(store, _Outcome(name, by_source.get(name, []), groups.get(name, []), writers.get(name), rules, t0, clock,
-                                        map_seconds, load_seconds.get(name, 0.0), derived_from=_publisher_of(sources, name, derived),
-                                        new=name in new), sources) for name in targets]
+        return [
+            _finish(
+                store,
+                _Outcome(
+                    name,
+                    by_source.get(name, []),
+                    groups.get(name, []),
+                    writers.get(name),
+                    rules,
+                    t0,
+                    clock,
+                    map_seconds,
+                    load_seconds.get(name, 0.0),
+                    derived_from=_publisher_of(sources, name, derived),
+                    new=name in new,
+                ),
+                sources,
+            )
+            for name in targets
+        ]
     finally:
         for w in writers.values():
             w.abort()  # a no-op for a committed writer; drops the staging graph of one that was not
@@ -239,8 +258,13 @@ def _finish(store: Store, o: _Outcome, sources: dict[str, Source]) -> SourceRepo
     """Record the run of one source and swap its new graph in (or record why nothing loaded)."""
     name, mapped, q_here, rules = o.name, o.mapped, o.quarantined, o.rules
     label = sources[name].label if name in sources else "records of no known source"
-    run = RunRecord(source=name, started=o.started, mapping_kind=rules.kind, mapping_version=rules.version,
-                    mapping_files=rules.file_digests())
+    run = RunRecord(
+        source=name,
+        started=o.started,
+        mapping_kind=rules.kind,
+        mapping_version=rules.version,
+        mapping_files=rules.file_digests(),
+    )
     run.records_seen = len(mapped) + len(q_here)
     run.quarantined = len(q_here)
     run.target_graph = source_graph(name)
@@ -248,8 +272,9 @@ def _finish(store: Store, o: _Outcome, sources: dict[str, Source]) -> SourceRepo
         from .new_sources import NEW_SOURCE_KEY
 
         run.extra[NEW_SOURCE_KEY] = o.derived_from
-    report = SourceReport(name, records=run.records_seen, quarantined=q_here, run_iri=run.iri, graph=run.target_graph,
-                          new_source=o.new)
+    report = SourceReport(
+        name, records=run.records_seen, quarantined=q_here, run_iri=run.iri, graph=run.target_graph, new_source=o.new
+    )
     if not mapped:
         run.status, run.ended = "failed", utcnow()
         if name != UNASSIGNED:
@@ -297,7 +322,9 @@ def rebuild_links(store: Store) -> int:
     from .mapping.links import LINKS_GRAPH, derive_links
 
     triples = derive_links(store)
-    store.replace_graph(LINKS_GRAPH, [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(LINKS_GRAPH)) for t in triples])
+    store.replace_graph(
+        LINKS_GRAPH, [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(LINKS_GRAPH)) for t in triples]
+    )
     return len(triples)
 
 
@@ -320,13 +347,16 @@ def record_failed_run(store: Store, source: str, error: str) -> SourceReport:
     return SourceReport(source, error=error, run_iri=run.iri)
 
 
-def harvest_snapshot(store: Store, source: Source, progress: Progress | None = None,
-                     chunk_records: int = CHUNK_RECORDS) -> SourceReport:
+def harvest_snapshot(
+    store: Store, source: Source, progress: Progress | None = None, chunk_records: int = CHUNK_RECORDS
+) -> SourceReport:
     """Harvest one source from its bundled snapshot folder."""
     if source.snapshot is None or not Path(source.snapshot).is_dir():
         return record_failed_run(store, source.name, f"snapshot folder {source.snapshot} not found")
     records = rocrate_dir.iter_records(source.snapshot, source.name, KINDS[source.kind].pattern)
-    return harvest_records(store, {source.name: source}, records, only=source.name, progress=progress, chunk_records=chunk_records)[0]
+    return harvest_records(
+        store, {source.name: source}, records, only=source.name, progress=progress, chunk_records=chunk_records
+    )[0]
 
 
 def harvest_live(
@@ -342,7 +372,12 @@ def harvest_live(
     try:
         records = list(
             rocrate_http.iter_live(
-                source.name, source.live["listing"], source.live.get("suffix", KINDS[source.kind].suffix), cache, fetcher, stats
+                source.name,
+                source.live["listing"],
+                source.live.get("suffix", KINDS[source.kind].suffix),
+                cache,
+                fetcher,
+                stats,
             )
         )
     except rocrate_http.ListingError as e:
@@ -435,8 +470,13 @@ def _no_bar(total: int, desc: str) -> AbstractContextManager[None]:
     return nullcontext()
 
 
-def run_harvest(store: Store, sources: dict[str, Source], options: HarvestOptions | None = None,
-                progress: ProgressBar = _no_bar, on_step: Step | None = None) -> HarvestSummary:
+def run_harvest(
+    store: Store,
+    sources: dict[str, Source],
+    options: HarvestOptions | None = None,
+    progress: ProgressBar = _no_bar,
+    on_step: Step | None = None,
+) -> HarvestSummary:
     """The harvest sequence: `load_phase`, then `follow_up`. Raises FileNotFoundError for a missing
     --rocrates folder and KeyError for an unknown source name (the CLI checks names first)."""
     options = options or HarvestOptions()
@@ -444,8 +484,13 @@ def run_harvest(store: Store, sources: dict[str, Source], options: HarvestOption
     return follow_up(store, sources, summary, options, on_step)
 
 
-def load_phase(store: Store, sources: dict[str, Source], options: HarvestOptions, progress: ProgressBar = _no_bar,
-               on_step: Step | None = None) -> HarvestSummary:
+def load_phase(
+    store: Store,
+    sources: dict[str, Source],
+    options: HarvestOptions,
+    progress: ProgressBar = _no_bar,
+    on_step: Step | None = None,
+) -> HarvestSummary:
     """Ontologies, each source swapped in, then links, closure and grounding: after it the graph can be served."""
     from .store.ontologies import load_ontologies, rebuild_closure
 
@@ -487,7 +532,9 @@ def derived_stale(store: Store) -> bool:
 
 
 def mark_derived_stale(store: Store) -> None:
-    store.append([ox.Quad(_HARVESTER, _STALE, ox.Literal(utcnow().isoformat(), datatype=ox.NamedNode(XSD + "dateTime")), _PROV)])
+    store.append(
+        [ox.Quad(_HARVESTER, _STALE, ox.Literal(utcnow().isoformat(), datatype=ox.NamedNode(XSD + "dateTime")), _PROV)]
+    )
     store.flush()
 
 
@@ -517,8 +564,14 @@ def repair_derived(store: Store, on_step: Step | None = None) -> HarvestSummary 
     return summary
 
 
-def follow_up(store: Store, sources: dict[str, Source], summary: HarvestSummary, options: HarvestOptions,
-              on_step: Step | None = None, on_begin: Callable[[str], None] | None = None) -> HarvestSummary:
+def follow_up(
+    store: Store,
+    sources: dict[str, Source],
+    summary: HarvestSummary,
+    options: HarvestOptions,
+    on_step: Step | None = None,
+    on_begin: Callable[[str], None] | None = None,
+) -> HarvestSummary:
     """SHACL validation of the sources whose records changed (and of those never validated), then the dumps.
     Slow, and not needed to answer queries: `kg up` runs it beside the server (kg/background.py)."""
     if not summary.changed:
@@ -530,8 +583,12 @@ def follow_up(store: Store, sources: dict[str, Source], summary: HarvestSummary,
     if options.validate:
         from .validate.shacl import validate_all, validated_sources
 
-        changed = {r.source for r in summary.reports if r.ok and any(
-            v for k, v in r.run_extra.items() if k in ("recordsAdded", "recordsRemoved", "recordsChanged"))}
+        changed = {
+            r.source
+            for r in summary.reports
+            if r.ok
+            and any(v for k, v in r.run_extra.items() if k in ("recordsAdded", "recordsRemoved", "recordsChanged"))
+        }
         with step("validation"):
             summary.validation = validate_all(store, sources, only=changed | (set(sources) - validated_sources(store)))
     if options.dumps is not None:
@@ -542,7 +599,9 @@ def follow_up(store: Store, sources: dict[str, Source], summary: HarvestSummary,
     return summary
 
 
-def _harvest_all(store: Store, sources: dict[str, Source], options: HarvestOptions, progress: ProgressBar) -> list[SourceReport]:
+def _harvest_all(
+    store: Store, sources: dict[str, Source], options: HarvestOptions, progress: ProgressBar
+) -> list[SourceReport]:
     if options.rocrates:
         folder = Path(options.rocrates)
         files = rocrate_dir.crate_files(folder)
@@ -556,7 +615,11 @@ def _harvest_all(store: Store, sources: dict[str, Source], options: HarvestOptio
                 reports.append(harvest_live(store, src, Path(options.cache or default_cache_path()), progress=bar))
         else:
             pattern = KINDS[src.kind].pattern
-            total = len(rocrate_dir.crate_files(src.snapshot, pattern)) if src.snapshot and Path(src.snapshot).is_dir() else 0
+            total = (
+                len(rocrate_dir.crate_files(src.snapshot, pattern))
+                if src.snapshot and Path(src.snapshot).is_dir()
+                else 0
+            )
             with progress(total, name) as bar:
                 reports.append(harvest_snapshot(store, src, progress=bar))
     return reports

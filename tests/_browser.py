@@ -18,7 +18,11 @@ CHROMEDRIVER = find("chromedriver", "KG_CHROMEDRIVER")
 
 def require_chromium() -> None:
     """Skip the page tests when Chromium or its driver is missing (fail under KG_REQUIRE_ALL=1)."""
-    need(("Chromium", CHROMIUM), ("ChromeDriver", CHROMEDRIVER), install="Debian: apt-get install chromium chromium-driver")
+    need(
+        ("Chromium", CHROMIUM),
+        ("ChromeDriver", CHROMEDRIVER),
+        install="Debian: apt-get install chromium chromium-driver",
+    )
 
 
 @contextmanager
@@ -26,9 +30,18 @@ def chromium(width: int = 1280, height: int = 1200):
     profile = tempfile.mkdtemp(prefix="kg-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--window-size={width},{height}", f"--user-data-dir={profile}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--window-size={width},{height}",
+        f"--user-data-dir={profile}",
+    ):
         opts.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
     try:

@@ -21,6 +21,7 @@ def require_virtuoso() -> None:
     """Skip the calling test or fixture when virtuoso-t is missing (fail under KG_REQUIRE_ALL=1)."""
     need(("Virtuoso", BINARY), install="Debian: apt-get install virtuoso-opensource-7-bin")
 
+
 INI = """[Database]
 DatabaseFile = {dir}/virtuoso.db
 ErrorLogFile = {dir}/virtuoso.log
@@ -73,8 +74,13 @@ class Virtuoso:
         self.query_url = f"{base}/sparql"
         self.update_url = f"{base}/sparql-auth"
         self.graph_store_url = f"{base}/sparql-graph-crud-auth"
-        self.env = {"KG_STORE_UPDATE": self.update_url, "KG_STORE_GRAPH_STORE": self.graph_store_url,
-                    "KG_STORE_USER": "dba", "KG_STORE_PASSWORD": "dba", "KG_STORE_AUTH": "digest"}
+        self.env = {
+            "KG_STORE_UPDATE": self.update_url,
+            "KG_STORE_GRAPH_STORE": self.graph_store_url,
+            "KG_STORE_USER": "dba",
+            "KG_STORE_PASSWORD": "dba",
+            "KG_STORE_AUTH": "digest",
+        }
 
     def disk_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.folder.glob("virtuoso*.db"))
@@ -89,17 +95,32 @@ def running_virtuoso(folder: Path, memory_gib: float = 1.0, allowed: Path | None
     folder.mkdir(parents=True, exist_ok=True)
     http_port, sql_port = free_port(), free_port()
     buffers = int(memory_gib * (1 << 30) / 8000 * 0.66)  # Virtuoso's own sizing rule: 8 KB pages, 2/3 of RAM
-    (folder / "virtuoso.ini").write_text(INI.format(dir=folder, sql_port=sql_port, http_port=http_port, allowed=allowed or folder,
-                                                    buffers=buffers, dirty=buffers * 3 // 4))
+    (folder / "virtuoso.ini").write_text(
+        INI.format(
+            dir=folder,
+            sql_port=sql_port,
+            http_port=http_port,
+            allowed=allowed or folder,
+            buffers=buffers,
+            dirty=buffers * 3 // 4,
+        )
+    )
     log = open(folder / "stdout.log", "wb")
-    proc = subprocess.Popen([BINARY, "+configfile", str(folder / "virtuoso.ini"), "+foreground"], cwd=folder,
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [BINARY, "+configfile", str(folder / "virtuoso.ini"), "+foreground"],
+        cwd=folder,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     server = Virtuoso(http_port, sql_port, folder)
     try:
         deadline = time.monotonic() + 90
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"virtuoso-t exited ({proc.returncode}): {(folder / 'stdout.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"virtuoso-t exited ({proc.returncode}): {(folder / 'stdout.log').read_text()[-2000:]}"
+                )
             try:
                 if requests.get(server.query_url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
                     break

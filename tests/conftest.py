@@ -143,4 +143,6 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_terminal_summary(terminalreporter):
     if _require_all() and _SKIPPED:
-        terminalreporter.write_line(f"KG_REQUIRE_ALL=1: {len(_SKIPPED)} test(s) skipped, so the run fails: {', '.join(_SKIPPED[:5])}", red=True)
+        terminalreporter.write_line(
+            f"KG_REQUIRE_ALL=1: {len(_SKIPPED)} test(s) skipped, so the run fails: {', '.join(_SKIPPED[:5])}", red=True
+        )

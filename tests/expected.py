@@ -12,7 +12,12 @@ from __future__ import annotations
 # column of `kg harvest` (one study per crate).
 STUDIES = {"bia": 740, "idr": 127, "ssbd-database": 232, "ssbd-repository": 126}
 # The same, by publisher name: `SELECT ?name (COUNT(DISTINCT ?s) …) { ?s a schema:Dataset ; schema:publisher/schema:name ?name }`.
-STUDIES_BY_PUBLISHER = {"BioImage Archive": 740, "Image Data Resource": 127, "SSBD:database": 232, "SSBD:repository": 126}
+STUDIES_BY_PUBLISHER = {
+    "BioImage Archive": 740,
+    "Image Data Resource": 127,
+    "SSBD:database": 232,
+    "SSBD:repository": 126,
+}
 # Distinct studies of the four crate sources: kg.store.stats.distinct_studies(harvested_store), shown on `/`
 # (740 + 127 + 232 + 126: no two crates describe the same study IRI).
 CRATE_DISTINCT_STUDIES = 1225
@@ -24,10 +29,19 @@ CLOSURE_TRIPLES = 18194
 # Rows of every named query (queries/*.rq) over harvested_store:
 # `kg query --format csv queries/NAME.rq | tail -n +2 | wc -l` on a store holding only the crates and ontologies.
 QUERY_ROWS = {
-    "bacteria-light-microscopy": 38, "imaging-methods-per-repository": 172, "organisms": 218, "probable-duplicates": 0,
-    "published-since-2020": 27, "qc-generic-imaging-method": 246, "qc-no-thumbnail": 340, "qc-not-imaging-methods": 16,
-    "qc-samples-without-organism": 128, "qc-taxon-name-mismatch": 47, "reconciliation-conflicts": 0,
-    "shared-publications": 22, "studies-per-repository": 4,
+    "bacteria-light-microscopy": 38,
+    "imaging-methods-per-repository": 172,
+    "organisms": 218,
+    "probable-duplicates": 0,
+    "published-since-2020": 27,
+    "qc-generic-imaging-method": 246,
+    "qc-no-thumbnail": 340,
+    "qc-not-imaging-methods": 16,
+    "qc-samples-without-organism": 128,
+    "qc-taxon-name-mismatch": 47,
+    "reconciliation-conflicts": 0,
+    "shared-publications": 22,
+    "studies-per-repository": 4,
 }
 # FBbi terms served by the OLS API (`numberOfTerms` of /api/ontologies/fbbi): classes of the FBbi graph
 # with a label, as kg.terms.TermIndex reads them.
@@ -78,21 +92,36 @@ def derive() -> dict[str, object]:
     reports = {n: harvest_snapshot(store, s) for n, s in crates.items()}
     rebuild_closure(store)
     sizes = store.graph_sizes()
-    by_publisher = select_rows(store, "SELECT ?name (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a schema:Dataset ; "
-                                      "schema:publisher/schema:name ?name } GROUP BY ?name")
-    quantitive = select_rows(store, f"SELECT (COUNT(?q) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?q a schema:QuantitativeValue ; "
-                                    "kg:sourceType ?t FILTER(STRENDS(?t, '/QuantitiveValue')) } }")
+    by_publisher = select_rows(
+        store,
+        "SELECT ?name (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a schema:Dataset ; "
+        "schema:publisher/schema:name ?name } GROUP BY ?name",
+    )
+    quantitive = select_rows(
+        store,
+        f"SELECT (COUNT(?q) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?q a schema:QuantitativeValue ; "
+        "kg:sourceType ?t FILTER(STRENDS(?t, '/QuantitiveValue')) } }",
+    )
     named = {q.name: q.text for q in named_queries(QUERIES)}
-    since = {(r["repositoryName"].value, int(r["year"].value)): int(r["studies"].value)
-             for r in select_rows(store, named["published-since-2020"])}
-    methods = {(r["repositoryName"].value, r["method"].value): int(r["studies"].value)
-               for r in select_rows(store, named["imaging-methods-per-repository"])}
-    no_thumb = select_rows(store, f"SELECT (COUNT(?d) AS ?n) WHERE {{ GRAPH <{GRAPH}ssbd-repository> {{ ?d a schema:Dataset "
-                                  "FILTER NOT EXISTS { ?d schema:thumbnailUrl ?t } } }")
+    since = {
+        (r["repositoryName"].value, int(r["year"].value)): int(r["studies"].value)
+        for r in select_rows(store, named["published-since-2020"])
+    }
+    methods = {
+        (r["repositoryName"].value, r["method"].value): int(r["studies"].value)
+        for r in select_rows(store, named["imaging-methods-per-repository"])
+    }
+    no_thumb = select_rows(
+        store,
+        f"SELECT (COUNT(?d) AS ?n) WHERE {{ GRAPH <{GRAPH}ssbd-repository> {{ ?d a schema:Dataset "
+        "FILTER NOT EXISTS { ?d schema:thumbnailUrl ?t } } }",
+    )
     obo = "http://purl.obolibrary.org/obo/"
     return {
         "STUDIES": {n: r.studies for n, r in reports.items()},
-        "STUDIES_BY_PUBLISHER": {r["name"].value: int(r["n"].value) for r in sorted(by_publisher, key=lambda r: r["name"].value)},
+        "STUDIES_BY_PUBLISHER": {
+            r["name"].value: int(r["n"].value) for r in sorted(by_publisher, key=lambda r: r["name"].value)
+        },
         "CRATE_DISTINCT_STUDIES": distinct_studies(store),
         "TRIPLES": {n: sizes[GRAPH + n] for n in crates},
         "CLOSURE_TRIPLES": sizes[CLOSURE_GRAPH],
@@ -116,5 +145,7 @@ if __name__ == "__main__":
         if recorded[name] != value:
             differ += 1
             print(f"{name}: recorded {recorded[name]!r}\n{' ' * len(name)}  derived  {value!r}")
-    print(f"{differ} of the recorded numbers differ from the data" if differ else "every recorded number matches the data")
+    print(
+        f"{differ} of the recorded numbers differ from the data" if differ else "every recorded number matches the data"
+    )
     raise SystemExit(1 if differ else 0)

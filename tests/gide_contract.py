@@ -188,7 +188,11 @@ def portal_problems(body: dict) -> list[str]:
         problems.append("facets.license missing")
     for name, buckets in (facets or {}).items():
         for b in buckets:
-            if not isinstance(b.get("key"), str) or not isinstance(b.get("count"), int) or not (b.get("label") is None or isinstance(b["label"], str)):
+            if (
+                not isinstance(b.get("key"), str)
+                or not isinstance(b.get("count"), int)
+                or not (b.get("label") is None or isinstance(b["label"], str))
+            ):
                 problems.append(f"facet {name} bucket {b!r}")
     for hit in body.get("hits", []):
         e = hit["entry"]

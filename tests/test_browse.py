@@ -35,7 +35,12 @@ def test_home_shows_counts_per_repository(site, harvested_store):
     r = get(site + "/")
     assert r.status_code == 200
     # sources: studies each source graph describes (one crate per study here)
-    for name, folder in [("bia", "bia"), ("idr", "idr"), ("ssbd-database", "ssbd-database"), ("ssbd-repository", "ssbd-repository")]:
+    for name, folder in [
+        ("bia", "bia"),
+        ("idr", "idr"),
+        ("ssbd-database", "ssbd-database"),
+        ("ssbd-repository", "ssbd-repository"),
+    ]:
         n = len(list((CRATES / folder).glob("*ro-crate-metadata.json")))
         assert f'<tr data-source="{name}">' in r.text
         row = r.text.split(f'<tr data-source="{name}">', 1)[1].split("</tr>", 1)[0]
@@ -46,7 +51,10 @@ def test_home_shows_counts_per_repository(site, harvested_store):
     data = get(site + "/?format=json").json()
     assert {x["repository"]: x["studies"] for x in data["repositories"]} == expected
     assert sum(expected.values()) == data["studies"] == CRATE_DISTINCT_STUDIES
-    facet = {v["key"]: v["count"] for v in get(site + "/search", params={"format": "json", "size": 1}).json()["facets"]["publisher"]}
+    facet = {
+        v["key"]: v["count"]
+        for v in get(site + "/search", params={"format": "json", "size": 1}).json()["facets"]["publisher"]
+    }
     assert facet == expected
     assert [q["name"] for q in data["queries"]] == sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
 
@@ -59,13 +67,17 @@ def test_study_page_idr0003(site):
     assert "Saccharomyces cerevisiae" in t and "NCBITaxon_4932" in t
     assert "fluorescence microscopy" in t and "FBbi_00000246" in t
     assert 'href="https://doi.org/10.1083/jcb.201301120"' in t
-    assert 'href="https://creativecommons.org/licenses/by-nc-sa/3.0/" rel="noopener">CC BY-NC-SA 3.0</a>' in t  # licence by name
+    assert (
+        'href="https://creativecommons.org/licenses/by-nc-sa/3.0/" rel="noopener">CC BY-NC-SA 3.0</a>' in t
+    )  # licence by name
     assert '<link rel="canonical" href="' + site + '/study/idr/idr0003">' in t
     thumbs = t.split('<div class="thumbs">', 1)[1].split("</div>", 1)[0]
     assert "href=" not in thumbs  # thumbnails are images (with a placeholder when one cannot load)
     assert 'src="https://idr.openmicroscopy.org/webgateway/render_thumbnail/14269/"' in thumbs and "onerror=" in thumbs
     assert 'class="original" href="https://idr.openmicroscopy.org/study/idr0003/"' in t
-    assert 'data-copy="https://idr.openmicroscopy.org/study/idr0003/"' in t and 'id="citation"' in t  # copy IRI, cite this
+    assert (
+        'data-copy="https://idr.openmicroscopy.org/study/idr0003/"' in t and 'id="citation"' in t
+    )  # copy IRI, cite this
     sha = __import__("hashlib").sha256((CRATES / "idr" / "idr0003-ro-crate-metadata.json").read_bytes()).hexdigest()
     assert sha in t and "idr0003-ro-crate-metadata.json" in t  # provenance
     assert "michalbreker@gmail.com" not in t  # e-mail addresses are not published on pages
@@ -117,11 +129,17 @@ def test_resource_page_any_iri(site, harvested_store):
     r = get(site + "/resource", params={"iri": "http://purl.obolibrary.org/obo/FBbi_00000251"})
     assert r.status_code == 200
     assert "confocal microscopy" in r.text
-    n = int(next(iter(harvested_store.query(
-        "SELECT (COUNT(*) AS ?n) WHERE { ?s <https://w3id.org/gide-kg/vocab#imagingMethod> <http://purl.obolibrary.org/obo/FBbi_00000251> }"
-    )))["n"].value)
+    n = int(
+        next(
+            iter(
+                harvested_store.query(
+                    "SELECT (COUNT(*) AS ?n) WHERE { ?s <https://w3id.org/gide-kg/vocab#imagingMethod> <http://purl.obolibrary.org/obo/FBbi_00000251> }"
+                )
+            )
+        )["n"].value
+    )
     assert n > 50
-    group = r.text.split(">imaging method</a> <span class=\"meta\">", 1)[1].split("</span>", 1)[0]
+    group = r.text.split('>imaging method</a> <span class="meta">', 1)[1].split("</span>", 1)[0]
     assert group == f"{n}, first 50 shown"  # every kind of incoming link is listed, with its real count
     j = get(site + "/resource", params={"iri": "http://purl.obolibrary.org/obo/FBbi_00000251", "format": "json"}).json()
     assert j["label"] == "confocal microscopy"
@@ -134,20 +152,27 @@ def test_study_iri_redirects_to_study_page(site):
     assert r.status_code == 303 and r.headers["Location"].endswith("/study/idr/idr0003")
 
 
-@pytest.mark.parametrize("curie,iri", [
-    ("rdf:type", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-    ("rdfs:subClassOf", "http://www.w3.org/2000/01/rdf-schema#subClassOf"),
-    ("schema:identifier", "http://schema.org/identifier"),
-    ("dwc:vernacularName", "http://rs.tdwg.org/dwc/terms/vernacularName"),
-    ("kg:subClassOfOrSelf", "https://w3id.org/gide-kg/vocab#subClassOfOrSelf"),
-    ("sh:focusNode", "http://www.w3.org/ns/shacl#focusNode"),
-])
+@pytest.mark.parametrize(
+    "curie,iri",
+    [
+        ("rdf:type", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ("rdfs:subClassOf", "http://www.w3.org/2000/01/rdf-schema#subClassOf"),
+        ("schema:identifier", "http://schema.org/identifier"),
+        ("dwc:vernacularName", "http://rs.tdwg.org/dwc/terms/vernacularName"),
+        ("kg:subClassOfOrSelf", "https://w3id.org/gide-kg/vocab#subClassOfOrSelf"),
+        ("sh:focusNode", "http://www.w3.org/ns/shacl#focusNode"),
+    ],
+)
 def test_vocabulary_terms_have_pages(site, harvested_store, curie, iri):
     r = get(site + "/resource", params={"iri": iri, "format": "json"})
     assert r.status_code == 200
     t = r.json()["term"]
     assert t["vocabulary"]["curie"] == curie and t["definition"]
-    n = int(next(iter(harvested_store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{iri}> ?o }} }}")))["n"].value)
+    n = int(
+        next(iter(harvested_store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{iri}> ?o }} }}")))[
+            "n"
+        ].value
+    )
     assert t["usage"]["predicate_total"] == n
     html = get(site + "/resource", params={"iri": iri}, headers={"Accept": "text/html"})
     assert html.status_code == 200 and curie in html.text
@@ -165,8 +190,14 @@ def test_term_page_like_ols(site, harvested_store):
     o = j["term"]["ontology"]
     assert o["label"] == "fluorescence microscopy" and o["id"] == "FBbi:00000246"
     assert "http://purl.obolibrary.org/obo/FBbi_00000251" in {c["iri"] for c in o["children"]}  # confocal
-    n = int(next(iter(harvested_store.query("""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> ;
-        <https://w3id.org/gide-kg/vocab#imagingMethod> ?m . ?m <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <http://purl.obolibrary.org/obo/FBbi_00000246> }""")))["n"].value)
+    n = int(
+        next(
+            iter(
+                harvested_store.query("""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> ;
+        <https://w3id.org/gide-kg/vocab#imagingMethod> ?m . ?m <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <http://purl.obolibrary.org/obo/FBbi_00000246> }""")
+            )
+        )["n"].value
+    )
     assert o["studies"] == n
     assert get(site + o["search"], params={"format": "json"}).json()["total"] == n  # the link into search agrees
 

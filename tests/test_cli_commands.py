@@ -35,7 +35,11 @@ def disk_store(tmp_path_factory):
 
 def test_harvest_summary(disk_store):
     _, r = disk_store
-    lines = {l.split()[0]: l.split() for l in r.stdout.splitlines() if l.split() and l.split()[0] in ("idr", "ssbd-repository")}
+    lines = {
+        l.split()[0]: l.split()
+        for l in r.stdout.splitlines()
+        if l.split() and l.split()[0] in ("idr", "ssbd-repository")
+    }
     assert lines["idr"][1:4] == [str(STUDIES["idr"])] * 2 + ["0"] and lines["idr"][-1] == "ok"
     assert lines["ssbd-repository"][1:4] == [str(STUDIES["ssbd-repository"])] * 2 + ["0"]
     assert f"total: {STUDIES['idr'] + STUDIES['ssbd-repository']} studies loaded, 0 records quarantined" in r.stdout
@@ -48,11 +52,27 @@ def test_query_formats(disk_store):
     assert r.returncode == 0, r.stderr
     rows = {row["name"]: int(row["studies"]) for row in csv.DictReader(io.StringIO(r.stdout))}
     assert rows == {"Image Data Resource": STUDIES["idr"], "SSBD:repository": STUDIES["ssbd-repository"]}
-    r = run("query", "--store", str(path), "--format", "json", "ASK { <https://idr.openmicroscopy.org/study/idr0003/> a <http://schema.org/Dataset> }")
+    r = run(
+        "query",
+        "--store",
+        str(path),
+        "--format",
+        "json",
+        "ASK { <https://idr.openmicroscopy.org/study/idr0003/> a <http://schema.org/Dataset> }",
+    )
     assert json.loads(r.stdout)["boolean"] is True
-    r = run("query", "--store", str(path), "--format", "ntriples",
-            "CONSTRUCT WHERE { <https://idr.openmicroscopy.org/study/idr0003/> <https://w3id.org/gide-kg/vocab#organism> ?t }")
-    assert r.stdout.strip() == "<https://idr.openmicroscopy.org/study/idr0003/> <https://w3id.org/gide-kg/vocab#organism> <http://purl.obolibrary.org/obo/NCBITaxon_4932> ."
+    r = run(
+        "query",
+        "--store",
+        str(path),
+        "--format",
+        "ntriples",
+        "CONSTRUCT WHERE { <https://idr.openmicroscopy.org/study/idr0003/> <https://w3id.org/gide-kg/vocab#organism> ?t }",
+    )
+    assert (
+        r.stdout.strip()
+        == "<https://idr.openmicroscopy.org/study/idr0003/> <https://w3id.org/gide-kg/vocab#organism> <http://purl.obolibrary.org/obo/NCBITaxon_4932> ."
+    )
     r = run("query", "--store", str(path), "SELECT WHERE {")
     assert r.returncode == 2 and "query error" in r.stderr
     r = run("query", "--store", str(path), "--format", "turtle", "SELECT * WHERE { ?s ?p ?o } LIMIT 1")
@@ -72,15 +92,33 @@ def test_stats(disk_store):
 
 def test_reharvest_writes_only_the_difference(disk_store):
     path, _ = disk_store
-    before = run("query", "--store", str(path), "--format", "csv",
-                 "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }").stdout
+    before = run(
+        "query",
+        "--store",
+        str(path),
+        "--format",
+        "csv",
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }",
+    ).stdout
     r = run("harvest", "--store", str(path), "idr")
     assert r.returncode == 0
-    after = run("query", "--store", str(path), "--format", "csv",
-                "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }").stdout
+    after = run(
+        "query",
+        "--store",
+        str(path),
+        "--format",
+        "csv",
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }",
+    ).stdout
     assert before == after
-    runs = run("query", "--store", str(path), "--format", "csv",
-               "SELECT (COUNT(?r) AS ?n) WHERE { ?r a <https://w3id.org/gide-kg/vocab#HarvestRun> ; <https://w3id.org/gide-kg/vocab#harvestSource> \"idr\" }").stdout
+    runs = run(
+        "query",
+        "--store",
+        str(path),
+        "--format",
+        "csv",
+        'SELECT (COUNT(?r) AS ?n) WHERE { ?r a <https://w3id.org/gide-kg/vocab#HarvestRun> ; <https://w3id.org/gide-kg/vocab#harvestSource> "idr" }',
+    ).stdout
     assert runs.splitlines()[1] == "2"  # run history is kept
 
 
@@ -101,8 +139,15 @@ def test_unknown_source_and_missing_folder(tmp_path):
 
 def test_store_in_use_is_a_clear_error(disk_store):
     path, _ = disk_store
-    holder = subprocess.Popen([sys.executable, "-c", f"import pyoxigraph, time; s = pyoxigraph.Store({str(path)!r}); print('open', flush=True); time.sleep(30)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import pyoxigraph, time; s = pyoxigraph.Store({str(path)!r}); print('open', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         r = run("harvest", "--store", str(path), "idr")
@@ -136,8 +181,13 @@ def _free_port() -> int:
 def test_serve_over_http(disk_store):
     path, _ = disk_store
     port = _free_port()
-    proc = subprocess.Popen([*KG, "serve", "--store", str(path), "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*KG, "serve", "--store", str(path), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(600):  # `kg serve` builds (or loads) the indexes before it listens
             try:
@@ -148,7 +198,14 @@ def test_serve_over_http(disk_store):
         else:
             pytest.fail("server did not start: " + proc.stderr.read())
         counts = {s["name"]: s["studies"] for s in r.json()["sources"]}
-        assert counts == {"bia": 0, "idr": STUDIES["idr"], "ssbd-database": 0, "ssbd-repository": STUDIES["ssbd-repository"], "idr-study": 0, "ssbd-rdf": 0}
+        assert counts == {
+            "bia": 0,
+            "idr": STUDIES["idr"],
+            "ssbd-database": 0,
+            "ssbd-repository": STUDIES["ssbd-repository"],
+            "idr-study": 0,
+            "ssbd-rdf": 0,
+        }
         page = requests.get(f"http://127.0.0.1:{port}/study/idr/idr0003", timeout=5)
         assert page.status_code == 200 and "Saccharomyces cerevisiae" in page.text
     finally:

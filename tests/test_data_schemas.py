@@ -57,8 +57,11 @@ def read_sssom(path: Path) -> dict:
     return {"metadata": yaml.safe_load(header) or {}, "columns": columns, "mappings": mappings}
 
 
-TSV_COLUMNS = {"iri-normalisation.tsv": ["name", "pattern", "replacement", "comment"], "term-sources.tsv": ["prefix", "namespace"],
-               "namespaces.tsv": ["prefix", "namespace", "ontology", "ontology_iri", "kind"]}
+TSV_COLUMNS = {
+    "iri-normalisation.tsv": ["name", "pattern", "replacement", "comment"],
+    "term-sources.tsv": ["prefix", "namespace"],
+    "namespaces.tsv": ["prefix", "namespace", "ontology", "ontology_iri", "kind"],
+}
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -91,7 +94,9 @@ def extra_problems(path: Path, data: dict) -> list[str]:
     if path.name == "sources.toml":
         for name, s in data.get("sources", {}).items():
             if s.get("kind") not in KINDS:
-                out.append(f"sources.{name}.kind: {s.get('kind')!r} is not a record kind of kg.pipeline.KINDS {sorted(KINDS)}")
+                out.append(
+                    f"sources.{name}.kind: {s.get('kind')!r} is not a record kind of kg.pipeline.KINDS {sorted(KINDS)}"
+                )
             if "snapshot" in s and not (ROOT / s["snapshot"]).is_dir():
                 out.append(f"sources.{name}.snapshot: no folder {s['snapshot']}")
             query = s.get("live", {}).get("query")
@@ -125,7 +130,11 @@ def extra_problems(path: Path, data: dict) -> list[str]:
             except re.error:
                 continue  # the schema's format check reports it
             used = [int(g) for g in re.findall(r"\{([0-9]+)", r.get("replacement", ""))]
-            out += [f"rule {r.get('name')!r}: replacement uses group {g}, the pattern has {groups}" for g in used if g > groups]
+            out += [
+                f"rule {r.get('name')!r}: replacement uses group {g}, the pattern has {groups}"
+                for g in used
+                if g > groups
+            ]
     elif path.name == "manifest.toml":
         for oid, o in data.items():
             for f in o.get("files", []) if isinstance(o, dict) else []:
@@ -155,13 +164,26 @@ def test_every_schema_is_a_valid_schema():
 
 def test_every_toml_and_sssom_file_has_a_schema():
     files = {p.relative_to(ROOT).as_posix() for p in data_files()}
-    assert files == {"data/sources.toml", "data/facets.toml", "data/contexts/contexts.toml", "mappings/idr-study/mapping.toml", "mappings/grounding/gide-kg.sssom.tsv",
-                     "mappings/iri-normalisation.tsv", "mappings/idr-study/term-sources.tsv",
-                     "ontologies/manifest.toml", "ontologies/harvested/manifest.toml", "ontologies/namespaces.tsv"}
-    unchecked = sorted(p.relative_to(ROOT).as_posix() for folder in ("data", "mappings", "ontologies")
-                       for p in (ROOT / folder).rglob("*") if p.suffix in (".toml", ".tsv")
-                       and p.relative_to(ROOT).as_posix() not in files
-                       and not p.relative_to(ROOT).as_posix().startswith(("data/crates/", "data/native/")))  # records, not configuration
+    assert files == {
+        "data/sources.toml",
+        "data/facets.toml",
+        "data/contexts/contexts.toml",
+        "mappings/idr-study/mapping.toml",
+        "mappings/grounding/gide-kg.sssom.tsv",
+        "mappings/iri-normalisation.tsv",
+        "mappings/idr-study/term-sources.tsv",
+        "ontologies/manifest.toml",
+        "ontologies/harvested/manifest.toml",
+        "ontologies/namespaces.tsv",
+    }
+    unchecked = sorted(
+        p.relative_to(ROOT).as_posix()
+        for folder in ("data", "mappings", "ontologies")
+        for p in (ROOT / folder).rglob("*")
+        if p.suffix in (".toml", ".tsv")
+        and p.relative_to(ROOT).as_posix() not in files
+        and not p.relative_to(ROOT).as_posix().startswith(("data/crates/", "data/native/"))
+    )  # records, not configuration
     assert not unchecked, f"data files without a schema: {unchecked}; add them to SCHEMAS in tests/test_data_schemas.py"
 
 
@@ -179,48 +201,151 @@ BROKEN = [  # (file, text to replace (first occurrence), replacement, a fragment
     ("data/sources.toml", 'kind = "rocrate"\n', "", "sources.bia: 'kind' is a required property"),
     ("data/sources.toml", 'kind = "rocrate"', 'kind = "rocrates"', "sources.bia.kind: 'rocrates' is not a record kind"),
     ("data/sources.toml", "root = '^https://www\\.ebi", "root = '^https://(www\\.ebi", "sources.bia.root: "),
-    ("data/sources.toml", 'publisher = "https://www.ebi.ac.uk/bioimage-archive/"', 'publisher = "www.ebi.ac.uk"',
-     "sources.bia.publisher: 'www.ebi.ac.uk' does not match"),
-    ("data/sources.toml", 'snapshot = "data/crates/bia"', 'snapshot = "../crates/bia"', "sources.bia.snapshot: '../crates/bia' does not match"),
-    ("data/sources.toml", 'snapshot = "data/crates/bia"', 'snapshot = "data/crates/bia-gone"', "sources.bia.snapshot: no folder"),
-    ("data/sources.toml", 'suffix = "ro-crate-metadata.json"', 'suffixes = "ro-crate-metadata.json"', "sources.bia.live: "),
-    ("data/contexts/contexts.toml", '"ro-crate-1.2-context.jsonld"', '"../ro-crate-1.2-context.jsonld"',
-     "https://w3id.org/ro/crate/1.2/context: '../ro-crate-1.2-context.jsonld' does not match"),
-    ("data/contexts/contexts.toml", '"ro-crate-1.2-context.jsonld"', '"ro-crate-9-context.jsonld"', "is not a bundled JSON-LD context"),
-    ("mappings/idr-study/mapping.toml", '"Study Type" = { p = "kg:studyType", kind = "term" }',
-     '"Study Type" = { p = "kg:studyType", kind = "terms" }', "study.Study Type.kind: 'terms' is not one of"),
-    ("mappings/idr-study/mapping.toml", '{ p = "schema:name" }', '{ p = "name" }', "study.Study Title.p: 'name' does not match"),
-    ("mappings/idr-study/mapping.toml", '{ p = "schema:name" }', '{ p = "sdo:name" }', "prefix of 'sdo:name' is not in kg.namespaces.PREFIXES"),
-    ("mappings/idr-study/mapping.toml", 'study_iri = "https://idr.openmicroscopy.org/study/{accession}/"',
-     'study_iri = "https://idr.openmicroscopy.org/study/"', "study_iri: "),
-    ("mappings/grounding/gide-kg.sssom.tsv", "\tskos:exactMatch\tsssom:NoTermFound", "\tskos:sameAs\tsssom:NoTermFound",
-     "mappings.0.predicate_id: 'skos:sameAs' is not one of"),
-    ("mappings/grounding/gide-kg.sssom.tsv", "FBbi:00000369", "FBbi 00000369", "object_id: 'FBbi 00000369' does not match"),
-    ("mappings/grounding/gide-kg.sssom.tsv", "FBbi:00000369", "fbbi:00000369", "object_id: prefix 'fbbi' is not in the curie_map"),
+    (
+        "data/sources.toml",
+        'publisher = "https://www.ebi.ac.uk/bioimage-archive/"',
+        'publisher = "www.ebi.ac.uk"',
+        "sources.bia.publisher: 'www.ebi.ac.uk' does not match",
+    ),
+    (
+        "data/sources.toml",
+        'snapshot = "data/crates/bia"',
+        'snapshot = "../crates/bia"',
+        "sources.bia.snapshot: '../crates/bia' does not match",
+    ),
+    (
+        "data/sources.toml",
+        'snapshot = "data/crates/bia"',
+        'snapshot = "data/crates/bia-gone"',
+        "sources.bia.snapshot: no folder",
+    ),
+    (
+        "data/sources.toml",
+        'suffix = "ro-crate-metadata.json"',
+        'suffixes = "ro-crate-metadata.json"',
+        "sources.bia.live: ",
+    ),
+    (
+        "data/contexts/contexts.toml",
+        '"ro-crate-1.2-context.jsonld"',
+        '"../ro-crate-1.2-context.jsonld"',
+        "https://w3id.org/ro/crate/1.2/context: '../ro-crate-1.2-context.jsonld' does not match",
+    ),
+    (
+        "data/contexts/contexts.toml",
+        '"ro-crate-1.2-context.jsonld"',
+        '"ro-crate-9-context.jsonld"',
+        "is not a bundled JSON-LD context",
+    ),
+    (
+        "mappings/idr-study/mapping.toml",
+        '"Study Type" = { p = "kg:studyType", kind = "term" }',
+        '"Study Type" = { p = "kg:studyType", kind = "terms" }',
+        "study.Study Type.kind: 'terms' is not one of",
+    ),
+    (
+        "mappings/idr-study/mapping.toml",
+        '{ p = "schema:name" }',
+        '{ p = "name" }',
+        "study.Study Title.p: 'name' does not match",
+    ),
+    (
+        "mappings/idr-study/mapping.toml",
+        '{ p = "schema:name" }',
+        '{ p = "sdo:name" }',
+        "prefix of 'sdo:name' is not in kg.namespaces.PREFIXES",
+    ),
+    (
+        "mappings/idr-study/mapping.toml",
+        'study_iri = "https://idr.openmicroscopy.org/study/{accession}/"',
+        'study_iri = "https://idr.openmicroscopy.org/study/"',
+        "study_iri: ",
+    ),
+    (
+        "mappings/grounding/gide-kg.sssom.tsv",
+        "\tskos:exactMatch\tsssom:NoTermFound",
+        "\tskos:sameAs\tsssom:NoTermFound",
+        "mappings.0.predicate_id: 'skos:sameAs' is not one of",
+    ),
+    (
+        "mappings/grounding/gide-kg.sssom.tsv",
+        "FBbi:00000369",
+        "FBbi 00000369",
+        "object_id: 'FBbi 00000369' does not match",
+    ),
+    (
+        "mappings/grounding/gide-kg.sssom.tsv",
+        "FBbi:00000369",
+        "fbbi:00000369",
+        "object_id: prefix 'fbbi' is not in the curie_map",
+    ),
     ("mappings/grounding/gide-kg.sssom.tsv", "\tconfidence\t", "\tscore\t", "columns: "),
-    ("mappings/grounding/gide-kg.sssom.tsv", "\tno candidate\n", "\tno candidate\textra\n", "(11 cells for 10 columns)"),
+    (
+        "mappings/grounding/gide-kg.sssom.tsv",
+        "\tno candidate\n",
+        "\tno candidate\textra\n",
+        "(11 cells for 10 columns)",
+    ),
     ("mappings/grounding/gide-kg.sssom.tsv", "\t2026-11-28\t", "\t28/11/2026\t", "mapping_date: '28/11/2026'"),
-    ("mappings/grounding/gide-kg.sssom.tsv", "# license: https://creativecommons.org/publicdomain/zero/1.0/\n", "",
-     "metadata: 'license' is a required property"),
-    ("mappings/iri-normalisation.tsv", "\thttp://purl.obolibrary.org/obo/FBbi_{1:08}\t", "\thttp://purl.obolibrary.org/obo/FBbi_{2:08}\t",
-     "rule 'fbbi': replacement uses group 2, the pattern has 1"),
+    (
+        "mappings/grounding/gide-kg.sssom.tsv",
+        "# license: https://creativecommons.org/publicdomain/zero/1.0/\n",
+        "",
+        "metadata: 'license' is a required property",
+    ),
+    (
+        "mappings/iri-normalisation.tsv",
+        "\thttp://purl.obolibrary.org/obo/FBbi_{1:08}\t",
+        "\thttp://purl.obolibrary.org/obo/FBbi_{2:08}\t",
+        "rule 'fbbi': replacement uses group 2, the pattern has 1",
+    ),
     ("mappings/iri-normalisation.tsv", "(?i:fbbi)[_:]", "(?i:fbbi[_:]", "3.pattern: "),
     ("mappings/iri-normalisation.tsv", "pubmed-canonical\t", "pubmed\t", "rule 'pubmed' is named twice"),
     ("mappings/iri-normalisation.tsv", "{1:lower}", "{1:upper}", "replacement: "),
-    ("mappings/idr-study/term-sources.tsv", "PSI-MI\thttp://purl.obolibrary.org/obo/MI_",
-     "PSI-MI\tpurl.obolibrary.org/obo/MI_", "0.namespace: 'purl.obolibrary.org/obo/MI_' does not match"),
-    ("ontologies/namespaces.tsv", "NCBITaxon\thttp://purl.obolibrary.org/obo/NCBITaxon_",
-     "NCBITaxon\tpurl.obolibrary.org/obo/NCBITaxon_", "0.namespace: 'purl.obolibrary.org/obo/NCBITaxon_' does not match"),
+    (
+        "mappings/idr-study/term-sources.tsv",
+        "PSI-MI\thttp://purl.obolibrary.org/obo/MI_",
+        "PSI-MI\tpurl.obolibrary.org/obo/MI_",
+        "0.namespace: 'purl.obolibrary.org/obo/MI_' does not match",
+    ),
+    (
+        "ontologies/namespaces.tsv",
+        "NCBITaxon\thttp://purl.obolibrary.org/obo/NCBITaxon_",
+        "NCBITaxon\tpurl.obolibrary.org/obo/NCBITaxon_",
+        "0.namespace: 'purl.obolibrary.org/obo/NCBITaxon_' does not match",
+    ),
     ("ontologies/namespaces.tsv", "\tbundled\n", "\tbundle\n", "0.kind: 'bundle' is not one of"),
-    ("ontologies/manifest.toml", 'namespace = "http://purl.obolibrary.org/obo/FBbi_"\n', "", "fbbi: 'namespace' is a required property"),
+    (
+        "ontologies/manifest.toml",
+        'namespace = "http://purl.obolibrary.org/obo/FBbi_"\n',
+        "",
+        "fbbi: 'namespace' is a required property",
+    ),
     ("ontologies/manifest.toml", 'licence = "CC0-1.0"\n', "", "gide-kg: 'licence' is a required property"),
-    ("ontologies/manifest.toml", 'files = ["gide-kg.ttl"]', 'files = ["/etc/passwd.ttl"]', "gide-kg.files.0: '/etc/passwd.ttl' does not match"),
-    ("ontologies/manifest.toml", 'files = ["gide-kg.ttl"]', 'files = ["gide-kg-gone.ttl"]', "gide-kg.files: no file ontologies/gide-kg-gone.ttl"),
-    ("ontologies/harvested/manifest.toml", "harvested_subset = true", 'harvested_subset = "yes"', "bto.harvested_subset: 'yes' is not of type 'boolean'"),
+    (
+        "ontologies/manifest.toml",
+        'files = ["gide-kg.ttl"]',
+        'files = ["/etc/passwd.ttl"]',
+        "gide-kg.files.0: '/etc/passwd.ttl' does not match",
+    ),
+    (
+        "ontologies/manifest.toml",
+        'files = ["gide-kg.ttl"]',
+        'files = ["gide-kg-gone.ttl"]',
+        "gide-kg.files: no file ontologies/gide-kg-gone.ttl",
+    ),
+    (
+        "ontologies/harvested/manifest.toml",
+        "harvested_subset = true",
+        'harvested_subset = "yes"',
+        "bto.harvested_subset: 'yes' is not of type 'boolean'",
+    ),
 ]
 
 
-@pytest.mark.parametrize("rel,old,new,expected", BROKEN, ids=[f"{b[0].split('/')[-1]}-{i}" for i, b in enumerate(BROKEN)])
+@pytest.mark.parametrize(
+    "rel,old,new,expected", BROKEN, ids=[f"{b[0].split('/')[-1]}-{i}" for i, b in enumerate(BROKEN)]
+)
 def test_broken_copy_fails(tmp_path, rel, old, new, expected):
     text = (ROOT / rel).read_text(encoding="utf-8")
     assert old in text, f"the mutation no longer applies to {rel}: {old!r}"

@@ -54,15 +54,21 @@ def test_command_table_is_kg_help():
     listed = set(re.findall(r"^    ([a-z]+)\b", help_text, flags=re.M))
     documented = set(table_commands())
     assert listed == set(subcommands()), "kg --help lists other commands than the parser has"
-    assert documented - listed == set(), f"the README's command table names commands `kg --help` does not: {documented - listed}"
-    assert listed - documented == set(), f"commands missing from the README's command table: {sorted(listed - documented)}"
+    assert documented - listed == set(), (
+        f"the README's command table names commands `kg --help` does not: {documented - listed}"
+    )
+    assert listed - documented == set(), (
+        f"commands missing from the README's command table: {sorted(listed - documented)}"
+    )
 
 
 def test_command_table_flags_are_real():
     parsers = subcommands()
     for name, flags in table_commands().items():
         known = {o for a in parsers[name]._actions for o in a.option_strings}
-        assert set(flags) <= known, f"README: `kg {name}` rows mention {sorted(set(flags) - known)}, which `kg {name} --help` lacks"
+        assert set(flags) <= known, (
+            f"README: `kg {name}` rows mention {sorted(set(flags) - known)}, which `kg {name} --help` lacks"
+        )
 
 
 def console_examples() -> list[tuple[str, list[str]]]:
@@ -92,12 +98,23 @@ def harvest_example() -> list[str]:
 def provenance_table(store) -> dict[str, list[str]]:
     """Source → [records, studies, quarantined, triples, status] as `kg harvest` prints them, read back
     from what the harvest recorded (provenance graph) and the graph sizes."""
-    rows = select_rows(store, """SELECT ?src ?seen ?loaded ?q ?status WHERE { GRAPH <https://w3id.org/gide-kg/graph/provenance> {
+    rows = select_rows(
+        store,
+        """SELECT ?src ?seen ?loaded ?q ?status WHERE { GRAPH <https://w3id.org/gide-kg/graph/provenance> {
         ?run a kg:HarvestRun ; kg:harvestSource ?src ; kg:recordsSeen ?seen ; kg:studiesLoaded ?loaded ;
-             kg:recordsQuarantined ?q ; kg:status ?status } }""")
+             kg:recordsQuarantined ?q ; kg:status ?status } }""",
+    )
     sizes = store.graph_sizes()
-    return {r["src"].value: [r["seen"].value, r["loaded"].value, r["q"].value, str(sizes[GRAPH + r["src"].value]),
-                             "ok" if r["status"].value == "succeeded" else r["status"].value] for r in rows}
+    return {
+        r["src"].value: [
+            r["seen"].value,
+            r["loaded"].value,
+            r["q"].value,
+            str(sizes[GRAPH + r["src"].value]),
+            "ok" if r["status"].value == "succeeded" else r["status"].value,
+        ]
+        for r in rows
+    }
 
 
 def test_harvest_example_numbers_are_real(full_store):
@@ -111,8 +128,11 @@ def test_harvest_example_numbers_are_real(full_store):
     total = next(line for line in lines if line.startswith("total: "))
     studies = sum(int(v[1]) for v in table.values())
     quarantined = sum(int(v[2]) for v in table.values())
-    assert re.fullmatch(rf"total: {studies} studies loaded, {quarantined} records quarantined, in [0-9.]+ s; "
-                        rf"the store holds {distinct_studies(full_store)} distinct studies", total), total
+    assert re.fullmatch(
+        rf"total: {studies} studies loaded, {quarantined} records quarantined, in [0-9.]+ s; "
+        rf"the store holds {distinct_studies(full_store)} distinct studies",
+        total,
+    ), total
     sizes = full_store.graph_sizes()
     links = next(line for line in lines if line.startswith("cross-repository links: "))
     assert links == f"cross-repository links: {sizes[GRAPH + 'links']} triples in the links graph"
@@ -138,8 +158,13 @@ def test_curl_examples(full_store):
         for argv in examples:
             assert any(a.startswith(README_BASE + "/") for a in argv), argv
             real = [a.replace(README_BASE, base) for a in argv]
-            r = subprocess.run([*real, "--silent", "--show-error", "--fail", "--max-time", "60"],
-                               capture_output=True, text=True, timeout=90, cwd=ROOT)
+            r = subprocess.run(
+                [*real, "--silent", "--show-error", "--fail", "--max-time", "60"],
+                capture_output=True,
+                text=True,
+                timeout=90,
+                cwd=ROOT,
+            )
             shown = " ".join(argv)
             assert r.returncode == 0, f"{shown}: {r.stderr}"
             check_answer(shown, r.stdout)
@@ -172,5 +197,7 @@ def test_search_parameter_table_is_the_declared_one():
     first_cells = [re.sub(r"\([^)]*\)", "", row.split("|")[1]) for row in text.splitlines()[1:] if row.startswith("|")]
     documented = {m for cell in first_cells for m in re.findall(r"`([a-z_]+)(?:=[^`]*)?`", cell)}
     declared = set(query_params("/gide/search"))
-    assert documented == declared, (f"README lists {sorted(documented - declared)} not declared; "
-                                    f"declared but not in the README: {sorted(declared - documented)}")
+    assert documented == declared, (
+        f"README lists {sorted(documented - declared)} not declared; "
+        f"declared but not in the README: {sorted(declared - documented)}"
+    )

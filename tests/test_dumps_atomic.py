@@ -60,8 +60,21 @@ def served_whole(base: str) -> list[str]:
 
 def kill_during_dumps(store_dir: Path, dumps: Path) -> int:
     """Run `kg harvest --dumps` and SIGKILL it as soon as it has begun writing a dump file; its exit status."""
-    cmd = [sys.executable, "-m", "kg.cli", "harvest", SOURCE, "--store", str(store_dir), "--dumps", str(dumps), "--no-validate"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    cmd = [
+        sys.executable,
+        "-m",
+        "kg.cli",
+        "harvest",
+        SOURCE,
+        "--store",
+        str(store_dir),
+        "--dumps",
+        str(dumps),
+        "--no-validate",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     end = time.monotonic() + 600
     try:
         while proc.poll() is None and time.monotonic() < end:
@@ -105,7 +118,10 @@ def test_mismatching_file_is_not_served(small, tmp_path):
     with serving(store, sources, dumps) as base:
         assert served_whole(base) == sorted(set(EXPECTED) - {"gide-kg.nq.gz"})
         listing = requests.get(f"{base}/downloads", params={"format": "json"}, timeout=60).json()
-        assert listing["note"] == "1 dump file(s) do not match their checksum in dumps.json (being rewritten, or damaged) and are not offered"
+        assert (
+            listing["note"]
+            == "1 dump file(s) do not match their checksum in dumps.json (being rewritten, or damaged) and are not offered"
+        )
         r = requests.get(f"{base}/downloads/gide-kg.nq.gz", timeout=60)
         assert r.status_code == 503 and r.headers["Retry-After"] == "30"
         assert "does not match its checksum in dumps.json" in r.json()["message"]

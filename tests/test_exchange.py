@@ -51,7 +51,11 @@ def test_dumps_reload_with_the_same_counts(full_store, dumps):
         if e["graph"] and e["format"] == "application/n-quads":
             s = ox.Store()
             s.load(gzip.decompress((folder / e["file"]).read_bytes()), format=ox.RdfFormat.N_QUADS)
-            assert len(s) == e["quads"] == sum(1 for _ in full_store.store.quads_for_pattern(None, None, None, ox.NamedNode(e["graph"])))
+            assert (
+                len(s)
+                == e["quads"]
+                == sum(1 for _ in full_store.store.quads_for_pattern(None, None, None, ox.NamedNode(e["graph"])))
+            )
         if e["graph"] and e["format"] == "text/turtle":
             g = rdflib.Graph().parse(data=gzip.decompress((folder / e["file"]).read_bytes()), format="turtle")
             assert len(g) == e["triples"]
@@ -63,7 +67,9 @@ def test_downloads_page_and_files(base, dumps):
     listing = requests.get(base + "/downloads", params={"format": "json"}, timeout=30).json()
     assert [d["file"] for d in listing["dumps"]] == [e["file"] for e in entries]
     r = requests.get(base + "/downloads/idr.nq.gz", timeout=30)
-    assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == next(e["sha256"] for e in entries if e["file"] == "idr.nq.gz")
+    assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == next(
+        e["sha256"] for e in entries if e["file"] == "idr.nq.gz"
+    )
     assert requests.get(base + "/downloads/dumps.json", timeout=30).status_code == 404
     assert requests.get(base + "/downloads/..%2F..%2Fetc%2Fpasswd", timeout=30).status_code == 404
     html = requests.get(base + "/downloads", headers={"Accept": "text/html"}, timeout=30).text
@@ -79,9 +85,20 @@ def test_void_counts_match_sparql(base, full_store):
     for ds in g.subjects(kg.namedGraph, rdflib.URIRef("https://w3id.org/gide-kg/graph/idr")):
         if (ds, rdflib.RDF.type, void.Dataset) in g:
             triples = int(g.value(ds, void.triples))
-            n = int(next(iter(full_store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }")))["n"].value)
+            n = int(
+                next(
+                    iter(
+                        full_store.query(
+                            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }"
+                        )
+                    )
+                )["n"].value
+            )
             assert triples == n
-            parts = {str(g.value(p, void["class"])): int(g.value(p, void.entities)) for p in g.objects(ds, void.classPartition)}
+            parts = {
+                str(g.value(p, void["class"])): int(g.value(p, void.entities))
+                for p in g.objects(ds, void.classPartition)
+            }
             assert parts["http://schema.org/Dataset"] == STUDIES["idr"]
     linksets = list(g.subjects(rdflib.RDF.type, void.Linkset))
     assert any(g.value(ls, void.linkPredicate) == kg.sameDataAs for ls in linksets)
@@ -91,7 +108,9 @@ def test_void_counts_match_sparql(base, full_store):
 
 def test_dcat_catalogue(base, dumps):
     folder, entries = dumps
-    g = rdflib.Graph().parse(data=requests.get(base + "/catalog", params={"format": "ttl"}, timeout=30).text, format="turtle")
+    g = rdflib.Graph().parse(
+        data=requests.get(base + "/catalog", params={"format": "ttl"}, timeout=30).text, format="turtle"
+    )
     dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
     datasets = set(g.objects(None, dcat.dataset))
     titles = {str(g.value(d, rdflib.DCTERMS.title)) for d in datasets}
@@ -99,5 +118,9 @@ def test_dcat_catalogue(base, dumps):
     bia = next(d for d in datasets if str(g.value(d, rdflib.DCTERMS.title)) == "BioImage Archive")
     urls = {str(g.value(dist, dcat.downloadURL)) for dist in g.objects(bia, dcat.distribution)}
     assert urls == {base + "/downloads/bia.nq.gz", base + "/downloads/bia.ttl.gz"}
-    assert requests.get(base + "/catalog", headers={"Accept": "text/html"}, timeout=30).headers["Content-Type"].startswith("text/html")
+    assert (
+        requests.get(base + "/catalog", headers={"Accept": "text/html"}, timeout=30)
+        .headers["Content-Type"]
+        .startswith("text/html")
+    )
     assert requests.get(base + "/catalog", params={"format": "docx"}, timeout=30).status_code == 400

@@ -22,8 +22,8 @@ STEPS = {"pending", "running", "done"}
 def one_source_config(tmp: Path, name: str = "idr") -> Path:
     """data/sources.toml cut down to one source (its snapshot path made absolute): a small `kg up`."""
     text = (ROOT / "data" / "sources.toml").read_text(encoding="utf-8")
-    block = text[text.index(f"[sources.{name}]"):]
-    block = block[:block.index("\n[sources.", 1)] if "\n[sources." in block[1:] else block
+    block = text[text.index(f"[sources.{name}]") :]
+    block = block[: block.index("\n[sources.", 1)] if "\n[sources." in block[1:] else block
     block = block.replace('snapshot = "data/', f'snapshot = "{ROOT}/data/')
     path = tmp / "sources.toml"
     path.write_text(block, encoding="utf-8")
@@ -49,8 +49,20 @@ def poll(url: str, proc, ok, limit: float = 900.0, **kw):
 def kg_up(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("up")
     port = free_port()
-    cmd = [sys.executable, "-m", "kg.cli", "up", "--store", str(tmp / "store"), "--dumps", str(tmp / "dumps"),
-           "--config", str(one_source_config(tmp)), "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kg.cli",
+        "up",
+        "--store",
+        str(tmp / "store"),
+        "--dumps",
+        str(tmp / "dumps"),
+        "--config",
+        str(one_source_config(tmp)),
+        "--port",
+        str(port),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open(tmp / "stderr", "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
@@ -78,7 +90,14 @@ def test_search_first_then_background_work_done(kg_up):
     assert {f["source"] for f in quality["shacl"]} == {"idr"}
     assert (len(quality["shacl"]), sum(f["count"] for f in quality["shacl"])) == (8, 1554)  # the idr crates' findings
     downloads = requests.get(f"{base}/downloads", params={"format": "json"}, timeout=60).json()
-    assert sorted(d["file"] for d in downloads["dumps"]) == ["gide-kg.nq.gz", "gide-kg.ttl.gz", "idr.nq.gz", "idr.ttl.gz"]
+    assert sorted(d["file"] for d in downloads["dumps"]) == [
+        "gide-kg.nq.gz",
+        "gide-kg.ttl.gz",
+        "idr.nq.gz",
+        "idr.ttl.gz",
+    ]
     assert "note" not in downloads
     stderr = (tmp / "stderr").read_text()
-    assert stderr.index("serving now; validation and dumps continue in the background") < stderr.index("SHACL validation in")
+    assert stderr.index("serving now; validation and dumps continue in the background") < stderr.index(
+        "SHACL validation in"
+    )

@@ -33,16 +33,26 @@ def test_no_server_errors(app):
     # every GET route of the app is fuzzed (the description is generated from url_map; tests/test_openapi.py
     # checks that each route and the parameters its view reads are declared in kg/serve/api_params.toml);
     # schemathesis leaves out the route serving the description itself (it takes no parameters)
-    assert sorted(op.path for op in ops) == sorted(openapi_path(r.rule) for r in get_rules(app) if r.rule != "/openapi.json")
+    assert sorted(op.path for op in ops) == sorted(
+        openapi_path(r.rule) for r in get_rules(app) if r.rule != "/openapi.json"
+    )
     seen = {"requests": 0}
     for op in ops:
 
         @given(case=op.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def run(case):
             response = case.call()
             seen["requests"] += 1
-            assert response.status_code < 500, f"{case.method} {case.formatted_path} {case.query} -> {response.status_code}: {response.text[:300]}"
+            assert response.status_code < 500, (
+                f"{case.method} {case.formatted_path} {case.query} -> {response.status_code}: {response.text[:300]}"
+            )
 
         run()
     assert seen["requests"] >= len(ops)

@@ -31,11 +31,21 @@ def http():
 
 
 def studies(store) -> list[str]:
-    return sorted(r["s"].value for r in store.query(f"SELECT DISTINCT ?s WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?p }}"))
+    return sorted(
+        r["s"].value for r in store.query(f"SELECT DISTINCT ?s WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?p }}")
+    )
 
 
 def count(store, where: str) -> int:
-    return int(next(iter(store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?pub . {where} }}")))["n"].value)
+    return int(
+        next(
+            iter(
+                store.query(
+                    f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?pub . {where} }}"
+                )
+            )
+        )["n"].value
+    )
 
 
 def search(http, base, **params) -> dict:
@@ -69,10 +79,22 @@ def test_paging_through_every_hit_passes_the_contract_and_the_portal(base, http,
 
 MATRIX = {
     "q": ["", "zebrafish", "idr0003", "mouse brain", "S-BIAD"],
-    "publisher": [None, "IDR", "BioImage-Archive", "https://ssbd.riken.jp/repository/", "https://ssbd.riken.jp/database"],
+    "publisher": [
+        None,
+        "IDR",
+        "BioImage-Archive",
+        "https://ssbd.riken.jp/repository/",
+        "https://ssbd.riken.jp/database",
+    ],
     "organism": [None, OBO + "NCBITaxon_9606", "ncbitaxon:10090", "NCBITaxon_7955"],
     "imaging_method": [None, OBO + "FBbi_00000246", "fbbi:251"],
-    "extra": [{}, {"license": "CC0"}, {"require_thumbnail": "yes"}, {"year_from": "2020", "year_to": "2023"}, {"expand": "true", "extras": "1"}],
+    "extra": [
+        {},
+        {"license": "CC0"},
+        {"require_thumbnail": "yes"},
+        {"year_from": "2020", "year_to": "2023"},
+        {"expand": "true", "extras": "1"},
+    ],
 }
 
 
@@ -81,7 +103,17 @@ def test_request_matrix_passes_the_contract(base, http):
     combos = list(itertools.product(*MATRIX.values()))
     asked = 0
     for q, publisher, organism, method, extra in combos[::7]:
-        params = {k: v for k, v in {"q": q, "publisher": publisher, "organism": organism, "imaging_method": method, "size": 12}.items() if v is not None}
+        params = {
+            k: v
+            for k, v in {
+                "q": q,
+                "publisher": publisher,
+                "organism": organism,
+                "imaging_method": method,
+                "size": 12,
+            }.items()
+            if v is not None
+        }
         body = search(http, base, **params, **extra)
         SearchResponse.model_validate(body)
         assert portal_problems(body) == []
@@ -92,14 +124,26 @@ def test_request_matrix_passes_the_contract(base, http):
 def test_entries_carry_what_the_graph_holds(base, http):
     e = http.get(base + "/gide/api/entry/idr0003", timeout=30).json()
     taxon = next(a for a in e["about"] if a["type"] == ["Taxon"])
-    assert taxon == {"id": OBO + "NCBITaxon_4932", "type": ["Taxon"], "scientificName": "Saccharomyces cerevisiae",
-                     "name": "Saccharomyces cerevisiae", "vernacularName": "baker's yeast"}
+    assert taxon == {
+        "id": OBO + "NCBITaxon_4932",
+        "type": ["Taxon"],
+        "scientificName": "Saccharomyces cerevisiae",
+        "name": "Saccharomyces cerevisiae",
+        "vernacularName": "baker's yeast",
+    }
     assert [m["id"] for m in e["imaging_method_ids"]] == [OBO + "FBbi_00000246"]
-    assert e["publisher"]["id"] == "https://idr.openmicroscopy.org/" and e["license"] == "https://creativecommons.org/licenses/by-nc-sa/3.0/"
+    assert (
+        e["publisher"]["id"] == "https://idr.openmicroscopy.org/"
+        and e["license"] == "https://creativecommons.org/licenses/by-nc-sa/3.0/"
+    )
     assert e["author"][0]["email"] == "michalbreker@gmail.com"
-    ssbd = http.get(base + "/gide/api/entry/https://ssbd.riken.jp/v3/project/421-Takenouchi-AgedYoungOocyte", timeout=30).json()
+    ssbd = http.get(
+        base + "/gide/api/entry/https://ssbd.riken.jp/v3/project/421-Takenouchi-AgedYoungOocyte", timeout=30
+    ).json()
     assert ssbd["publisher"]["id"] == "https://ssbd.riken.jp/database/"
-    assert [f["id"] for f in ssbd["funder"]] == ["https://ssbd.riken.jp/v3/project/421-Takenouchi-AgedYoungOocyte#grant-001"]
+    assert [f["id"] for f in ssbd["funder"]] == [
+        "https://ssbd.riken.jp/v3/project/421-Takenouchi-AgedYoungOocyte#grant-001"
+    ]
     assert ssbd["funder"][0]["name"].startswith("This research was supported by RIKEN")
     assert any(a["affiliation"] for a in ssbd["author"])
 
@@ -116,7 +160,15 @@ def test_entries_hold_every_size_funder_affiliation_and_email(base, http, full_s
             totals["email"] += sum(1 for a in e["author"] if a["email"])
 
     def pairs(where: str) -> int:
-        return int(next(iter(full_store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?x WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?p . {where} }} }}")))["n"].value)
+        return int(
+            next(
+                iter(
+                    full_store.query(
+                        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?x WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?p . {where} }} }}"
+                    )
+                )
+            )["n"].value
+        )
 
     assert totals == {
         "size": pairs(f"?s <{S}size> ?x . ?x <{S}value> ?v"),
@@ -131,9 +183,13 @@ def test_exact_iris_by_default_descendants_on_request(base, http, full_store):
     exact = search(http, base, imaging_method=OBO + "FBbi_00000246", size=1)
     assert exact["total"] == count(full_store, f"?s <{KG}imagingMethod> <{OBO}FBbi_00000246>") == 361
     expanded = search(http, base, imaging_method=OBO + "FBbi_00000246", expand="true", size=1)
-    assert expanded["total"] == count(full_store, f"?s <{KG}imagingMethod>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{OBO}FBbi_00000246>")
+    assert expanded["total"] == count(
+        full_store, f"?s <{KG}imagingMethod>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{OBO}FBbi_00000246>"
+    )
     assert expanded["total"] > exact["total"]
-    ours = requests.get(base + "/search", params={"format": "json", "imaging_method": OBO + "FBbi_00000246", "size": 1}, timeout=60).json()
+    ours = requests.get(
+        base + "/search", params={"format": "json", "imaging_method": OBO + "FBbi_00000246", "size": 1}, timeout=60
+    ).json()
     assert ours["total"] == expanded["total"]  # our /search keeps expansion by default
 
 
@@ -143,38 +199,60 @@ def test_facets_count_over_the_whole_result_like_elasticsearch(base, http, full_
     assert methods[OBO + "FBbi_00000246"] == body["total"]  # its own filter applies too
     assert [b["key"] for b in body["facets"]["publisher"]] == ["https://idr.openmicroscopy.org/"]
     for b in body["facets"]["organism"][:5]:
-        assert b["count"] == count(full_store, f"?s <{S}publisher> <https://idr.openmicroscopy.org/> ; <{KG}imagingMethod> <{OBO}FBbi_00000246> ; <{KG}organism> <{b['key']}>")
+        assert b["count"] == count(
+            full_store,
+            f"?s <{S}publisher> <https://idr.openmicroscopy.org/> ; <{KG}imagingMethod> <{OBO}FBbi_00000246> ; <{KG}organism> <{b['key']}>",
+        )
     years = [b["key"] for b in search(http, base, publisher="SSBD:repository", size=1)["facets"]["year_published"]]
-    assert years == [str(y) for y in range(int(years[0]), int(years[-1]) - 1, -1)]  # newest first, no gaps (empty years count 0)
+    assert years == [
+        str(y) for y in range(int(years[0]), int(years[-1]) - 1, -1)
+    ]  # newest first, no gaps (empty years count 0)
 
 
 def test_publisher_ids_with_their_final_slash_in_and_out(base, http, full_store):
-    for name, iri, graph_iri in [("SSBD:repository", "https://ssbd.riken.jp/repository/", "https://ssbd.riken.jp/repository"),
-                                 ("SSBD:database", "https://ssbd.riken.jp/database/", "https://ssbd.riken.jp/database")]:
+    for name, iri, graph_iri in [
+        ("SSBD:repository", "https://ssbd.riken.jp/repository/", "https://ssbd.riken.jp/repository"),
+        ("SSBD:database", "https://ssbd.riken.jp/database/", "https://ssbd.riken.jp/database"),
+    ]:
         n = count(full_store, f"?s <{S}publisher> <{graph_iri}>")
-        assert search(http, base, publisher=iri, size=1)["total"] == search(http, base, publisher=graph_iri, size=1)["total"] == \
-            search(http, base, publisher=name, size=1)["total"] == n
+        assert (
+            search(http, base, publisher=iri, size=1)["total"]
+            == search(http, base, publisher=graph_iri, size=1)["total"]
+            == search(http, base, publisher=name, size=1)["total"]
+            == n
+        )
     keys = {b["key"]: b["label"] for b in search(http, base, size=1)["facets"]["publisher"]}
-    assert keys == {"https://www.ebi.ac.uk/bioimage-archive/": "BioImage-Archive", "https://idr.openmicroscopy.org/": "IDR",
-                    "https://ssbd.riken.jp/database/": "SSBD:database", "https://ssbd.riken.jp/repository/": "SSBD:repository"}
+    assert keys == {
+        "https://www.ebi.ac.uk/bioimage-archive/": "BioImage-Archive",
+        "https://idr.openmicroscopy.org/": "IDR",
+        "https://ssbd.riken.jp/database/": "SSBD:database",
+        "https://ssbd.riken.jp/repository/": "SSBD:repository",
+    }
     assert count(full_store, f"?s <{S}publisher> <https://ssbd.riken.jp/repository>") == 126
 
 
-@pytest.mark.parametrize("word,value", [(w, True) for w in ("1", "true", "True", "t", "yes", "y", "on")] + [(w, False) for w in ("0", "false", "f", "no", "n", "off")])
+@pytest.mark.parametrize(
+    "word,value",
+    [(w, True) for w in ("1", "true", "True", "t", "yes", "y", "on")]
+    + [(w, False) for w in ("0", "false", "f", "no", "n", "off")],
+)
 def test_booleans_parse_as_pydantic_does(base, http, word, value):
     expected = search(http, base, size=1, **({"require_thumbnail": "true"} if value else {}))["total"]
     assert search(http, base, size=1, require_thumbnail=word)["total"] == expected
 
 
-@pytest.mark.parametrize("params,loc,kind", [
-    ({"require_thumbnail": "maybe"}, ["query", "require_thumbnail"], "bool_parsing"),
-    ({"size": "0"}, ["query", "size"], "greater_than_equal"),
-    ({"size": "1000"}, ["query", "size"], "less_than_equal"),
-    ({"offset": "-1"}, ["query", "offset"], "greater_than_equal"),
-    ({"year_from": "twenty"}, ["query", "year_from"], "int_parsing"),
-    ({"year_to": ""}, ["query", "year_to"], "int_parsing"),
-    ({"organism": "ncbitaxon:" + "9" * 5000}, ["query", "organism"], "string_too_long"),
-])
+@pytest.mark.parametrize(
+    "params,loc,kind",
+    [
+        ({"require_thumbnail": "maybe"}, ["query", "require_thumbnail"], "bool_parsing"),
+        ({"size": "0"}, ["query", "size"], "greater_than_equal"),
+        ({"size": "1000"}, ["query", "size"], "less_than_equal"),
+        ({"offset": "-1"}, ["query", "offset"], "greater_than_equal"),
+        ({"year_from": "twenty"}, ["query", "year_from"], "int_parsing"),
+        ({"year_to": ""}, ["query", "year_to"], "int_parsing"),
+        ({"organism": "ncbitaxon:" + "9" * 5000}, ["query", "organism"], "string_too_long"),
+    ],
+)
 def test_bad_parameters_are_fastapi_422(base, http, params, loc, kind):
     r = http.get(base + "/gide/search", params=params, timeout=30)
     assert r.status_code == 422
@@ -190,12 +268,17 @@ def test_parameter_bomb_is_refused_or_deduplicated(base, http, full_store):
     r = client.get("/gide/search?" + bomb)
     assert r.status_code == 422 and r.get_json()["detail"][0]["type"] == "too_long"
     assert client.get("/search?format=json&" + bomb).status_code == 400
-    assert http.get(base + "/gide/search?" + bomb, timeout=30).status_code in (414, 422)  # over HTTP the server may refuse first
+    assert http.get(base + "/gide/search?" + bomb, timeout=30).status_code in (
+        414,
+        422,
+    )  # over HTTP the server may refuse first
     mid = "&".join(["organism=ncbitaxon:2759"] * 2000)  # 48 KB: past our bound, within the HTTP server's
     r = http.get(base + "/gide/search?" + mid, timeout=30)
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "too_long"
     once = search(http, base, organism="ncbitaxon:9606", size=1)
-    repeated = http.get(base + "/gide/search?size=1&" + "&".join(["organism=ncbitaxon:9606"] * 600), timeout=30).json()  # 13 KB
+    repeated = http.get(
+        base + "/gide/search?size=1&" + "&".join(["organism=ncbitaxon:9606"] * 600), timeout=30
+    ).json()  # 13 KB
     assert repeated["total"] == once["total"] > 0
     many = "&".join(f"organism=ncbitaxon:{n}" for n in range(1, 200))
     r = http.get(base + "/gide/search?" + many, timeout=30)
@@ -210,10 +293,21 @@ def test_health_openapi_and_docs(base, http):
     api = http.get(base + "/gide/openapi.json", timeout=30).json()
     assert api["openapi"].startswith("3.") and set(api["paths"]) == {"/search", "/api/entry/{entry_id}", "/health"}
     params = {p["name"] for p in api["paths"]["/search"]["get"]["parameters"]}
-    assert {"q", "publisher", "organism", "imaging_method", "license", "year_from", "year_to", "size", "offset", "require_thumbnail"} <= params
+    assert {
+        "q",
+        "publisher",
+        "organism",
+        "imaging_method",
+        "license",
+        "year_from",
+        "year_to",
+        "size",
+        "offset",
+        "require_thumbnail",
+    } <= params
     page = http.get(base + "/gide/docs", timeout=30)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     assert all(f"<code>{p}</code>" in page.text for p in params)
-    assert "<script src=\"http" not in page.text and "cdn" not in page.text.lower()
+    assert '<script src="http' not in page.text and "cdn" not in page.text.lower()
     missing = http.get(base + "/gide/api/entry/no-such-study", timeout=30)
     assert missing.status_code == 404 and "detail" in missing.json()

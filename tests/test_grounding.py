@@ -69,11 +69,15 @@ def test_curated_row_wins(full_store, index):
     row = table[("imaging method", "light sheet fluorescence microscopy")]
     assert row["mapping_justification"] == MANUAL and row["object_id"] == "FBbi:00000369"
     assert decide(candidates(index, "light sheet fluorescence microscopy", ["fbbi"])) is None  # no automatic answer
-    rows = list(full_store.query(f"""SELECT ?s ?iri ?j WHERE {{ GRAPH <{GROUNDING_GRAPH}> {{
+    rows = list(
+        full_store.query(f"""SELECT ?s ?iri ?j WHERE {{ GRAPH <{GROUNDING_GRAPH}> {{
         ?n <{KG}groundedSubject> ?s ; <{KG}text> "light sheet fluorescence microscopy" ; <{KG}justification> ?j ; <{KG}groundedTo> ?iri .
-        ?s <{KG}imagingMethod> ?iri }} }}"""))
+        ?s <{KG}imagingMethod> ?iri }} }}""")
+    )
     subjects = sorted(r["s"].value for r in rows)
-    assert subjects == ["https://idr.openmicroscopy.org/study/idr0159/#experiment-1"]  # named without an accession there
+    assert subjects == [
+        "https://idr.openmicroscopy.org/study/idr0159/#experiment-1"
+    ]  # named without an accession there
     assert {(r["iri"].value, r["j"].value) for r in rows} == {(FBBI + "00000369", MANUAL)}
 
 
@@ -82,7 +86,8 @@ def test_override_changes_the_next_harvest(full_store, index, tmp_path):
     shutil.copy(ROOT / "mappings/grounding/gide-kg.sssom.tsv", path)
     text = path.read_text().replace(
         "image stitching\timaging method\tskos:exactMatch\tsssom:NoTermFound\t\tsemapv:LexicalMatching",
-        "image stitching\timaging method\tskos:exactMatch\tFBbi:00000265\trecorded image\tsemapv:ManualMappingCuration")
+        "image stitching\timaging method\tskos:exactMatch\tFBbi:00000265\trecorded image\tsemapv:ManualMappingCuration",
+    )
     path.write_text(text)
     decisions = decide_all(index, text_values(full_store), read_table(path))
     stitched = {d.iri for d in decisions if d.value.text == "image stitching"}
@@ -103,27 +108,71 @@ def test_report_reaches_the_target(full_store, index):
 
 def test_ground_command(tmp_path):
     store = tmp_path / "kg"
-    r = subprocess.run([sys.executable, "-m", "kg.cli", "harvest", "--store", str(store), "idr-study"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "harvest", "--store", str(store), "idr-study"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert r.returncode == 0, r.stderr
     assert "grounding: 13 text-only organism / method values grounded, 12 left for curators" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "--report"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "--report"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert r.returncode == 0 and "ungrounded: image stitching" in r.stdout and "values grounded (" in r.stdout
     taxonomy = next(line for line in r.stdout.splitlines() if line.startswith("taxonomy: "))
     used = taxonomy.split()[3]
     assert taxonomy.startswith(f"taxonomy: {used} of {used} organism terms") and "no lineage" not in r.stdout
     assert "; 8 of them through a parent inferred" in taxonomy  # idr0134's GBIF taxa
-    r = subprocess.run([sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "confocal microscopy", "--ontology", "fbbi", "--format", "json"],
-                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "ground",
+            "--store",
+            str(store),
+            "confocal microscopy",
+            "--ontology",
+            "fbbi",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     answer = json.loads(r.stdout)
     assert answer["grounding"]["iri"] == FBBI + "00000251" and answer["candidates"][0]["reason"] == "exact label"
-    r = subprocess.run([sys.executable, "-m", "kg.cli", "query", "--store", str(store), "ASK { ?s a <http://schema.org/Dataset> }"],
-                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "query", "--store", str(store), "ASK { ?s a <http://schema.org/Dataset> }"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert r.stdout == "true\n"
-    r = subprocess.run([sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "Mus muculus", "--ontology", "ncbitaxon"],
-                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "Mus muculus", "--ontology", "ncbitaxon"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert r.stdout.splitlines()[0].startswith("*") and "NCBITaxon:10090" in r.stdout and "(fuzzy label)" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "kg.cli", "expand", "--store", str(store), "fbbi:246"],  # zeros left out
-                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "expand", "--store", str(store), "fbbi:246"],  # zeros left out
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     lines = r.stdout.splitlines()  # IRI and label per line
     assert r.returncode == 0 and f"{FBBI}00000251\tconfocal microscopy" in lines
     assert f"{FBBI}00000246\tfluorescence microscopy" in lines
@@ -139,8 +188,17 @@ def test_obsolete_terms_are_never_proposed(index):
     assert index.get(FBBI + "00000242", "fbbi").label == "wide field light micrograph"  # still addressable
 
 
-@pytest.mark.parametrize("text", ["http://purl.obolibrary.org/obo/FBbi_00000246", "FBbi:00000246", "obo:FBbi_00000246",
-                                  "fbbi:246", "FBBI:00000246", "FBbi_00000246"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://purl.obolibrary.org/obo/FBbi_00000246",
+        "FBbi:00000246",
+        "obo:FBbi_00000246",
+        "fbbi:246",
+        "FBBI:00000246",
+        "FBbi_00000246",
+    ],
+)
 def test_lookup_takes_iris_and_curies(index, text):
     assert [t.iri for t in index.lookup(text)] == [FBBI + "00000246"]
 
@@ -163,6 +221,9 @@ def test_namespace_table_is_the_one_source():
     assert {r["ontology"] for r in rows if r["kind"] == "bundled"} <= set(bundled)
     harvested = {p.stem for p in (onto / "harvested").glob("*.ttl")}
     assert harvested <= {r["ontology"] for r in rows if r["kind"] == "harvested"}
-    aliases = [line.split("\t")[0].lower() for line in (ROOT / "mappings/idr-study/term-sources.tsv").read_text(encoding="utf-8").splitlines()
-               if line.strip() and not line.startswith("#")]
+    aliases = [
+        line.split("\t")[0].lower()
+        for line in (ROOT / "mappings/idr-study/term-sources.tsv").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert aliases == ["psi-mi", "orphanet", "gbif"] and not set(aliases) & {r["prefix"].lower() for r in rows}

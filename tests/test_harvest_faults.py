@@ -35,8 +35,12 @@ class Faulty:
 
     def listing(self, base: str) -> bytes:
         names = [] if self.empty_listing else sorted(self.files)
-        return json.dumps([{"name": n, "type": "file", "sha": git_blob_sha(self.files[n]),
-                            "download_url": f"{base}/raw/{n}"} for n in names]).encode()
+        return json.dumps(
+            [
+                {"name": n, "type": "file", "sha": git_blob_sha(self.files[n]), "download_url": f"{base}/raw/{n}"}
+                for n in names
+            ]
+        ).encode()
 
 
 def handler(repo: Faulty):
@@ -112,7 +116,10 @@ def test_faulty_records_are_quarantined_and_the_rest_load(server, sources, tmp_p
     repo.faults = {}
     again = harvest_live(store, live(sources, base), tmp_path / "cache", fetcher=fetcher())
     assert again.ok and again.studies == len(names) == count(store) and again.quarantined == []
-    assert (again.live["downloaded"], again.live["unchanged"]) == (4, len(names) - 4)  # a bad body is never trusted from the cache
+    assert (again.live["downloaded"], again.live["unchanged"]) == (
+        4,
+        len(names) - 4,
+    )  # a bad body is never trusted from the cache
 
 
 def test_colliding_ids_are_quarantined(server, sources, tmp_path):
@@ -122,7 +129,9 @@ def test_colliding_ids_are_quarantined(server, sources, tmp_path):
     store = open_store(None)
     report = harvest_live(store, live(sources, base), tmp_path / "cache", fetcher=fetcher())
     assert report.studies == len(CRATES)
-    assert [q.reason.split(" is already described")[0] for q in report.quarantined] == ["study https://idr.openmicroscopy.org/study/idr0001/"]
+    assert [q.reason.split(" is already described")[0] for q in report.quarantined] == [
+        "study https://idr.openmicroscopy.org/study/idr0001/"
+    ]
 
 
 def test_empty_or_vanishing_listing_keeps_the_served_graph(server, sources, tmp_path):

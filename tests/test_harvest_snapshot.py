@@ -232,19 +232,29 @@ def _by_study(select, store, predicate: str) -> dict[str, set[str]]:
 
 def test_every_study_has_the_organisms_of_its_crate(harvested_store, select, crate_studies):
     got = _by_study(select, harvested_store, "kg:organism")
-    wrong = {iri: (s.organisms, got.get(iri, set())) for iri, s in crate_studies.items() if s.organisms != got.get(iri, set())}
+    wrong = {
+        iri: (s.organisms, got.get(iri, set()))
+        for iri, s in crate_studies.items()
+        if s.organisms != got.get(iri, set())
+    }
     assert wrong == {}
 
 
 def test_every_study_has_the_imaging_methods_of_its_crate(harvested_store, select, crate_studies):
     got = _by_study(select, harvested_store, "kg:imagingMethod")
-    wrong = {iri: (s.methods, got.get(iri, set())) for iri, s in crate_studies.items() if s.methods != got.get(iri, set())}
+    wrong = {
+        iri: (s.methods, got.get(iri, set())) for iri, s in crate_studies.items() if s.methods != got.get(iri, set())
+    }
     assert wrong == {}
 
 
 def test_every_study_has_the_publications_of_its_crate(harvested_store, select, crate_studies):
     got = _by_study(select, harvested_store, "schema:citation")
-    wrong = {iri: (s.citations, got.get(iri, set())) for iri, s in crate_studies.items() if s.citations != got.get(iri, set())}
+    wrong = {
+        iri: (s.citations, got.get(iri, set()))
+        for iri, s in crate_studies.items()
+        if s.citations != got.get(iri, set())
+    }
     assert wrong == {}
 
 
@@ -261,14 +271,20 @@ def test_every_study_has_the_date_and_licence_of_its_crate(harvested_store, sele
 
 
 def test_every_study_keeps_all_its_authors(harvested_store, select, crate_studies):
-    rows = select(harvested_store, "SELECT ?s (COUNT(DISTINCT ?a) AS ?n) WHERE { ?s a schema:Dataset ; schema:author ?a } GROUP BY ?s")
+    rows = select(
+        harvested_store,
+        "SELECT ?s (COUNT(DISTINCT ?a) AS ?n) WHERE { ?s a schema:Dataset ; schema:author ?a } GROUP BY ?s",
+    )
     got = {r["s"].value: int(r["n"].value) for r in rows}
     wrong = {iri: (s.authors, got.get(iri, 0)) for iri, s in crate_studies.items() if s.authors != got.get(iri, 0)}
     assert wrong == {}
 
 
 def test_every_study_has_its_publisher_and_name(harvested_store, select, crate_studies):
-    rows = select(harvested_store, "SELECT ?s ?p ?pn WHERE { ?s a schema:Dataset ; schema:name ?n ; schema:publisher ?p . ?p schema:name ?pn }")
+    rows = select(
+        harvested_store,
+        "SELECT ?s ?p ?pn WHERE { ?s a schema:Dataset ; schema:name ?n ; schema:publisher ?p . ?p schema:name ?pn }",
+    )
     got = {r["s"].value: (r["p"].value, r["pn"].value) for r in rows}
     assert len(rows) == len(crate_studies)
     assert got == {iri: (s.publisher, s.publisher_name) for iri, s in crate_studies.items()}
@@ -279,10 +295,15 @@ def test_every_study_has_its_publisher_and_name(harvested_store, select, crate_s
 
 def test_publication_years_become_gyear(harvested_store, select):
     # ssbd-repos-000020 cites a ScholarlyArticle with "datePublished": "2017" (xsd:date by SSBD's context)
-    rows = select(harvested_store, "SELECT ?d WHERE { <https://doi.org/10.1186/s12859-017-1717-6> schema:datePublished ?d }")
+    rows = select(
+        harvested_store, "SELECT ?d WHERE { <https://doi.org/10.1186/s12859-017-1717-6> schema:datePublished ?d }"
+    )
     assert [(r["d"].value, r["d"].datatype.value) for r in rows] == [("2017", XSD + "gYear")]
     # S-BIAD2313's bare-number publication, "datePublished": "2022"
-    rows = select(harvested_store, "SELECT ?d ?n WHERE { <https://pubmed.ncbi.nlm.nih.gov/35209227> schema:datePublished ?d ; schema:name ?n }")
+    rows = select(
+        harvested_store,
+        "SELECT ?d ?n WHERE { <https://pubmed.ncbi.nlm.nih.gov/35209227> schema:datePublished ?d ; schema:name ?n }",
+    )
     assert [(r["d"].value, r["d"].datatype.value) for r in rows] == [("2022", XSD + "gYear")]
     assert rows[0]["n"].value == "Image-Based Annotation of Chemogenomic Libraries for Phenotypic Screening."
 
@@ -312,5 +333,8 @@ def test_sizes_are_typed_numbers(harvested_store, select):
 
 
 def test_taxon_names_survive_normalisation(harvested_store, select):
-    rows = select(harvested_store, f"SELECT ?n WHERE {{ GRAPH <{GRAPH}ssbd-database> {{ obo:NCBITaxon_44689 a dwc:Taxon ; dwc:scientificName ?n }} }}")
+    rows = select(
+        harvested_store,
+        f"SELECT ?n WHERE {{ GRAPH <{GRAPH}ssbd-database> {{ obo:NCBITaxon_44689 a dwc:Taxon ; dwc:scientificName ?n }} }}",
+    )
     assert {r["n"].value for r in rows} == {"Dictyostelium discoideum"}

@@ -52,7 +52,9 @@ def test_a_restart_loads_the_indexes_instead_of_building_them(store_dir):
     service = app.extensions["kg_indexes"]
     assert (service.builds, service.loads) == (0, 1)
     # a term look-up answers from the same loaded generation
-    assert app.test_client().get("/api/ontologies/fbbi/terms", query_string={"obo_id": "FBbi:00000246"}).status_code == 200
+    assert (
+        app.test_client().get("/api/ontologies/fbbi/terms", query_string={"obo_id": "FBbi:00000246"}).status_code == 200
+    )
     assert (service.builds, service.loads) == (0, 1)
 
 
@@ -98,7 +100,13 @@ def test_twenty_concurrent_first_requests_cause_one_build(sources):
     assert harvest_snapshot(store, sources["idr"]).ok
     service = IndexService(store)
     with running_app(store, index_service=service, request_timeout=300) as base, ThreadPoolExecutor(20) as pool:
-        statuses = list(pool.map(lambda _: requests.get(f"{base}/search", params={"q": "cell", "format": "json"}, timeout=120).status_code,
-                                 range(20)))
+        statuses = list(
+            pool.map(
+                lambda _: (
+                    requests.get(f"{base}/search", params={"q": "cell", "format": "json"}, timeout=120).status_code
+                ),
+                range(20),
+            )
+        )
     assert statuses == [200] * 20
     assert service.builds == 1

@@ -53,14 +53,26 @@ class CrateRepository:
 
     def listing(self) -> bytes:
         entries = [
-            {"name": "README.md", "path": "ro-crates/README.md", "sha": "0" * 40, "size": 10, "type": "file",
-             "download_url": f"{self.base}/raw/README.md"},
+            {
+                "name": "README.md",
+                "path": "ro-crates/README.md",
+                "sha": "0" * 40,
+                "size": 10,
+                "type": "file",
+                "download_url": f"{self.base}/raw/README.md",
+            },
             {"name": "old", "path": "ro-crates/old", "sha": "1" * 40, "size": 0, "type": "dir", "download_url": None},
         ]
         for name in sorted(self.files):
             entries.append(
-                {"name": name, "path": f"ro-crates/{name}", "sha": self.shas[name], "size": len(self.files[name]),
-                 "type": "file", "download_url": f"{self.base}/raw/{name}"}
+                {
+                    "name": name,
+                    "path": f"ro-crates/{name}",
+                    "sha": self.shas[name],
+                    "size": len(self.files[name]),
+                    "type": "file",
+                    "download_url": f"{self.base}/raw/{name}",
+                }
             )
         return json.dumps(entries).encode()
 
@@ -93,7 +105,7 @@ def make_handler(repo: CrateRepository):
                         return self._send(repo.listing_status, b'{"message": "Not Found"}')
                     return self._send(200, repo.listing(), {"Content-Type": "application/json"})
                 if self.path.startswith("/raw/"):
-                    name = self.path[len("/raw/"):]
+                    name = self.path[len("/raw/") :]
                     if name not in repo.files:
                         return self._send(404)
                     if repo.fail.get(name, 0) > 0:
@@ -125,7 +137,9 @@ def repo(monkeypatch):
 
 @pytest.fixture
 def live_source(sources, repo):
-    return dataclasses.replace(sources["idr"], live={"listing": repo.base + "/listing", "suffix": "ro-crate-metadata.json"})
+    return dataclasses.replace(
+        sources["idr"], live={"listing": repo.base + "/listing", "suffix": "ro-crate-metadata.json"}
+    )
 
 
 def fetcher(**kw) -> Fetcher:
@@ -139,7 +153,9 @@ def count_studies(select, store) -> int:
 
 
 def study_name(select, store) -> list[str]:
-    return [r["n"].value for r in select(store, f"SELECT ?n WHERE {{ GRAPH <{GRAPH}idr> {{ <{STUDY}> schema:name ?n }} }}")]
+    return [
+        r["n"].value for r in select(store, f"SELECT ?n WHERE {{ GRAPH <{GRAPH}idr> {{ <{STUDY}> schema:name ?n }} }}")
+    ]
 
 
 # -- first harvest ------------------------------------------------------------------------------------
@@ -184,7 +200,9 @@ def test_live_provenance_points_at_the_http_urls(repo, live_source, tmp_path, se
     assert row["etag"].value == repo.etag(NAME)
     assert row["sha"].value == hashlib.sha256(repo.files[NAME]).hexdigest()
     assert row["run"].value == report.run_iri
-    rows = select(store, f"SELECT ?loc WHERE {{ GRAPH <{PROV_GRAPH}> {{ ?rec a kg:SourceRecord ; prov:atLocation ?loc }} }}")
+    rows = select(
+        store, f"SELECT ?loc WHERE {{ GRAPH <{PROV_GRAPH}> {{ ?rec a kg:SourceRecord ; prov:atLocation ?loc }} }}"
+    )
     assert len(rows) == N and all(r["loc"].value.startswith(repo.base + "/raw/") for r in rows)
 
 
@@ -261,7 +279,10 @@ def test_persistent_503_quarantines_that_file_only(repo, live_source, tmp_path, 
         (NAME, f"download failed: {repo.base}/raw/{NAME}: gave up after 3 attempts (HTTP 503)")
     ]
     assert study_name(select, store) == []
-    rows = select(store, f'SELECT ?r WHERE {{ GRAPH <{PROV_GRAPH}> {{ ?rec a kg:QuarantinedRecord ; kg:fileName "{NAME}" ; kg:quarantineReason ?r }} }}')
+    rows = select(
+        store,
+        f'SELECT ?r WHERE {{ GRAPH <{PROV_GRAPH}> {{ ?rec a kg:QuarantinedRecord ; kg:fileName "{NAME}" ; kg:quarantineReason ?r }} }}',
+    )
     assert [r["r"].value for r in rows] == [report.quarantined[0].reason]
 
 
@@ -277,7 +298,10 @@ def test_failed_download_keeps_the_cached_copy(repo, live_source, tmp_path, sele
     assert [x.split(":", 1)[0] for x in report.live["stale"]] == [NAME]
     assert report.quarantined == []  # the last good copy is used, not quarantined
     types = select(store, f'SELECT ?t WHERE {{ GRAPH <{PROV_GRAPH}> {{ ?rec kg:fileName "{NAME}" ; a ?t }} }}')
-    assert sorted(r["t"].value for r in types) == ["http://www.w3.org/ns/prov#Entity", "https://w3id.org/gide-kg/vocab#SourceRecord"]
+    assert sorted(r["t"].value for r in types) == [
+        "http://www.w3.org/ns/prov#Entity",
+        "https://w3id.org/gide-kg/vocab#SourceRecord",
+    ]
     assert study_name(select, store) == [
         "A novel single-cell screening platform reveals proteome plasticity during yeast stress responses."
     ]
@@ -368,4 +392,3 @@ def test_pyld_refuses_a_crate_with_an_unknown_remote_context(no_network):
     doc["@context"][0] = "https://example.org/no-such/context.jsonld"
     with pytest.raises(jsonld.JsonLdError):
         jsonld.expand(doc, options={"documentLoader": pyld_document_loader})
-

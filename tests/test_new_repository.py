@@ -38,7 +38,13 @@ def test_example_crate_lands_in_a_derived_source(harvested, sources):
     store, first, again = harvested
     [report] = first.reports
     assert (report.source, report.ok, report.studies, len(report.quarantined), report.new_source, report.graph) == (
-        "example-database-org", True, 1, 0, True, GRAPH)
+        "example-database-org",
+        True,
+        1,
+        0,
+        True,
+        GRAPH,
+    )
     assert report.triples == 72
     [report2] = again.reports  # the second harvest finds the source it derived before: not new any more
     assert (report2.source, report2.ok, report2.new_source) == ("example-database-org", True, False)
@@ -56,14 +62,36 @@ def test_cli_summary_says_new_source(tmp_path):
     import sys
 
     env = {"PYTHONPATH": str(Path(__file__).parents[1]), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "kg.cli", "harvest", "--store", str(tmp_path / "s"), "--dumps", str(tmp_path / "d"),
-                          "--no-validate", "--rocrates", str(FIXTURE)], capture_output=True, text=True, env=env, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "harvest",
+            "--store",
+            str(tmp_path / "s"),
+            "--dumps",
+            str(tmp_path / "d"),
+            "--no-validate",
+            "--rocrates",
+            str(FIXTURE),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"example-database-org       1        1            0       72  ok, new source (graph {GRAPH})" in out.stdout
     assert "new source(s): example-database-org" in out.stdout
     assert "match no configured source" not in out.stdout
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
-        "dumps.json", "example-database-org.nq.gz", "example-database-org.ttl.gz", "gide-kg.nq.gz", "gide-kg.ttl.gz"]
+        "dumps.json",
+        "example-database-org.nq.gz",
+        "example-database-org.ttl.gz",
+        "gide-kg.nq.gz",
+        "gide-kg.ttl.gz",
+    ]
 
 
 def test_searchable_and_browsable(harvested):
@@ -71,7 +99,9 @@ def test_searchable_and_browsable(harvested):
     with running_app(store) as base:
         hits = requests.get(f"{base}/search", params={"q": "hippocampus", "format": "json"}, timeout=60).json()
         assert [h["id"] for h in hits["hits"]] == [STUDY], hits
-        assert hits["facets"]["publisher"] == [{"count": 1, "key": "https://example-database.org", "label": "Example Image Database"}]
+        assert hits["facets"]["publisher"] == [
+            {"count": 1, "key": "https://example-database.org", "label": "Example Image Database"}
+        ]
         gide = requests.get(f"{base}/gide/search", params={"q": "hippocampus"}, timeout=60).json()
         assert gide["total"] == 1 and [h["id"] for h in gide["hits"]] == [STUDY]
         page = requests.get(f"{base}/study/example-database-org/EXAMPLE-001", params={"format": "json"}, timeout=60)

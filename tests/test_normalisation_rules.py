@@ -60,16 +60,24 @@ def test_zero_padded_taxon_and_lower_case_fbbi(tmp_path):
     def edit(crate, nodes):
         for node in crate["@graph"]:
             text = json.dumps(node)
-            text = text.replace("http://purl.obolibrary.org/obo/NCBITaxon_4932", "http://purl.obolibrary.org/obo/NCBITaxon_04932")
-            text = text.replace("http://purl.obolibrary.org/obo/FBbi_00000246", "http://purl.obolibrary.org/obo/fbbi_246")
+            text = text.replace(
+                "http://purl.obolibrary.org/obo/NCBITaxon_4932", "http://purl.obolibrary.org/obo/NCBITaxon_04932"
+            )
+            text = text.replace(
+                "http://purl.obolibrary.org/obo/FBbi_00000246", "http://purl.obolibrary.org/obo/fbbi_246"
+            )
             node.clear()
             node.update(json.loads(text))
 
     store = harvest_variant(tmp_path, edit)
     assert values(store, f"<{STUDY}> <{KG}organism> ?v") == ["http://purl.obolibrary.org/obo/NCBITaxon_4932"]
     assert values(store, f"<{STUDY}> <{KG}imagingMethod> ?v") == ["http://purl.obolibrary.org/obo/FBbi_00000246"]
-    assert values(store, f"<http://purl.obolibrary.org/obo/NCBITaxon_4932> <{KG}sourceValue> ?v") == ["http://purl.obolibrary.org/obo/NCBITaxon_04932"]
-    assert values(store, f"<http://purl.obolibrary.org/obo/FBbi_00000246> <{KG}sourceValue> ?v") == ["http://purl.obolibrary.org/obo/fbbi_246"]
+    assert values(store, f"<http://purl.obolibrary.org/obo/NCBITaxon_4932> <{KG}sourceValue> ?v") == [
+        "http://purl.obolibrary.org/obo/NCBITaxon_04932"
+    ]
+    assert values(store, f"<http://purl.obolibrary.org/obo/FBbi_00000246> <{KG}sourceValue> ?v") == [
+        "http://purl.obolibrary.org/obo/fbbi_246"
+    ]
     assert values(store, "?s ?p ?v FILTER(isIRI(?v) && CONTAINS(STR(?v), 'NCBITaxon_0'))") == []
 
 
@@ -82,8 +90,14 @@ def test_doi_variants_and_unit_curie(tmp_path):
 
     store = harvest_variant(tmp_path, edit)
     assert values(store, f"<{STUDY}> <http://schema.org/citation> ?v") == ["https://doi.org/10.1083/jcb.201301120"]
-    assert values(store, "<https://doi.org/10.1083/jcb.201301120> <http://schema.org/identifier> ?v") == ["doi:10.1083/jcb.201301120"]
-    rows = list(store.query(f"SELECT ?v ?u WHERE {{ <{STUDY}#total-dataset-size> <http://schema.org/value> ?v ; <http://schema.org/unitCode> ?u }}"))
+    assert values(store, "<https://doi.org/10.1083/jcb.201301120> <http://schema.org/identifier> ?v") == [
+        "doi:10.1083/jcb.201301120"
+    ]
+    rows = list(
+        store.query(
+            f"SELECT ?v ?u WHERE {{ <{STUDY}#total-dataset-size> <http://schema.org/value> ?v ; <http://schema.org/unitCode> ?u }}"
+        )
+    )
     assert [(r["v"].value, r["v"].datatype.value, r["u"].value) for r in rows] == [
         ("219902325555", "http://www.w3.org/2001/XMLSchema#integer", "http://purl.obolibrary.org/obo/UO_0000233")
     ]
@@ -97,7 +111,10 @@ def test_year_only_date(tmp_path):
 
 def test_misspelt_type_is_recorded_on_the_typed_node(harvested_store):
     """BIA's QuantitiveValue: every size node says what type the crate gave it; the class itself is untouched."""
-    rows = list(harvested_store.query(
-        f"SELECT (COUNT(?q) AS ?n) WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/bia> {{ ?q a <http://schema.org/QuantitativeValue> ; <{KG}sourceType> ?t FILTER(STRENDS(?t, '/QuantitiveValue')) }} }}"))
+    rows = list(
+        harvested_store.query(
+            f"SELECT (COUNT(?q) AS ?n) WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/bia> {{ ?q a <http://schema.org/QuantitativeValue> ; <{KG}sourceType> ?t FILTER(STRENDS(?t, '/QuantitiveValue')) }} }}"
+        )
+    )
     assert int(rows[0]["n"].value) == BIA_QUANTITIVE_VALUE
     assert not bool(harvested_store.query(f"ASK {{ <http://schema.org/QuantitativeValue> <{KG}sourceValue> ?v }}"))

@@ -17,6 +17,8 @@ def _enc(iri: str) -> str:
     from urllib.parse import quote
 
     return quote(quote(iri, safe=""), safe="")
+
+
 TAXON = "http://purl.obolibrary.org/obo/NCBITaxon_"
 
 
@@ -56,7 +58,9 @@ def test_term_fields_confocal(olspy):
     assert t.description == [] and t.synonyms == []  # FBbi 2019 gives confocal microscopy neither
     assert set(t.links) >= {"self", "parents", "ancestors", "children", "descendants"}
     r = olspy.get_term("fbbi", FBBI + "00000265")  # recorded image: a definition and a synonym
-    assert r.description == ["methods and devices used for capturing an image of a real object; distinct from images created by artwork"]
+    assert r.description == [
+        "methods and devices used for capturing an image of a real object; distinct from images created by artwork"
+    ]
     assert r.synonyms == ["photograph"]
 
 
@@ -85,16 +89,26 @@ def test_hierarchical_variants_and_paging(olspy, base):
     # the descendants are read through the path form and the ancestors through the client
     from ols_py.schemas.responses import MultipleTerms
 
-    h = MultipleTerms.model_validate(requests.get(
-        f"{base}/api/ontologies/fbbi/terms/{_enc(FBBI + '00000246')}/hierarchicalDescendants", params={"size": 5, "page": 1}, timeout=30).json())
+    h = MultipleTerms.model_validate(
+        requests.get(
+            f"{base}/api/ontologies/fbbi/terms/{_enc(FBBI + '00000246')}/hierarchicalDescendants",
+            params={"size": 5, "page": 1},
+            timeout=30,
+        ).json()
+    )
     assert h.page.size == 5 and h.page.number == 1 and len(h.embedded.terms) == 5
     full = olspy.get_term_descendants("fbbi", FBBI + "00000246", params={"size": 500})
     assert h.page.totalElements == full.page.totalElements
     ha = olspy.get_term_hierarchical_ancestors("fbbi", FBBI + "00000251", params={"size": 50})
     assert FBBI + "00000246" in {str(t.iri) for t in ha.embedded.terms}
-    last = requests.get(f"{base}/api/ontologies/fbbi/hierarchicalDescendants",
-                        params={"id": FBBI + "00000246", "size": 5, "page": h.page.totalPages - 1}, timeout=30).json()
-    assert "next" not in last["_links"] and len(last["_embedded"]["terms"]) == full.page.totalElements - 5 * (h.page.totalPages - 1)
+    last = requests.get(
+        f"{base}/api/ontologies/fbbi/hierarchicalDescendants",
+        params={"id": FBBI + "00000246", "size": 5, "page": h.page.totalPages - 1},
+        timeout=30,
+    ).json()
+    assert "next" not in last["_links"] and len(last["_embedded"]["terms"]) == full.page.totalElements - 5 * (
+        h.page.totalPages - 1
+    )
 
 
 def test_search_select_suggest(olspy, olsclient, base):
@@ -103,15 +117,25 @@ def test_search_select_suggest(olspy, olsclient, base):
     docs = olsclient.search("mouse")
     assert docs[0]["iri"] == TAXON + "10090"  # "mouse" is a vernacular name the crates give Mus musculus
     sel = requests.get(f"{base}/api/select", params={"q": "spinning", "ontology": "fbbi", "rows": 3}, timeout=30).json()
-    assert "spinning disk confocal microscopy" in [d["label"] for d in sel["response"]["docs"]] and "highlighting" in sel
+    assert (
+        "spinning disk confocal microscopy" in [d["label"] for d in sel["response"]["docs"]] and "highlighting" in sel
+    )
     sug = olsclient.suggest("confoc", ontology="fbbi")
     assert sug["response"]["docs"][0] == {"autosuggest": "confocal microscopy"}
-    fl = requests.get(f"{base}/api/search", params={"q": "HeLa", "fieldList": "iri,label", "rows": 1}, timeout=30).json()
+    fl = requests.get(
+        f"{base}/api/search", params={"q": "HeLa", "fieldList": "iri,label", "rows": 1}, timeout=30
+    ).json()
     assert set(fl["response"]["docs"][0]) == {"iri", "label"}
-    paged = requests.get(f"{base}/api/search", params={"q": "microscopy", "ontology": "fbbi", "rows": 5, "start": 5}, timeout=30).json()
+    paged = requests.get(
+        f"{base}/api/search", params={"q": "microscopy", "ontology": "fbbi", "rows": 5, "start": 5}, timeout=30
+    ).json()
     assert paged["response"]["start"] == 5 and len(paged["response"]["docs"]) == 5
-    sub = requests.get(f"{base}/api/search", params={"q": "microscopy", "allChildrenOf": FBBI + "00000246", "rows": 100}, timeout=30).json()
-    assert sub["response"]["numFound"] > 0 and FBBI + "00000243" not in {d["iri"] for d in sub["response"]["docs"]}  # bright-field is not fluorescence
+    sub = requests.get(
+        f"{base}/api/search", params={"q": "microscopy", "allChildrenOf": FBBI + "00000246", "rows": 100}, timeout=30
+    ).json()
+    assert sub["response"]["numFound"] > 0 and FBBI + "00000243" not in {
+        d["iri"] for d in sub["response"]["docs"]
+    }  # bright-field is not fluorescence
 
 
 def test_terms_across_ontologies_and_defining(olspy, base):
@@ -121,7 +145,9 @@ def test_terms_across_ontologies_and_defining(olspy, base):
     assert {t.ontology_name for t in found.embedded.terms} == {"fbbi"}
     d = olspy.get_term_in_defining_ontology(iri=FBBI + "00000251")
     assert d.embedded.terms[0].is_defining_ontology is True
-    harvested = requests.get(f"{base}/api/ontologies/efo/terms", params={"iri": "http://www.ebi.ac.uk/efo/EFO_0007550"}, timeout=30).json()
+    harvested = requests.get(
+        f"{base}/api/ontologies/efo/terms", params={"iri": "http://www.ebi.ac.uk/efo/EFO_0007550"}, timeout=30
+    ).json()
     assert harvested["_embedded"]["terms"][0]["label"] == "high content screen"
     onto = requests.get(f"{base}/api/ontologies/efo", timeout=30).json()
     assert onto["config"]["annotations"]["harvested_subset"] == ["true"]
@@ -156,14 +182,20 @@ def test_annotate_grounds_typos_and_vernacular_names(base):
     assert r["grounding"]["iri"] == TAXON + "10090" and r["grounding"]["reason"] == "fuzzy label"
     r = requests.get(f"{base}/api/annotate", params={"text": "confocal microscopy"}, timeout=30).json()
     assert r["grounding"]["reason"] == "exact label" and r["grounding"]["score"] == 100.0
-    r = requests.get(f"{base}/api/annotate", params={"text": "wide-field microscopy", "ontology": "fbbi"}, timeout=30).json()
+    r = requests.get(
+        f"{base}/api/annotate", params={"text": "wide-field microscopy", "ontology": "fbbi"}, timeout=30
+    ).json()
     assert r["grounding"] is None and r["candidates"]  # not decisive: left for a curator
 
 
 def test_expand_helper(base, full_store):
     r = requests.get(f"{base}/api/terms-expand", params={"iri": FBBI + "00000246"}, timeout=30).json()
-    sparql = {row["d"].value for row in full_store.query(
-        f"SELECT DISTINCT ?d WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/ontology/fbbi> {{ ?d <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{FBBI}00000246> }} }}")}
+    sparql = {
+        row["d"].value
+        for row in full_store.query(
+            f"SELECT DISTINCT ?d WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/ontology/fbbi> {{ ?d <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{FBBI}00000246> }} }}"
+        )
+    }
     assert set(r["descendants_and_self"]) == sparql
 
 
@@ -185,11 +217,16 @@ def test_every_advertised_link_answers(base, olspy):
 def test_owl_fields_of_a_term(olspy):
     """Synonym scopes (obo_synonym), equivalent-class definitions and obsolete state, from the OWL files."""
     t = olspy.get_term("edam-bioimaging", "http://edamontology.org/topic__R96toeNl9iMp8oqv9augU84")
-    assert {(s.name, s.scope) for s in t.obo_synonym} == {("3D reconstruction", "hasBroadSynonym"),
-                                                           ("Morphological reconstruction", "hasBroadSynonym")}
+    assert {(s.name, s.scope) for s in t.obo_synonym} == {
+        ("3D reconstruction", "hasBroadSynonym"),
+        ("Morphological reconstruction", "hasBroadSynonym"),
+    }
     confocal = olspy.get_term("fbbi", FBBI + "00000251")
     assert confocal.annotation["equivalent class"] == [
-        ("light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
-         " and (makes_use_of some fluorescence emission)")]
+        (
+            "light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
+            " and (makes_use_of some fluorescence emission)"
+        )
+    ]
     old = olspy.get_term("fbbi", FBBI + "00000242")
     assert old.is_obsolete is True and old.term_replaced_by is None  # FBbi names no replacements

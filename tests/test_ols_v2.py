@@ -15,11 +15,27 @@ OBO = "http://purl.obolibrary.org/obo/"
 GIDE_SEARCH_FIELDS = "label^100 synonym^5 description"
 # keys (and JSON types) of OLS4's V2PagedResponse and of the entity documents its dataload writes
 PAGE_KEYS = {"page": int, "numElements": int, "totalPages": int, "totalElements": int, "elements": list}
-CLASS_KEYS = {"iri": str, "ontologyId": str, "label": str, "synonym": list, "definition": list, "curie": str,
-              "shortForm": str, "type": list, "isObsolete": bool, "isDefiningOntology": bool, "hasDirectParents": bool,
-              "hasDirectChildren": bool, "hasHierarchicalParents": bool, "hasHierarchicalChildren": bool,
-              "directParent": list, "hierarchicalAncestor": list, "definedBy": list, "appearsIn": list,
-              "linkedEntities": dict}
+CLASS_KEYS = {
+    "iri": str,
+    "ontologyId": str,
+    "label": str,
+    "synonym": list,
+    "definition": list,
+    "curie": str,
+    "shortForm": str,
+    "type": list,
+    "isObsolete": bool,
+    "isDefiningOntology": bool,
+    "hasDirectParents": bool,
+    "hasDirectChildren": bool,
+    "hasHierarchicalParents": bool,
+    "hasHierarchicalChildren": bool,
+    "directParent": list,
+    "hierarchicalAncestor": list,
+    "definedBy": list,
+    "appearsIn": list,
+    "linkedEntities": dict,
+}
 
 
 class OlsV2Client:
@@ -68,7 +84,9 @@ class OlsV2Client:
         return self.check_class(self.get(f"/ontologies/{ontology}/classes/{self.encode(iri)}", **params))
 
     def related(self, ontology: str, iri: str, relation: str, **params) -> list[dict]:
-        return self.page(f"/ontologies/{ontology}/classes/{self.encode(iri)}/{relation}", size=500, **params)["elements"]
+        return self.page(f"/ontologies/{ontology}/classes/{self.encode(iri)}/{relation}", size=500, **params)[
+            "elements"
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -99,16 +117,29 @@ def test_gide_search_term_finder_request(base):
     """gide-search's OntologyTermFinder._find_class_in_ontology, as sent through ols-client's get_response,
     and what _get_iri_for_class_in_ontology / _create_term_with_labels read from the answer."""
     client = OlsClient(base)
-    response = client.get_response(path="v2/ontologies/fbbi/classes", params={
-        "search": "confocal microscopy", "page": 0, "size": 20, "searchFields": GIDE_SEARCH_FIELDS,
-        "definedBy": "fbbi", "resolveReferences": True, "manchesterSyntax": True, "lang": "en"})
+    response = client.get_response(
+        path="v2/ontologies/fbbi/classes",
+        params={
+            "search": "confocal microscopy",
+            "page": 0,
+            "size": 20,
+            "searchFields": GIDE_SEARCH_FIELDS,
+            "definedBy": "fbbi",
+            "resolveReferences": True,
+            "manchesterSyntax": True,
+            "lang": "en",
+        },
+    )
     body = response.json()
     elements = body["elements"]
     assert elements[0]["iri"] == OBO + "FBbi_00000251" and elements[0]["label"] == "confocal microscopy"
     assert body["totalElements"] == len(elements) == 5  # confocal + its 4 kinds, all labelled "… confocal microscopy"
     # required_superclass: keep terms with direct parents whose hierarchical ancestors include fluorescence microscopy
-    kept = [e["iri"] for e in elements if e["hasDirectParents"]
-            and any(a["iri"] == OBO + "FBbi_00000246" for a in e["hierarchicalAncestor"])]
+    kept = [
+        e["iri"]
+        for e in elements
+        if e["hasDirectParents"] and any(a["iri"] == OBO + "FBbi_00000246" for a in e["hierarchicalAncestor"])
+    ]
     assert kept == [e["iri"] for e in elements]
     # _create_term_with_labels: label (str or list), obo_id / curie / short_form, synonyms
     first = elements[0]
@@ -133,10 +164,16 @@ def test_search_weights_filters_and_paging(v2):
     defined = v2.page("/classes", search="confocal microscopy", definedBy="fbbi", size=100)
     assert {e["ontologyId"] for e in defined["elements"]} == {"fbbi"}
     assert defined["totalElements"] < everywhere["totalElements"]
-    assert all(e["isDefiningOntology"] for e in v2.page("/classes", search="confocal", isDefiningOntology="true")["elements"])
+    assert all(
+        e["isDefiningOntology"] for e in v2.page("/classes", search="confocal", isDefiningOntology="true")["elements"]
+    )
     # boostFields move a term to the top
-    boosted = v2.page("/ontologies/fbbi/classes", search="confocal", searchFields="label",
-                      boostFields="shortForm:FBbi_00000253^100000")
+    boosted = v2.page(
+        "/ontologies/fbbi/classes",
+        search="confocal",
+        searchFields="label",
+        boostFields="shortForm:FBbi_00000253^100000",
+    )
     assert boosted["elements"][0]["iri"] == OBO + "FBbi_00000253"
     # paging through every FBbi class: 634 minus the 107 obsolete ones, each once
     iris = [e["iri"] for e in v2.iter_classes("fbbi", size=200)]
@@ -151,10 +188,15 @@ def test_one_class_and_relations(v2):
     assert t["directParent"] == [OBO + "FBbi_00000246"] and t["definedBy"] == ["fbbi"]
     assert t["linkedEntities"][OBO + "FBbi_00000246"]["label"] == ["fluorescence microscopy"]
     assert t["http://www.w3.org/2002/07/owl#equivalentClass"] == [  # FBbi's own definition, in list order, with labels
-        ("light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
-         " and (makes_use_of some fluorescence emission)")]
+        (
+            "light microscopy and (makes_use_of some narrowfield illumination) and (makes_use_of some narrow-field detection)"
+            " and (makes_use_of some fluorescence emission)"
+        )
+    ]
     resolved = v2.get_class("fbbi", OBO + "FBbi_00000251", resolveReferences="true")
-    assert resolved["directParent"] == [{"iri": OBO + "FBbi_00000246", "label": "fluorescence microscopy", "curie": "FBbi:00000246"}]
+    assert resolved["directParent"] == [
+        {"iri": OBO + "FBbi_00000246", "label": "fluorescence microscopy", "curie": "FBbi:00000246"}
+    ]
     ancestors = {e["iri"] for e in v2.related("fbbi", OBO + "FBbi_00000251", "ancestors")}
     assert ancestors == set(t["hierarchicalAncestor"]) and OBO + "FBbi_00000246" in ancestors
     assert {e["iri"] for e in v2.related("fbbi", OBO + "FBbi_00000251", "hierarchicalAncestors")} == ancestors
@@ -180,15 +222,18 @@ def test_obsolete_inferred_and_empty_kinds(v2):
         assert v2.page(f"/ontologies/fbbi/{kind}")["elements"] == []
 
 
-@pytest.mark.parametrize("query, status", [
-    ("/ontologies/nope/classes", 404),
-    ("/ontologies/fbbi/classes?size=100000", 400),
-    ("/ontologies/fbbi/classes?page=-1", 400),
-    ("/ontologies/fbbi/classes?search=x&searchFields=colour^5", 400),
-    ("/ontologies/fbbi/classes?search=x&searchFields=label^many", 400),
-    ("/ontologies/fbbi/classes?bogus=1", 400),
-    ("/ontologies/fbbi/classes?includeObsoleteEntities=maybe", 400),
-])
+@pytest.mark.parametrize(
+    "query, status",
+    [
+        ("/ontologies/nope/classes", 404),
+        ("/ontologies/fbbi/classes?size=100000", 400),
+        ("/ontologies/fbbi/classes?page=-1", 400),
+        ("/ontologies/fbbi/classes?search=x&searchFields=colour^5", 400),
+        ("/ontologies/fbbi/classes?search=x&searchFields=label^many", 400),
+        ("/ontologies/fbbi/classes?bogus=1", 400),
+        ("/ontologies/fbbi/classes?includeObsoleteEntities=maybe", 400),
+    ],
+)
 def test_bad_requests_are_clear(v2, query, status):
     r = requests.get(v2.base + query, timeout=10)
     assert r.status_code == status

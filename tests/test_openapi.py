@@ -104,28 +104,39 @@ def _text(value) -> str:
 
 
 def example_query(rule: str, only_required: bool = False) -> dict[str, str]:
-    return {n: _text(p["example"]) for n, p in query_params(rule).items()
-            if "example" in p and (p.get("required") or not only_required)}
+    return {
+        n: _text(p["example"])
+        for n, p in query_params(rule).items()
+        if "example" in p and (p.get("required") or not only_required)
+    }
 
 
 def _snippet(rule: str) -> str:
-    lines = [f'[routes."{rule}"]', 'summary = "…"  # one line: what it answers', 'media = ["application/json"]  # its 200 media types']
+    lines = [
+        f'[routes."{rule}"]',
+        'summary = "…"  # one line: what it answers',
+        'media = ["application/json"]  # its 200 media types',
+    ]
     lines += [f'path.{name} = {{ description = "…", example = "…" }}' for name, _ in path_variables(rule)]
     return "\n".join(lines)
 
 
 def test_every_get_route_is_declared(app):
     missing = [r.rule for r in get_rules(app) if r.rule not in declarations()["routes"]]
-    assert not missing, (f"{len(missing)} GET route(s) of the app are not declared in {TOML}; add (and a `params.NAME = {{…}}` "
-                         "line per query parameter the view reads):\n\n" + "\n\n".join(_snippet(r) for r in missing))
+    assert not missing, (
+        f"{len(missing)} GET route(s) of the app are not declared in {TOML}; add (and a `params.NAME = {{…}}` "
+        "line per query parameter the view reads):\n\n" + "\n\n".join(_snippet(r) for r in missing)
+    )
 
 
 def test_no_declared_route_is_gone_and_groups_exist(app):
     rules = {r.rule for r in get_rules(app)}
     gone = sorted(set(declarations()["routes"]) - rules)
-    assert not gone, f"{TOML} declares routes the app no longer has; remove [routes.\"…\"] for: {', '.join(gone)}"
+    assert not gone, f'{TOML} declares routes the app no longer has; remove [routes."…"] for: {", ".join(gone)}'
     groups = declarations()["groups"]
-    unknown = sorted({(rule, g) for rule, r in declarations()["routes"].items() for g in r.get("groups", []) if g not in groups})
+    unknown = sorted(
+        {(rule, g) for rule, r in declarations()["routes"].items() for g in r.get("groups", []) if g not in groups}
+    )
     assert not unknown, f"{TOML}: routes name groups that are not declared under [groups.…]: {unknown}"
 
 
@@ -145,7 +156,9 @@ def test_openapi_json_lists_every_route_and_parameter(app, client):
     search = {p["name"]: p for p in paths["/search"]["get"]["parameters"]}
     assert {"anatomy", "biological_process", "year", "cell_line", "publisher[]"} <= set(search)
     assert search["size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
-    assert search["organism"]["schema"] == {"type": "array", "items": {"type": "string"}} and search["organism"]["explode"]
+    assert (
+        search["organism"]["schema"] == {"type": "array", "items": {"type": "string"}} and search["organism"]["explode"]
+    )
     term = {p["name"]: p for p in paths["/api/ontologies/{oid}/terms/{rest}"]["get"]["parameters"]}
     assert term["rest"]["in"] == "path" and term["rest"]["required"] is True
 
@@ -160,18 +173,28 @@ def test_views_read_only_declared_parameters(app, client):
                 assert client.get(url, headers={"Accept": accept}).status_code < 500, url
     reads = app.config["READS"]
     assert len(reads) == len(get_rules(app))  # every view ran
-    undeclared = {rule: sorted(names - accepted_names(rule)) for rule, names in reads.items() if names - accepted_names(rule)}
-    assert not undeclared, (f"views read query parameters that {TOML} does not declare; add under each route:\n\n"
-                            + "\n\n".join(f'[routes."{rule}"]\n' + "\n".join(f'params.{n} = {{ description = "…", example = "…" }}'
-                                                                            for n in names) for rule, names in undeclared.items()))
+    undeclared = {
+        rule: sorted(names - accepted_names(rule)) for rule, names in reads.items() if names - accepted_names(rule)
+    }
+    assert not undeclared, (
+        f"views read query parameters that {TOML} does not declare; add under each route:\n\n"
+        + "\n\n".join(
+            f'[routes."{rule}"]\n' + "\n".join(f'params.{n} = {{ description = "…", example = "…" }}' for n in names)
+            for rule, names in undeclared.items()
+        )
+    )
     assert {"anatomy", "biological_process", "year", "publisher[]"} <= reads["/search"]
     assert {"query", "default-graph-uri", "named-graph-uri", "format", "example", "update"} <= reads["/sparql"]
     assert {"q", "childrenOf", "allChildrenOf", "inclusive", "fieldList", "rows", "start"} <= reads["/api/search"]
 
 
 def bounded_params(app) -> list[tuple[str, str, dict]]:
-    return [(r.rule, name, p) for r in get_rules(app) for name, p in query_params(r.rule).items()
-            if p.get("type") == "integer" and ("minimum" in p or "maximum" in p)]
+    return [
+        (r.rule, name, p)
+        for r in get_rules(app)
+        for name, p in query_params(r.rule).items()
+        if p.get("type") == "integer" and ("minimum" in p or "maximum" in p)
+    ]
 
 
 def test_declared_integer_bounds_are_the_views(app, client):
@@ -183,11 +206,20 @@ def test_declared_integer_bounds_are_the_views(app, client):
             if bound not in p:
                 continue
             edge = p[bound]
-            ok = client.get(example_path(rule) + "?" + urlencode({**base, name: edge}), headers={"Accept": "application/json"})
-            past = client.get(example_path(rule) + "?" + urlencode({**base, name: edge + step}), headers={"Accept": "application/json"})
-            assert ok.status_code != 400, f"{rule}?{name}={edge} is refused, but {TOML} declares {bound} = {edge}: {ok.get_data(as_text=True)[:200]}"
+            ok = client.get(
+                example_path(rule) + "?" + urlencode({**base, name: edge}), headers={"Accept": "application/json"}
+            )
+            past = client.get(
+                example_path(rule) + "?" + urlencode({**base, name: edge + step}),
+                headers={"Accept": "application/json"},
+            )
+            assert ok.status_code != 400, (
+                f"{rule}?{name}={edge} is refused, but {TOML} declares {bound} = {edge}: {ok.get_data(as_text=True)[:200]}"
+            )
             refused = 422 if rule.startswith("/gide/") else 400  # /gide answers as FastAPI does
-            assert past.status_code == refused, f"{rule}?{name}={edge + step} answers {past.status_code}, but {TOML} declares {bound} = {edge}"
+            assert past.status_code == refused, (
+                f"{rule}?{name}={edge + step} answers {past.status_code}, but {TOML} declares {bound} = {edge}"
+            )
             assert name in past.get_data(as_text=True)
             checked += 1
     assert checked == 2 * len(bounded_params(app))

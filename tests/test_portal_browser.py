@@ -59,7 +59,10 @@ def test_search_click_facet_and_hierarchy(browser, site, full_store):
     shown = int(link.find_element(By.XPATH, "following-sibling::span[@class='count']").get_attribute("data-count"))
     browser.execute_script("arguments[0].click();", link)
     shot(browser, "search-fluorescence")
-    expected = sparql_count(full_store, f"?s a <http://schema.org/Dataset> ; <{KG}imagingMethod> ?m . ?m <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{FBBI}00000246>")
+    expected = sparql_count(
+        full_store,
+        f"?s a <http://schema.org/Dataset> ; <{KG}imagingMethod> ?m . ?m <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{FBBI}00000246>",
+    )
     exact = sparql_count(full_store, f"?s a <http://schema.org/Dataset> ; <{KG}imagingMethod> <{FBBI}00000246>")
     assert total(browser) == expected == shown and expected > exact
     assert "imaging_method=" in browser.current_url  # the state is a shareable URL
@@ -68,17 +71,25 @@ def test_search_click_facet_and_hierarchy(browser, site, full_store):
     nodes = browser.find_elements(By.CSS_SELECTOR, "#facet-organism a.facet-value")
     keys = [n.get_attribute("data-key") for n in nodes]
     assert TAXON + "10090" in keys  # Mus musculus is in the tree
-    genus = next(k for k in keys if k in (TAXON + "10088", TAXON + "39107", TAXON + "10090"))  # Mus, Murinae or the species
+    genus = next(
+        k for k in keys if k in (TAXON + "10088", TAXON + "39107", TAXON + "10090")
+    )  # Mus, Murinae or the species
     node = nodes[keys.index(genus)]
     node_count = int(node.find_element(By.XPATH, "following-sibling::span[@class='count']").get_attribute("data-count"))
     browser.execute_script("arguments[0].click();", node)
     shot(browser, "search-fluorescence-mouse")
-    both = sparql_count(full_store, f"""?s a <http://schema.org/Dataset> ; <{KG}imagingMethod> ?m ; <{KG}organism> ?o .
-        ?m <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{FBBI}00000246> . ?o <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{genus}>""")
+    both = sparql_count(
+        full_store,
+        f"""?s a <http://schema.org/Dataset> ; <{KG}imagingMethod> ?m ; <{KG}organism> ?o .
+        ?m <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{FBBI}00000246> . ?o <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{genus}>""",
+    )
     assert total(browser) == both == node_count
     # exact terms only: the hierarchy switch changes the count as the ontology predicts
     browser.get(browser.current_url + "&expand=false")
-    exact_both = sparql_count(full_store, f"?s a <http://schema.org/Dataset> ; <{KG}imagingMethod> <{FBBI}00000246> ; <{KG}organism> <{genus}>")
+    exact_both = sparql_count(
+        full_store,
+        f"?s a <http://schema.org/Dataset> ; <{KG}imagingMethod> <{FBBI}00000246> ; <{KG}organism> <{genus}>",
+    )
     assert total(browser) == exact_both < both
 
 
@@ -113,21 +124,29 @@ def test_stats_page(browser, site):
 
 
 def test_markup_in_query_is_escaped(browser, site):
-    browser.get(site + '/search?q=<img src=x onerror="document.title=\'pwned\'">')
+    browser.get(site + "/search?q=<img src=x onerror=\"document.title='pwned'\">")
     assert browser.title != "pwned"
     assert not browser.find_elements(By.CSS_SELECTOR, "main img[src='x']")
 
 
 # -- issue #17: one page per study, one count rule, no dead links, charts, small screens, term pages ------
 
-REPOSITORIES = {"bia": "https://www.ebi.ac.uk/bioimage-archive/", "idr": "https://idr.openmicroscopy.org/",
-                "ssbd-database": "https://ssbd.riken.jp/database", "ssbd-repository": "https://ssbd.riken.jp/repository"}
+REPOSITORIES = {
+    "bia": "https://www.ebi.ac.uk/bioimage-archive/",
+    "idr": "https://idr.openmicroscopy.org/",
+    "ssbd-database": "https://ssbd.riken.jp/database",
+    "ssbd-repository": "https://ssbd.riken.jp/repository",
+}
 
 
 def test_study_iri_of_each_repository_opens_its_one_page(browser, site, full_store):
     for source, publisher in REPOSITORIES.items():
-        row = next(iter(full_store.query(f"""SELECT ?s ?id WHERE {{ ?s a <http://schema.org/Dataset> ; <http://schema.org/publisher> <{publisher}> ;
-            <http://schema.org/identifier> ?id }} ORDER BY ?s LIMIT 1""")))
+        row = next(
+            iter(
+                full_store.query(f"""SELECT ?s ?id WHERE {{ ?s a <http://schema.org/Dataset> ; <http://schema.org/publisher> <{publisher}> ;
+            <http://schema.org/identifier> ?id }} ORDER BY ?s LIMIT 1""")
+            )
+        )
         browser.get(site + "/resource?iri=" + quote(row["s"].value, safe=""))
         page = f"{site}/study/{source}/{row['id'].value}"
         assert browser.current_url == page
@@ -136,7 +155,10 @@ def test_study_iri_of_each_repository_opens_its_one_page(browser, site, full_sto
     assert browser.current_url == site + "/study/idr/idr0003"
     shot(browser, "study-idr0003")
     sources = [e.get_attribute("data-graph") for e in browser.find_elements(By.CSS_SELECTOR, "details.said-by")]
-    assert sources == ["https://w3id.org/gide-kg/graph/idr", "https://w3id.org/gide-kg/graph/idr-study"]  # what each source says
+    assert sources == [
+        "https://w3id.org/gide-kg/graph/idr",
+        "https://w3id.org/gide-kg/graph/idr-study",
+    ]  # what each source says
 
 
 def test_study_page_details(site):
@@ -154,14 +176,22 @@ def test_repository_counts_agree(browser, site, full_store):
     query = (ROOT / "queries" / "studies-per-repository.rq").read_text()
     named = {r["repository"].value: int(r["studies"].value) for r in full_store.query(query)}
     browser.get(site + "/")
-    home = {tr.get_attribute("data-repository"): int(tr.find_element(By.CSS_SELECTOR, "td.studies").text)
-            for tr in browser.find_elements(By.CSS_SELECTOR, "table.repositories tbody tr")}
+    home = {
+        tr.get_attribute("data-repository"): int(tr.find_element(By.CSS_SELECTOR, "td.studies").text)
+        for tr in browser.find_elements(By.CSS_SELECTOR, "table.repositories tbody tr")
+    }
     assert "publisher" in browser.find_element(By.ID, "count-rule").text  # the rule is explained where shown
     browser.get(site + "/search")
-    facet = {a.get_attribute("data-key"): int(a.find_element(By.XPATH, "following-sibling::span[@class='count']").get_attribute("data-count"))
-             for a in browser.find_elements(By.CSS_SELECTOR, '#facet-publisher a.facet-value')}
+    facet = {
+        a.get_attribute("data-key"): int(
+            a.find_element(By.XPATH, "following-sibling::span[@class='count']").get_attribute("data-count")
+        )
+        for a in browser.find_elements(By.CSS_SELECTOR, "#facet-publisher a.facet-value")
+    }
     assert home == facet == named
-    assert named["https://idr.openmicroscopy.org/"] == sparql_count(full_store, "?s a <http://schema.org/Dataset> ; <http://schema.org/publisher> <https://idr.openmicroscopy.org/>")
+    assert named["https://idr.openmicroscopy.org/"] == sparql_count(
+        full_store, "?s a <http://schema.org/Dataset> ; <http://schema.org/publisher> <https://idr.openmicroscopy.org/>"
+    )
 
 
 def test_chart_labels_and_counts_inside_the_svg(browser, site):
@@ -207,17 +237,25 @@ def test_term_page_and_facet_search(browser, site, full_store):
     browser.get(site + "/resource?iri=" + quote(TAXON + "10090", safe=""))
     shot(browser, "term-mus-musculus")
     lineage = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "ul.lineage a")]
-    assert "Mus" in lineage and browser.find_element(By.CSS_SELECTOR, "ul.lineage li.self").text.startswith("Mus musculus")
+    assert "Mus" in lineage and browser.find_element(By.CSS_SELECTOR, "ul.lineage li.self").text.startswith(
+        "Mus musculus"
+    )
     link = browser.find_element(By.CSS_SELECTOR, "a.term-search")
     n = int(link.text.split()[0])
-    assert n == sparql_count(full_store, f"?s a <http://schema.org/Dataset> ; <{KG}organism> ?o . ?o <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{TAXON}10090>")
+    assert n == sparql_count(
+        full_store,
+        f"?s a <http://schema.org/Dataset> ; <{KG}organism> ?o . ?o <http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{TAXON}10090>",
+    )
     browser.execute_script("arguments[0].click();", link)
     assert total(browser) == n and "organism=" in browser.current_url
     # type a name in the organism facet: its node is opened and marked
     browser.get(site + "/search")
     find = browser.find_element(By.CSS_SELECTOR, 'input.tree-find[data-facet="facet-organism"]')
     find.send_keys("Danio rerio")
-    node = browser.find_element(By.CSS_SELECTOR, "#facet-organism li.tree-node.found > a, #facet-organism li.tree-node.found > details > summary > a")
+    node = browser.find_element(
+        By.CSS_SELECTOR,
+        "#facet-organism li.tree-node.found > a, #facet-organism li.tree-node.found > details > summary > a",
+    )
     assert node.get_attribute("data-key") == TAXON + "7955" and node.is_displayed()
 
 
@@ -256,7 +294,9 @@ def _group(url: str) -> str:
     if parts.path == "/resource" and "iri" in params:
         iri = params["iri"][0]
         base, frag = iri.split("#", 1) if "#" in iri and not iri.endswith("#") else (iri, "")
-        return f"resource {re.sub(r'[^/_]*$', '', base.rstrip('/'))} {bool(frag)} " + " ".join(sorted(k for k in params if k != "iri"))
+        return f"resource {re.sub(r'[^/_]*$', '', base.rstrip('/'))} {bool(frag)} " + " ".join(
+            sorted(k for k in params if k != "iri")
+        )
     if parts.path.startswith("/study/"):
         bits = parts.path.split("/")
         return f"study {bits[2]} {len(bits)} " + " ".join(sorted(params))
@@ -267,7 +307,18 @@ def test_crawl_finds_no_dead_links(site):
     """From every top-level page, follow internal links two levels deep (at most 400 requests):
     every link answers below 400 and no page has an empty link."""
     session = requests.Session()
-    start = ["/", "/search", "/queries", "/sparql", "/stats", "/quality", "/provenance", "/downloads", "/.well-known/void", "/catalog"]
+    start = [
+        "/",
+        "/search",
+        "/queries",
+        "/sparql",
+        "/stats",
+        "/quality",
+        "/provenance",
+        "/downloads",
+        "/.well-known/void",
+        "/catalog",
+    ]
     seen: set[str] = set()
     per_group: dict[str, int] = {}
     bad, empty, requests_made, timings = [], [], 0, []
@@ -294,13 +345,19 @@ def test_crawl_finds_no_dead_links(site):
             target = urljoin(site + url, href)
             if not target.startswith(site + "/") or "#" in href and href.startswith("#"):
                 continue
-            path = target[len(site):].split("#", 1)[0]
+            path = target[len(site) :].split("#", 1)[0]
             group = _group(path)
             if path in seen or per_group.get(group, 0) >= 1:
                 continue
             per_group[group] = per_group.get(group, 0) + 1
             frontier.append((path, depth + 1))
-    print(f"crawl: {requests_made} requests, {len(per_group)} kinds of link, {sum(t for t, _ in timings):.1f} s; slowest:",
-          sorted(timings, reverse=True)[:8], "bad:", bad, "empty:", empty)
+    print(
+        f"crawl: {requests_made} requests, {len(per_group)} kinds of link, {sum(t for t, _ in timings):.1f} s; slowest:",
+        sorted(timings, reverse=True)[:8],
+        "bad:",
+        bad,
+        "empty:",
+        empty,
+    )
     assert requests_made > 100 and len(per_group) > 100
     assert bad == [] and empty == []

@@ -47,8 +47,12 @@ def test_not_imaging_methods_include_sample_preparations(report):
 
 def test_taxon_name_mismatches_include_the_ssbd_typo(report):
     rows = report["qc-taxon-name-mismatch"]["rows"]
-    assert {"taxon": "http://purl.obolibrary.org/obo/NCBITaxon_10090", "stated": "M. muculus", "label": "Mus musculus",
-            "graph": "https://w3id.org/gide-kg/graph/ssbd-database"} in rows
+    assert {
+        "taxon": "http://purl.obolibrary.org/obo/NCBITaxon_10090",
+        "stated": "M. muculus",
+        "label": "Mus musculus",
+        "graph": "https://w3id.org/gide-kg/graph/ssbd-database",
+    } in rows
 
 
 def test_samples_without_organism_match_the_crates(report):
@@ -87,11 +91,27 @@ def test_shacl_summary_matches_sparql(sources, tmp_path):
     summary = validate_all(store, {"ssbd-repository": sources["ssbd-repository"]})
     assert summary["sources"]["ssbd-repository"]["conforms"] is False
     rows = {(r["severity"], r["message"]): r["count"] for r in summary_from_store(store)}
-    no_thumb = int(next(iter(store.query("""SELECT (COUNT(?d) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/ssbd-repository> {
-        ?d a <http://schema.org/Dataset> FILTER NOT EXISTS { ?d <http://schema.org/thumbnailUrl> ?t } } }""")))["n"].value)
-    assert rows[("Warning", "Dataset SHOULD have at least one schema:thumbnailUrl")] == no_thumb == SSBD_REPOSITORY_NO_THUMBNAIL
-    no_equipment = int(next(iter(store.query("""SELECT (COUNT(?p) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/ssbd-repository> {
-        ?p a <http://schema.org/LabProtocol> FILTER NOT EXISTS { ?p <http://schema.org/labEquipment> ?e } } }""")))["n"].value)
+    no_thumb = int(
+        next(
+            iter(
+                store.query("""SELECT (COUNT(?d) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/ssbd-repository> {
+        ?d a <http://schema.org/Dataset> FILTER NOT EXISTS { ?d <http://schema.org/thumbnailUrl> ?t } } }""")
+            )
+        )["n"].value
+    )
+    assert (
+        rows[("Warning", "Dataset SHOULD have at least one schema:thumbnailUrl")]
+        == no_thumb
+        == SSBD_REPOSITORY_NO_THUMBNAIL
+    )
+    no_equipment = int(
+        next(
+            iter(
+                store.query("""SELECT (COUNT(?p) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/ssbd-repository> {
+        ?p a <http://schema.org/LabProtocol> FILTER NOT EXISTS { ?p <http://schema.org/labEquipment> ?e } } }""")
+            )
+        )["n"].value
+    )
     assert rows[("Warning", "LabProtocol SHOULD have at least one schema:labEquipment")] == no_equipment
     assert summary["sources"]["ssbd-repository"]["by_message"]["Info: Dataset MAY have at least one schema:funder"] > 0
 
@@ -114,13 +134,20 @@ def test_broken_crate_shows_on_the_quality_page(sources, tmp_path):
     validate_all(store, sources)
     data = create_app(store).test_client().get("/quality?format=json").get_json()
     found = {(r["severity"], r["message"]): r["focus"] for r in data["shacl"]}
-    assert found[("Violation", "Dataset MUST have exactly one schema:description")] == ["https://idr.openmicroscopy.org/study/idr0003/"]
-    assert found[("Violation", "Dataset MUST have exactly one schema:license")] == ["https://idr.openmicroscopy.org/study/idr0003/"]
+    assert found[("Violation", "Dataset MUST have exactly one schema:description")] == [
+        "https://idr.openmicroscopy.org/study/idr0003/"
+    ]
+    assert found[("Violation", "Dataset MUST have exactly one schema:license")] == [
+        "https://idr.openmicroscopy.org/study/idr0003/"
+    ]
     page = create_app(store).test_client().get("/quality").get_data(as_text=True)
     assert "Dataset MUST have exactly one schema:description" in page
     assert '<td class="nowrap" data-source="idr">Image Data Resource</td>' in page  # sources by label
     # the focus node is linked by its IRI with a visible name; only absolute IRIs become browse links, no empty <a>
-    assert '<a href="/resource?iri=https%3A%2F%2Fidr.openmicroscopy.org%2Fstudy%2Fidr0003%2F" title="https://idr.openmicroscopy.org/study/idr0003/">idr0003</a>' in page
+    assert (
+        '<a href="/resource?iri=https%3A%2F%2Fidr.openmicroscopy.org%2Fstudy%2Fidr0003%2F" title="https://idr.openmicroscopy.org/study/idr0003/">idr0003</a>'
+        in page
+    )
     linked = [unquote(m) for m in re.findall(r'href="/resource\?iri=([^"&]+)', page)]
     assert linked and all(re.match(r"^(https?://|urn:)", x) for x in linked)
     assert not re.search(r"<a [^>]*></a>", page)
@@ -135,9 +162,17 @@ def test_our_shapes_agree_with_sparql(sources):
     store = open_store(None)
     harvest_snapshot(store, sources["idr"])
     found = validate_all(store, {"idr": sources["idr"]})["sources"]["idr"]["by_message"]
-    for pred, message in (("imagingMethod", "Warning: kg: study SHOULD link to at least one imaging method (kg:imagingMethod)"),
-                          ("organism", "Warning: kg: study SHOULD link to at least one organism (kg:organism)")):
-        n = int(next(iter(store.query(f"""SELECT (COUNT(?s) AS ?n) WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/idr> {{
-            ?s a <http://schema.org/Dataset> FILTER NOT EXISTS {{ ?s <https://w3id.org/gide-kg/vocab#{pred}> ?x }} }} }}""")))["n"].value)
+    for pred, message in (
+        ("imagingMethod", "Warning: kg: study SHOULD link to at least one imaging method (kg:imagingMethod)"),
+        ("organism", "Warning: kg: study SHOULD link to at least one organism (kg:organism)"),
+    ):
+        n = int(
+            next(
+                iter(
+                    store.query(f"""SELECT (COUNT(?s) AS ?n) WHERE {{ GRAPH <https://w3id.org/gide-kg/graph/idr> {{
+            ?s a <http://schema.org/Dataset> FILTER NOT EXISTS {{ ?s <https://w3id.org/gide-kg/vocab#{pred}> ?x }} }} }}""")
+                )
+            )["n"].value
+        )
         assert found.get(message, 0) == n > 0
     assert not any("datePublished MUST" in m or "license MUST" in m for m in found)  # the mapping's guarantees hold

@@ -168,7 +168,9 @@ def test_quarantined_records_are_in_the_provenance_graph(mixed_folder, mixed_har
     raw = (CRATES / "idr/idr0001-ro-crate-metadata.json").read_bytes()
     assert truncated["sha"].value == hashlib.sha256(raw[: len(raw) // 2]).hexdigest()
     # loaded records are SourceRecords, never QuarantinedRecords
-    rows = select(store, f"SELECT ?name WHERE {{ GRAPH <{PROV_GRAPH}> {{ ?rec a kg:SourceRecord ; kg:fileName ?name }} }}")
+    rows = select(
+        store, f"SELECT ?name WHERE {{ GRAPH <{PROV_GRAPH}> {{ ?rec a kg:SourceRecord ; kg:fileName ?name }} }}"
+    )
     assert sorted(r["name"].value for r in rows) == sorted(Path(rel).name for rel in GOOD)
 
 
@@ -212,7 +214,9 @@ def test_failed_harvest_keeps_the_previous_graph(tmp_path, sources, select):
         f"""SELECT ?run ?status ?err ?q WHERE {{ GRAPH <{PROV_GRAPH}> {{ ?run a kg:HarvestRun ; kg:harvestSource "idr" ;
             kg:status ?status ; kg:recordsQuarantined ?q OPTIONAL {{ ?run kg:error ?err }} }} }}""",
     )
-    runs = {r["run"].value: (r["status"].value, r["err"].value if "err" in r else None, int(r["q"].value)) for r in rows}
+    runs = {
+        r["run"].value: (r["status"].value, r["err"].value if "err" in r else None, int(r["q"].value)) for r in rows
+    }
     assert runs == {first.run_iri: ("succeeded", None, 0), report.run_iri: ("failed", report.error, 5)}
     # the provenance of the served graph is still that of the first run
     rows = select(
@@ -229,7 +233,7 @@ def test_missing_snapshot_folder_is_a_failed_run(tmp_path, sources, select):
     store = open_store(None)
     report = harvest_snapshot(store, dataclasses.replace(sources["idr"], snapshot=tmp_path / "nowhere"))
     assert not report.ok and "not found" in report.error
-    rows = select(store, f'SELECT ?s WHERE {{ GRAPH <{PROV_GRAPH}> {{ <{report.run_iri}> kg:status ?s }} }}')
+    rows = select(store, f"SELECT ?s WHERE {{ GRAPH <{PROV_GRAPH}> {{ <{report.run_iri}> kg:status ?s }} }}")
     assert [r["s"].value for r in rows] == ["failed"]
     assert not store.has_graph(GRAPH + "idr")
 

@@ -44,7 +44,11 @@ def subclass_edges() -> dict[str, set[str]]:
     for rel, fmt in files:
         path = ROOT / "ontologies" / rel
         for t in ox.parse(path=str(path), format=fmt, base_iri="file:///" + path.name):
-            if t.predicate.value == SUBCLASS and isinstance(t.object, ox.NamedNode) and isinstance(t.subject, ox.NamedNode):
+            if (
+                t.predicate.value == SUBCLASS
+                and isinstance(t.object, ox.NamedNode)
+                and isinstance(t.subject, ox.NamedNode)
+            ):
                 children[t.object.value].add(t.subject.value)
     return children
 
@@ -147,10 +151,14 @@ def test_bacteria_light_microscopy_studies_really_are_bacteria(harvested_store, 
     rows = run(harvested_store, "bacteria-light-microscopy")
     for r in rows:
         study = r["study"].value
-        organisms = select(harvested_store, f"SELECT ?o WHERE {{ <{study}> kg:organism ?o . ?o rdfs:subClassOf* obo:NCBITaxon_2 }}")
+        organisms = select(
+            harvested_store, f"SELECT ?o WHERE {{ <{study}> kg:organism ?o . ?o rdfs:subClassOf* obo:NCBITaxon_2 }}"
+        )
         assert organisms, study
         assert {o["o"].value for o in organisms} <= descendants(BACTERIA), study
-        assert select(harvested_store, f"ASK {{ <{study}> kg:imagingMethod ?m . ?m rdfs:subClassOf* obo:FBbi_00000345 }}"), study
+        assert select(
+            harvested_store, f"ASK {{ <{study}> kg:imagingMethod ?m . ?m rdfs:subClassOf* obo:FBbi_00000345 }}"
+        ), study
     # and a study not about bacteria is not in the answer: idr0003 is yeast imaged by fluorescence microscopy
     assert "https://idr.openmicroscopy.org/study/idr0003/" not in {r["study"].value for r in rows}
 
@@ -189,7 +197,11 @@ def test_shared_publications_match_the_crates(harvested_store, crate_studies):
         for c in s.citations:
             by_pub[c].append(s)
     expected = {
-        (pub, a.iri, b.iri) for pub, studies in by_pub.items() for a in studies for b in studies if a.publisher < b.publisher
+        (pub, a.iri, b.iri)
+        for pub, studies in by_pub.items()
+        for a in studies
+        for b in studies
+        if a.publisher < b.publisher
     }
     assert set(got) == expected
     assert len(got) == 22
@@ -202,8 +214,13 @@ def test_shared_publications_rows_are_consistent(harvested_store, select, crate_
         assert r["repository1"].value == s1.publisher_name
         assert r["repository2"].value == s2.publisher_name
         assert s1.publisher != s2.publisher
-        assert select(harvested_store, f"ASK {{ <{s1.iri}> schema:citation <{pub}> . <{s2.iri}> schema:citation <{pub}> }}")
-    pairs = {(r["publication"].value, r["study1"].value, r["repository1"].value, r["study2"].value, r["repository2"].value) for r in rows}
+        assert select(
+            harvested_store, f"ASK {{ <{s1.iri}> schema:citation <{pub}> . <{s2.iri}> schema:citation <{pub}> }}"
+        )
+    pairs = {
+        (r["publication"].value, r["study1"].value, r["repository1"].value, r["study2"].value, r["repository2"].value)
+        for r in rows
+    }
     assert (
         "https://doi.org/10.1016/j.crmeth.2021.100012",
         "https://ssbd.riken.jp/v2/project/140-Hirata-MouseBrainSlice",

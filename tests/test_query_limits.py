@@ -54,8 +54,12 @@ def serving(app):
 
 
 def count(site) -> int:
-    r = requests.get(site, params={"query": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }"},
-                     headers={"Accept": "application/json"}, timeout=60)
+    r = requests.get(
+        site,
+        params={"query": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }"},
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
     assert r.status_code == 200, r.text
     return int(r.json()["results"]["bindings"][0]["n"]["value"])
 
@@ -100,16 +104,33 @@ def test_results_are_capped_and_say_so(site, sources, in_process):
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}/sparql"
     try:
-        r = requests.get(base, params={"query": every}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        r = requests.get(
+            base, params={"query": every}, headers={"Accept": "application/sparql-results+json"}, timeout=60
+        )
         assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 1000
         assert r.headers["X-KG-Result-Cap"] == "1000" and r.headers["X-KG-Result-Truncated"] == "true"
         csv = requests.get(base, params={"query": every, "format": "csv"}, timeout=60)
         assert csv.text.count("\r\n") == 1001  # header + 1000 rows
-        nt = requests.get(base, params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"}, headers={"Accept": "application/n-triples"}, timeout=60)
+        nt = requests.get(
+            base,
+            params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"},
+            headers={"Accept": "application/n-triples"},
+            timeout=60,
+        )
         assert nt.status_code == 200 and nt.text.count(" .\n") == 1000 and nt.headers["X-KG-Result-Truncated"] == "true"
-        small = requests.get(base, params={"query": every + " LIMIT 10"}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        small = requests.get(
+            base,
+            params={"query": every + " LIMIT 10"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
         assert len(small.json()["results"]["bindings"]) == 10 and "X-KG-Result-Truncated" not in small.headers
-        ask = requests.get(base, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        ask = requests.get(
+            base,
+            params={"query": "ASK { ?s ?p ?o }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
         assert ask.json()["boolean"] is True
     finally:
         if in_process:
@@ -118,8 +139,11 @@ def test_results_are_capped_and_say_so(site, sources, in_process):
 
 NESTED = "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000
 # CONCAT of 16 copies per step from 16 bytes to 16 MiB, then of 256 copies: a 4 GiB string, past the cap
-BOMB = 'SELECT (STRLEN(?g) AS ?n) WHERE { BIND("0123456789abcdef" AS ?a) ' + " ".join(
-    f"BIND(CONCAT({', '.join([f'?{x}'] * 16)}) AS ?{y})" for x, y in zip("abcde", "bcdef", strict=True)) + f" BIND(CONCAT({', '.join(['?f'] * 256)}) AS ?g) }}"
+BOMB = (
+    'SELECT (STRLEN(?g) AS ?n) WHERE { BIND("0123456789abcdef" AS ?a) '
+    + " ".join(f"BIND(CONCAT({', '.join([f'?{x}'] * 16)}) AS ?{y})" for x, y in zip("abcde", "bcdef", strict=True))
+    + f" BIND(CONCAT({', '.join(['?f'] * 256)}) AS ?g) }}"
+)
 
 
 def test_full_queue_is_refused_at_once_and_pages_keep_answering(site):
@@ -188,12 +212,24 @@ def test_no_time_limit_still_runs_queries_in_capped_workers(store_path, monkeypa
     assert workers.timeout is None and workers.memory_mb == 768
     try:
         with serving(app) as base:
-            r = requests.post(base + "/sparql", data=NESTED, headers={"Content-Type": "application/sparql-query"}, timeout=60)
+            r = requests.post(
+                base + "/sparql", data=NESTED, headers={"Content-Type": "application/sparql-query"}, timeout=60
+            )
             assert r.status_code == 400
-            r = requests.get(base + "/sparql", params={"query": BOMB}, headers={"Accept": "application/json"}, timeout=60)
+            r = requests.get(
+                base + "/sparql", params={"query": BOMB}, headers={"Accept": "application/json"}, timeout=60
+            )
             message = r.json()["message"]
-            assert r.status_code == 500 and "crashed" in message and "limit of 768 MiB" in message and "time limit" not in message
-            assert count(base + "/sparql") == STUDIES["idr"] and requests.get(base + "/health", timeout=60).status_code == 200
+            assert (
+                r.status_code == 500
+                and "crashed" in message
+                and "limit of 768 MiB" in message
+                and "time limit" not in message
+            )
+            assert (
+                count(base + "/sparql") == STUDIES["idr"]
+                and requests.get(base + "/health", timeout=60).status_code == 200
+            )
     finally:
         workers.close()
 
@@ -206,7 +242,9 @@ def test_queries_calling_this_endpoint_do_not_deadlock(store_path, monkeypatch):
 
     _, store = store_path
     app = create_app(store, query_timeout=30, query_workers=1)
-    app.config["KG_QUERY_WORKERS"] = workers = QueryWorkers(store_path[0], size=1, timeout=30, queue_wait=1, no_network=False)
+    app.config["KG_QUERY_WORKERS"] = workers = QueryWorkers(
+        store_path[0], size=1, timeout=30, queue_wait=1, no_network=False
+    )
     try:
         with serving(app) as base:
             monkeypatch.setenv("KG_SERVICE_ALLOW", base + "/sparql")

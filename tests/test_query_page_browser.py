@@ -26,9 +26,13 @@ from expected import CRATE_DISTINCT_STUDIES, QUERY_ROWS, STUDIES_BY_PUBLISHER
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
 CHROME_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8"
-DATASETS = "PREFIX schema: <http://schema.org/>\nSELECT ?study ?type WHERE { ?study a schema:Dataset , ?type } ORDER BY ?study"
-CONSTRUCT = ("PREFIX schema: <http://schema.org/>\n"
-             "CONSTRUCT { ?r schema:name ?n } WHERE { ?s schema:publisher ?r . ?r schema:name ?n }")
+DATASETS = (
+    "PREFIX schema: <http://schema.org/>\nSELECT ?study ?type WHERE { ?study a schema:Dataset , ?type } ORDER BY ?study"
+)
+CONSTRUCT = (
+    "PREFIX schema: <http://schema.org/>\n"
+    "CONSTRUCT { ?r schema:name ?n } WHERE { ?s schema:publisher ?r . ?r schema:name ?n }"
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,8 @@ def _table(driver) -> list[list[str]]:
     """The drawn rows' cell texts, read in one script call (not one WebDriver round trip per cell)."""
     _wait(driver, "#results table")
     return driver.execute_script(
-        "return [...document.querySelectorAll('#results tbody tr')].map(tr => [...tr.cells].map(td => td.innerText));")
+        "return [...document.querySelectorAll('#results tbody tr')].map(tr => [...tr.cells].map(td => td.innerText));"
+    )
 
 
 def _type(driver, text: str) -> None:
@@ -91,8 +96,10 @@ def test_shared_query_url_opens_editor_with_results(browser, site, harvested_sto
     assert got == expected == STUDIES_BY_PUBLISHER
     assert browser.find_element(By.ID, "status").text.startswith("4 rows in ")
     # highlighted by token: keywords, variables, prefixed names
-    tokens = {cls: {s.text for s in browser.find_elements(By.CSS_SELECTOR, ".cm-content .tok-" + cls)}
-              for cls in ("keyword", "variableName", "atom", "comment")}
+    tokens = {
+        cls: {s.text for s in browser.find_elements(By.CSS_SELECTOR, ".cm-content .tok-" + cls)}
+        for cls in ("keyword", "variableName", "atom", "comment")
+    }
     assert {"PREFIX", "SELECT", "WHERE", "GROUP", "ORDER"} <= tokens["keyword"]
     assert {"?study", "?repository", "?name"} <= tokens["variableName"]
     assert {"schema:Dataset", "schema:publisher", "<http://schema.org/>"} <= tokens["atom"]
@@ -119,18 +126,30 @@ def test_results_paged_with_compact_iris_and_downloads(browser, site, harvested_
     browser.get(site + "/sparql?query=" + quote(CONSTRUCT))
     triples = _table(browser)
     assert browser.find_element(By.ID, "status").text.startswith("4 triples in ")
-    assert sorted(t[2] for t in triples) == ["BioImage Archive", "Image Data Resource", "SSBD:database", "SSBD:repository"]
+    assert sorted(t[2] for t in triples) == [
+        "BioImage Archive",
+        "Image Data Resource",
+        "SSBD:database",
+        "SSBD:repository",
+    ]
     assert {t[1] for t in triples} == {"schema:name"}
-    links.update({a.text: a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a.download")})
+    links.update(
+        {a.text: a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a.download")}
+    )
     types = {}
     for label, href in links.items():
         r = requests.get(href, timeout=30)  # no Accept: the format= parameter decides
         assert r.status_code == 200, (label, r.text[:200])
         types[label] = r.headers["Content-Type"].split(";")[0]
     assert types == {
-        "JSON": "application/sparql-results+json", "XML": "application/sparql-results+xml", "CSV": "text/csv",
-        "TSV": "text/tab-separated-values", "Turtle": "text/turtle", "N-Triples": "application/n-triples",
-        "JSON-LD": "application/ld+json", "RDF/XML": "application/rdf+xml",
+        "JSON": "application/sparql-results+json",
+        "XML": "application/sparql-results+xml",
+        "CSV": "text/csv",
+        "TSV": "text/tab-separated-values",
+        "Turtle": "text/turtle",
+        "N-Triples": "application/n-triples",
+        "JSON-LD": "application/ld+json",
+        "RDF/XML": "application/rdf+xml",
     }
 
 
@@ -154,7 +173,10 @@ def test_completes_term_by_label_and_prefix(browser, site):
     _pick(browser, "dwc:")
     text = _query_text(browser)
     assert "obo:NCBITaxon_10090 . ?s a dwc:" in text
-    assert text.splitlines()[:2] == ["PREFIX obo: <http://purl.obolibrary.org/obo/>", "PREFIX dwc: <http://rs.tdwg.org/dwc/terms/>"]
+    assert text.splitlines()[:2] == [
+        "PREFIX obo: <http://purl.obolibrary.org/obo/>",
+        "PREFIX dwc: <http://rs.tdwg.org/dwc/terms/>",
+    ]
     # after a prefix only that namespace's terms: FBbi's "confocal microscopy", not EDAM's "Confocal microscopy"
     browser.find_element(By.CSS_SELECTOR, ".cm-content").send_keys("Taxon ; ?q obo:confocal")
     labels = _pick(browser, "confocal microscopy")
@@ -190,12 +212,22 @@ def test_same_url_answers_browsers_with_the_page_and_clients_with_results(site):
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "ASK { ?s a &lt;http://schema.org/Dataset&gt; }</textarea>" in page.text
     assert page.headers["Vary"] == "Accept"
-    hostile = requests.get(site + "/sparql", params={"query": "ASK {} # </textarea><script>alert(1)</script>"},
-                           headers={"Accept": CHROME_ACCEPT}, timeout=30).text
-    assert "<script>alert(1)" not in hostile and "# &lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in hostile
-    for accept, ctype in ((None, "application/sparql-results+json"), ("*/*", "application/sparql-results+json"),
-                          ("application/sparql-results+xml", "application/sparql-results+xml"),
-                          ("text/html;q=0.5, text/csv", "text/csv")):
+    hostile = requests.get(
+        site + "/sparql",
+        params={"query": "ASK {} # </textarea><script>alert(1)</script>"},
+        headers={"Accept": CHROME_ACCEPT},
+        timeout=30,
+    ).text
+    assert (
+        "<script>alert(1)" not in hostile
+        and "# &lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in hostile
+    )
+    for accept, ctype in (
+        (None, "application/sparql-results+json"),
+        ("*/*", "application/sparql-results+json"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/html;q=0.5, text/csv", "text/csv"),
+    ):
         r = requests.get(url, headers={"Accept": accept}, timeout=30)  # None: no Accept header at all
         assert r.headers["Content-Type"].split(";")[0] == ctype, accept
     # a browser-like Accept with format= still downloads; SPARQLWrapper (sends format=json too) gets JSON

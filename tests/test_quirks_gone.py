@@ -52,7 +52,10 @@ def show(rows) -> list:
 
 def test_source_graphs_are_not_empty(harvested_store, select):
     # without this, every "finds nothing" below would pass on an empty store
-    rows = select(harvested_store, f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {SOURCE_GRAPHS} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g")
+    rows = select(
+        harvested_store,
+        f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {SOURCE_GRAPHS} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g",
+    )
     assert len(rows) == 4 and all(int(r["n"].value) > 5_000 for r in rows)
 
 
@@ -75,13 +78,19 @@ def test_no_ncbi_datasets_taxonomy_iris(harvested_store, select):
 def test_datasets_taxonomy_strings_are_only_source_values(harvested_store, select):
     rows = select(
         harvested_store,
-        in_sources("?s ?p ?o", 'FILTER(isLiteral(?o) && CONTAINS(STR(?o), "ncbi.nlm.nih.gov/datasets/taxonomy") && ?p != kg:sourceValue)'),
+        in_sources(
+            "?s ?p ?o",
+            'FILTER(isLiteral(?o) && CONTAINS(STR(?o), "ncbi.nlm.nih.gov/datasets/taxonomy") && ?p != kg:sourceValue)',
+        ),
     )
     assert show(rows) == []
 
 
 def test_original_taxon_iri_is_kept_as_source_value(harvested_store, select):
-    rows = select(harvested_store, f"SELECT ?v WHERE {{ GRAPH <{GRAPH}ssbd-database> {{ obo:NCBITaxon_44689 kg:sourceValue ?v }} }}")
+    rows = select(
+        harvested_store,
+        f"SELECT ?v WHERE {{ GRAPH <{GRAPH}ssbd-database> {{ obo:NCBITaxon_44689 kg:sourceValue ?v }} }}",
+    )
     assert [r["v"].value for r in rows] == ["https://www.ncbi.nlm.nih.gov/datasets/taxonomy/44689"]
     # and the study points at the OBO term wherever the crate pointed at the NCBI page
     rows = select(
@@ -106,7 +115,10 @@ def test_no_zero_padded_or_malformed_ncbitaxon_iris(harvested_store, select):
 def test_no_schema_taxon_only_dwc_taxon(harvested_store, select):
     rows = select(harvested_store, in_sources("?t a schema:Taxon"))
     assert show(rows) == []
-    rows = select(harvested_store, f"SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE {{ VALUES ?g {{ {SOURCE_GRAPHS} }} GRAPH ?g {{ ?t a dwc:Taxon }} }}")
+    rows = select(
+        harvested_store,
+        f"SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE {{ VALUES ?g {{ {SOURCE_GRAPHS} }} GRAPH ?g {{ ?t a dwc:Taxon }} }}",
+    )
     assert int(rows[0]["n"].value) > 0
     # every organism shortcut points at a dwc:Taxon of the same graph
     rows = select(harvested_store, in_sources("?s kg:organism ?t FILTER NOT EXISTS { ?t a dwc:Taxon }"))
@@ -132,7 +144,10 @@ def test_no_malformed_fbbi_iris(harvested_store, select):
 def test_no_iri_starting_with_fbbi_curie(harvested_store, select):
     rows = select(
         harvested_store,
-        in_sources("?s ?p ?o", 'FILTER((isIRI(?s) && REGEX(STR(?s), "^fbbi:", "i")) || (isIRI(?o) && REGEX(STR(?o), "^fbbi:", "i")))'),
+        in_sources(
+            "?s ?p ?o",
+            'FILTER((isIRI(?s) && REGEX(STR(?s), "^fbbi:", "i")) || (isIRI(?o) && REGEX(STR(?o), "^fbbi:", "i")))',
+        ),
     )
     assert show(rows) == []
 
@@ -140,7 +155,10 @@ def test_no_iri_starting_with_fbbi_curie(harvested_store, select):
 def test_fbbi_with_a_stray_space_is_repaired_and_traced(harvested_store, select):
     # 134-Tanaka-SalivaryglandDev writes "http://purl.obolibrary.org/obo/FBbi_ 00000246" (3 times),
     # 212-Kajikawa-GeckoEmbryos "http://purl.obolibrary.org/obo/FBbi_ 00000245"
-    rows = select(harvested_store, f"SELECT ?t ?v WHERE {{ GRAPH <{GRAPH}ssbd-database> {{ ?t kg:sourceValue ?v FILTER(CONTAINS(?v, 'FBbi_ ')) }} }}")
+    rows = select(
+        harvested_store,
+        f"SELECT ?t ?v WHERE {{ GRAPH <{GRAPH}ssbd-database> {{ ?t kg:sourceValue ?v FILTER(CONTAINS(?v, 'FBbi_ ')) }} }}",
+    )
     assert {(r["t"].value, r["v"].value) for r in rows} == {
         ("http://purl.obolibrary.org/obo/FBbi_00000246", "http://purl.obolibrary.org/obo/FBbi_ 00000246"),
         ("http://purl.obolibrary.org/obo/FBbi_00000245", "http://purl.obolibrary.org/obo/FBbi_ 00000245"),
@@ -150,12 +168,17 @@ def test_fbbi_with_a_stray_space_is_repaired_and_traced(harvested_store, select)
         """SELECT ?protocol WHERE { <https://ssbd.riken.jp/v2/project/134-Tanaka-SalivaryglandDev> dwciri:measurementMethod ?protocol .
            ?protocol schema:measurementTechnique obo:FBbi_00000246 }""",
     )
-    assert [r["protocol"].value for r in rows] == ["https://ssbd.riken.jp/v2/project/134-Tanaka-SalivaryglandDev#imaging-protocol-1"]
+    assert [r["protocol"].value for r in rows] == [
+        "https://ssbd.riken.jp/v2/project/134-Tanaka-SalivaryglandDev#imaging-protocol-1"
+    ]
 
 
 def test_undeclared_fbbi_curie_is_the_obo_term(harvested_store, select):
     # S-BIAD2822 writes "FBbi:00000257" and "FBbi:00050000" (no FBbi prefix declared: an IRI of scheme "FBbi")
-    rows = select(harvested_store, f"SELECT ?t ?v WHERE {{ GRAPH <{GRAPH}bia> {{ ?t kg:sourceValue ?v FILTER(STRSTARTS(?v, 'FBbi:')) }} }}")
+    rows = select(
+        harvested_store,
+        f"SELECT ?t ?v WHERE {{ GRAPH <{GRAPH}bia> {{ ?t kg:sourceValue ?v FILTER(STRSTARTS(?v, 'FBbi:')) }} }}",
+    )
     assert {(r["t"].value, r["v"].value) for r in rows} == {
         ("http://purl.obolibrary.org/obo/FBbi_00000257", "FBbi:00000257"),
         ("http://purl.obolibrary.org/obo/FBbi_00050000", "FBbi:00050000"),
@@ -184,7 +207,9 @@ def test_ids_that_are_not_iris_are_kept_not_dropped(harvested_store, select):
 def test_no_iri_holds_a_space(harvested_store, select):
     rows = select(
         harvested_store,
-        in_sources("?s ?p ?o", 'FILTER((isIRI(?s) && REGEX(STR(?s), "\\\\s")) || (isIRI(?o) && REGEX(STR(?o), "\\\\s")))'),
+        in_sources(
+            "?s ?p ?o", 'FILTER((isIRI(?s) && REGEX(STR(?s), "\\\\s")) || (isIRI(?o) && REGEX(STR(?o), "\\\\s")))'
+        ),
     )
     assert show(rows) == []
 
@@ -196,9 +221,18 @@ def test_no_quantitive_value_type(harvested_store, select):
     assert crate_strings("bia", "@type").count("QuantitiveValue") == BIA_QUANTITIVE_VALUE
     rows = select(harvested_store, in_sources("?s a ?t", 'FILTER(CONTAINS(STR(?t), "QuantitiveValue"))'))
     assert show(rows) == []
-    rows = select(harvested_store, in_sources("?s ?p ?o", 'FILTER(CONTAINS(STR(?s), "QuantitiveValue") || (isIRI(?o) && CONTAINS(STR(?o), "QuantitiveValue")))'))
+    rows = select(
+        harvested_store,
+        in_sources(
+            "?s ?p ?o",
+            'FILTER(CONTAINS(STR(?s), "QuantitiveValue") || (isIRI(?o) && CONTAINS(STR(?o), "QuantitiveValue")))',
+        ),
+    )
     assert show(rows) == []
-    rows = select(harvested_store, f"SELECT (COUNT(DISTINCT ?q) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?q a schema:QuantitativeValue }} }}")
+    rows = select(
+        harvested_store,
+        f"SELECT (COUNT(DISTINCT ?q) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?q a schema:QuantitativeValue }} }}",
+    )
     assert int(rows[0]["n"].value) == BIA_QUANTITIVE_VALUE
 
 
@@ -225,7 +259,10 @@ def test_no_bare_number_publication_iris(harvested_store, select):
     # S-BIAD2313 cites "35209227", which JSON-LD resolves against the study IRI
     rows = select(
         harvested_store,
-        in_sources("?s ?p ?o", 'FILTER((isIRI(?s) && REGEX(STR(?s), "/studies/[0-9]+$")) || (isIRI(?o) && REGEX(STR(?o), "/studies/[0-9]+$")))'),
+        in_sources(
+            "?s ?p ?o",
+            'FILTER((isIRI(?s) && REGEX(STR(?s), "/studies/[0-9]+$")) || (isIRI(?o) && REGEX(STR(?o), "/studies/[0-9]+$")))',
+        ),
     )
     assert show(rows) == []
 
@@ -259,13 +296,18 @@ def test_publication_iris_are_canonical(harvested_store, select):
 def test_dataset_dates_are_xsd_date_or_gyear(harvested_store, select):
     rows = select(
         harvested_store,
-        in_sources("?s a schema:Dataset ; schema:datePublished ?d", f"FILTER(DATATYPE(?d) NOT IN (<{XSD}date>, <{XSD}gYear>))"),
+        in_sources(
+            "?s a schema:Dataset ; schema:datePublished ?d", f"FILTER(DATATYPE(?d) NOT IN (<{XSD}date>, <{XSD}gYear>))"
+        ),
     )
     assert show(rows) == []
     # and they are valid lexical forms of those types
     rows = select(
         harvested_store,
-        in_sources("?s a schema:Dataset ; schema:datePublished ?d", 'FILTER(!REGEX(STR(?d), "^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"))'),
+        in_sources(
+            "?s a schema:Dataset ; schema:datePublished ?d",
+            'FILTER(!REGEX(STR(?d), "^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$"))',
+        ),
     )
     assert show(rows) == []
 
@@ -280,7 +322,10 @@ def test_licences_are_iris(harvested_store, select):
 def test_quantitative_values_are_numbers(harvested_store, select):
     rows = select(
         harvested_store,
-        in_sources("?q a schema:QuantitativeValue ; schema:value ?v", f"FILTER(!isLiteral(?v) || DATATYPE(?v) NOT IN (<{XSD}integer>, <{XSD}decimal>))"),
+        in_sources(
+            "?q a schema:QuantitativeValue ; schema:value ?v",
+            f"FILTER(!isLiteral(?v) || DATATYPE(?v) NOT IN (<{XSD}integer>, <{XSD}decimal>))",
+        ),
     )
     assert show(rows) == []
 
@@ -296,7 +341,9 @@ def test_unit_codes_are_iris(harvested_store, select):
 def test_no_metadata_descriptor_nodes(harvested_store, select):
     rows = select(harvested_store, in_sources("?s ?p ?o", 'FILTER(STRENDS(STR(?s), "ro-crate-metadata.json"))'))
     assert show(rows) == []
-    rows = select(harvested_store, in_sources("?s ?p ?o", 'FILTER(isIRI(?o) && STRENDS(STR(?o), "ro-crate-metadata.json"))'))
+    rows = select(
+        harvested_store, in_sources("?s ?p ?o", 'FILTER(isIRI(?o) && STRENDS(STR(?o), "ro-crate-metadata.json"))')
+    )
     assert show(rows) == []
 
 
@@ -304,7 +351,10 @@ def test_crate_local_ids_are_unique_per_study(harvested_store, select):
     # both crates define "#biosample-1", for different organisms
     a = "https://ssbd.riken.jp/v1/project/10-Komatsuzaki-MolDyn"
     b = "https://ssbd.riken.jp/repository/ssbd-repos-000140/"
-    for path in (CRATES / "ssbd-database/10-Komatsuzaki-MolDyn-ro-crate-metadata.json", CRATES / "ssbd-repository/ssbd-repos-000140-ro-crate-metadata.json"):
+    for path in (
+        CRATES / "ssbd-database/10-Komatsuzaki-MolDyn-ro-crate-metadata.json",
+        CRATES / "ssbd-repository/ssbd-repos-000140-ro-crate-metadata.json",
+    ):
         assert any(n["@id"] == "#biosample-1" for n in json.loads(path.read_text())["@graph"])
     rows = select(
         harvested_store,

@@ -17,8 +17,26 @@ PROVENANCE = b"<https://w3id.org/gide-kg/graph/provenance> .\n"
 
 def harvest(folder: Path, seed: str) -> Path:
     env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
-    r = subprocess.run([sys.executable, "-m", "kg.cli", "harvest", "--store", str(folder / "store"), "--dumps", str(folder / "dumps"),
-                        "--no-validate", "idr-study", "ssbd-rdf"], capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "harvest",
+            "--store",
+            str(folder / "store"),
+            "--dumps",
+            str(folder / "dumps"),
+            "--no-validate",
+            "idr-study",
+            "ssbd-rdf",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert "grounding: 13 text-only organism / method values grounded" in r.stderr
     return folder / "dumps"
@@ -28,7 +46,13 @@ def test_two_harvests_write_identical_dumps(tmp_path):
     a, b = harvest(tmp_path / "a", "1"), harvest(tmp_path / "b", "2")
     for name in ("idr-study.nq.gz", "idr-study.ttl.gz", "ssbd-rdf.nq.gz", "ssbd-rdf.ttl.gz"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
-    whole = [[line for line in gzip.decompress((d / "gide-kg.nq.gz").read_bytes()).splitlines(keepends=True)
-              if not line.endswith(PROVENANCE)] for d in (a, b)]
+    whole = [
+        [
+            line
+            for line in gzip.decompress((d / "gide-kg.nq.gz").read_bytes()).splitlines(keepends=True)
+            if not line.endswith(PROVENANCE)
+        ]
+        for d in (a, b)
+    ]
     assert len(whole[0]) > 40_000 and whole[0] == whole[1]  # sorted within each graph, graphs in IRI order
     assert any(b"/graph/grounding/" in line for line in whole[0]) and any(b" _:" in line for line in whole[0])

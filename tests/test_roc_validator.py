@@ -60,8 +60,13 @@ def validator(tmp_path_factory):
     from rocrate_validator import models, services
 
     def validate(folder: Path):
-        settings = services.ValidationSettings(rocrate_uri=str(folder), profile_identifier="ro-crate-1.2",
-                                               requirement_severity=models.Severity.REQUIRED, offline=True, cache_path=cache)
+        settings = services.ValidationSettings(
+            rocrate_uri=str(folder),
+            profile_identifier="ro-crate-1.2",
+            requirement_severity=models.Severity.REQUIRED,
+            offline=True,
+            cache_path=cache,
+        )
         result = services.validate(settings)
         return result.passed(), [(i.check.identifier if i.check else None, str(i.message)) for i in result.get_issues()]
 

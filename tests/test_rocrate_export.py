@@ -18,7 +18,10 @@ from expected import CRATE_DISTINCT_STUDIES
 
 def owned(store, graph: str) -> dict[str, set]:
     """Per study: the statements about the study itself and its own #local nodes in one graph."""
-    studies = [r["s"].value for r in store.query(f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s a <http://schema.org/Dataset> }} }}")]
+    studies = [
+        r["s"].value
+        for r in store.query(f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s a <http://schema.org/Dataset> }} }}")
+    ]
     out: dict[str, set] = {s: set() for s in studies}
     for q in store.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
         owner = q.subject.value.split("#", 1)[0] if isinstance(q.subject, ox.NamedNode) else None
@@ -58,13 +61,22 @@ def test_crate_shape_and_http_route(harvested_store):
     crate = crate_for(harvested_store, "https://idr.openmicroscopy.org/study/idr0003/", GRAPH + "idr")
     assert crate["@context"][0] == "https://w3id.org/ro/crate/1.2/context"
     descriptor = crate["@graph"][0]
-    assert descriptor["@id"] == "ro-crate-metadata.json" and descriptor["about"] == {"@id": "https://idr.openmicroscopy.org/study/idr0003/"}
+    assert descriptor["@id"] == "ro-crate-metadata.json" and descriptor["about"] == {
+        "@id": "https://idr.openmicroscopy.org/study/idr0003/"
+    }
     root = crate["@graph"][1]
     assert root["@id"] == "https://idr.openmicroscopy.org/study/idr0003/" and root["@type"] == "Dataset"
-    assert root["license"] == "https://creativecommons.org/licenses/by-nc-sa/3.0/"  # a string, as the GIDE crates write it
+    assert (
+        root["license"] == "https://creativecommons.org/licenses/by-nc-sa/3.0/"
+    )  # a string, as the GIDE crates write it
     sizes = {n["unitText"]: n for n in crate["@graph"] if n.get("@type") == "QuantitativeValue"}
-    assert sizes["bytes"]["value"] == 219902325555 and sizes["bytes"]["unitCode"] == "http://purl.obolibrary.org/obo/UO_0000233"
-    assert root["rdf:seeAlso"] == {"@id": "https://doi.org/10.1083/jcb.201301120"}  # what gide-search's frame reads as seeAlso
+    assert (
+        sizes["bytes"]["value"] == 219902325555
+        and sizes["bytes"]["unitCode"] == "http://purl.obolibrary.org/obo/UO_0000233"
+    )
+    assert root["rdf:seeAlso"] == {
+        "@id": "https://doi.org/10.1083/jcb.201301120"
+    }  # what gide-search's frame reads as seeAlso
     client = create_app(harvested_store).test_client()
     r = client.get("/study/idr/idr0003/ro-crate-metadata.json")
     assert r.status_code == 200 and r.content_type.startswith("application/ld+json")
@@ -96,14 +108,32 @@ def test_exported_crates_pass_the_gide_shapes_as_well_as_the_originals(round_tri
 # rdf:seeAlso), renames @id/@type to id/type and validates the result as its Dataset model (which appends a
 # slash to the publisher id).
 GIDE_CONTEXT_TERMS = {  # gide-search-context.jsonld, beyond the RO-Crate 1.2 context it imports
-    "obo": "http://purl.obolibrary.org/obo/", "dwc": "http://rs.tdwg.org/dwc/terms/", "dwciri": "http://rs.tdwg.org/dwc/iri/",
-    "bao": "http://www.bioassayontology.org/bao#", "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "vernacularName": {"@id": "dwc:vernacularName"}, "scientificName": {"@id": "dwc:scientificName"},
-    "hasCellLine": {"@id": "bao:BAO_0002004"}, "measurementMethod": {"@id": "dwciri:measurementMethod"},
-    "seeAlso": {"@id": "rdfs:seeAlso"}, "BioSample": {"@id": "http://schema.org/BioSample"},
-    "LabProtocol": {"@id": "http://schema.org/LabProtocol"}, "labEquipment": {"@id": "http://schema.org/labEquipment"},
+    "obo": "http://purl.obolibrary.org/obo/",
+    "dwc": "http://rs.tdwg.org/dwc/terms/",
+    "dwciri": "http://rs.tdwg.org/dwc/iri/",
+    "bao": "http://www.bioassayontology.org/bao#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "vernacularName": {"@id": "dwc:vernacularName"},
+    "scientificName": {"@id": "dwc:scientificName"},
+    "hasCellLine": {"@id": "bao:BAO_0002004"},
+    "measurementMethod": {"@id": "dwciri:measurementMethod"},
+    "seeAlso": {"@id": "rdfs:seeAlso"},
+    "BioSample": {"@id": "http://schema.org/BioSample"},
+    "LabProtocol": {"@id": "http://schema.org/LabProtocol"},
+    "labEquipment": {"@id": "http://schema.org/labEquipment"},
 }
-AS_SETS = ["about", "citation", "author", "affiliation", "funder", "keywords", "size", "thumbnailUrl", "taxonomicRange", "measurementTechnique"]
+AS_SETS = [
+    "about",
+    "citation",
+    "author",
+    "affiliation",
+    "funder",
+    "keywords",
+    "size",
+    "thumbnailUrl",
+    "taxonomicRange",
+    "measurementTechnique",
+]
 FRAME_TERMS = {
     "hasCellLine": {"@id": "bao:BAO_0002004", "@container": "@set"},
     "measurementMethod": {"@id": "dwciri:measurementMethod", "@container": "@set"},
@@ -118,7 +148,11 @@ def _pruned_ro_crate(crate: dict) -> dict:
     from kg.jsonld_contexts import context_terms
 
     full = context_terms("https://w3id.org/ro/crate/1.2/context")
-    used = set(json.dumps(crate["@graph"]).replace('"', " ").replace(":", " ").split()) | set(AS_SETS) | {"Dataset", "rdf", "rdfs", "schema"}
+    used = (
+        set(json.dumps(crate["@graph"]).replace('"', " ").replace(":", " ").split())
+        | set(AS_SETS)
+        | {"Dataset", "rdf", "rdfs", "schema"}
+    )
     return {k: v for k, v in full.items() if k in used}
 
 
@@ -147,8 +181,22 @@ def index_document(crate: dict) -> dict:
 
 
 REQUIRED = ("name", "description", "datePublished", "license", "publisher", "author", "about", "measurementMethod")
-SINGLE = {"name", "description", "datePublished", "license", "identifier", "email", "labEquipment", "url", "address", "unitText",
-          "unitCode", "value", "scientificName", "vernacularName"}
+SINGLE = {
+    "name",
+    "description",
+    "datePublished",
+    "license",
+    "identifier",
+    "email",
+    "labEquipment",
+    "url",
+    "address",
+    "unitText",
+    "unitCode",
+    "value",
+    "scientificName",
+    "vernacularName",
+}
 
 
 def shape_problems(crate: dict) -> tuple[list[str], set[str]]:
@@ -171,7 +219,9 @@ def shape_problems(crate: dict) -> tuple[list[str], set[str]]:
             for item in v if isinstance(v, list) else [v]:
                 if isinstance(item, dict) and set(item) == {"@id"} and item["@id"] not in by_id:
                     problems.append(f"{n['@id']} {k}: {item['@id']} is referenced but not described")
-        if n.get("@type") == "QuantitativeValue" and not (isinstance(n.get("value"), int) and isinstance(n.get("unitCode"), str)):
+        if n.get("@type") == "QuantitativeValue" and not (
+            isinstance(n.get("value"), int) and isinstance(n.get("unitCode"), str)
+        ):
             problems.append(f"{n['@id']}: size value / unit not written as the GIDE crates write them")
     return problems, missing
 
@@ -179,7 +229,9 @@ def shape_problems(crate: dict) -> tuple[list[str], set[str]]:
 def _original_root(path) -> dict:
     from pathlib import Path
 
-    original = json.loads((Path(__file__).resolve().parent.parent / "data" / "crates" / path.parent.name / path.name).read_text())
+    original = json.loads(
+        (Path(__file__).resolve().parent.parent / "data" / "crates" / path.parent.name / path.name).read_text()
+    )
     descriptor = next(n for n in original["@graph"] if isinstance(n.get("about"), dict) and "conformsTo" in n)
     root = descriptor["about"]["@id"]
     return next(n for n in original["@graph"] if n["@id"] in (root, "#" + root.rsplit("#", 1)[-1]))
@@ -203,9 +255,12 @@ def test_every_export_has_the_shape_gide_search_indexes(round_trip):
     assert problems == {}
     assert all(missing == in_original_too for missing, in_original_too in lacking.values())
     assert {name: sorted(m) for name, (m, _) in lacking.items()} == {
-        "187-Tsuboi-TumorDyn-ro-crate-metadata.json": ["datePublished"], "416-Otomo-descSPIM-ro-crate-metadata.json": ["datePublished"],
-        "19-Tanaka-FluidDyn-ro-crate-metadata.json": ["about"], "ssbd-repos-000264-ro-crate-metadata.json": ["about"],
-        "ssbd-repos-000486-ro-crate-metadata.json": ["about"]}
+        "187-Tsuboi-TumorDyn-ro-crate-metadata.json": ["datePublished"],
+        "416-Otomo-descSPIM-ro-crate-metadata.json": ["datePublished"],
+        "19-Tanaka-FluidDyn-ro-crate-metadata.json": ["about"],
+        "ssbd-repos-000264-ro-crate-metadata.json": ["about"],
+        "ssbd-repos-000486-ro-crate-metadata.json": ["about"],
+    }
 
 
 def test_exports_frame_into_gide_search_documents(round_trip):
@@ -226,6 +281,10 @@ def test_exports_frame_into_gide_search_documents(round_trip):
         except Exception as e:  # noqa: BLE001 — every failure is listed
             failures[path.name] = str(e)[:300]
     assert len(sample) == 245 and failures == {}
-    idr3 = Dataset.model_validate(index_document(json.loads((folder / "idr" / "idr0003-ro-crate-metadata.json").read_text())))
-    assert [p.id for p in idr3.seeAlso] == ["https://doi.org/10.1083/jcb.201301120"]  # publications reach gide-search's index
+    idr3 = Dataset.model_validate(
+        index_document(json.loads((folder / "idr" / "idr0003-ro-crate-metadata.json").read_text()))
+    )
+    assert [p.id for p in idr3.seeAlso] == [
+        "https://doi.org/10.1083/jcb.201301120"
+    ]  # publications reach gide-search's index
     assert {s.unitCode: s.value for s in idr3.size}["http://purl.obolibrary.org/obo/UO_0000233"] == 219902325555

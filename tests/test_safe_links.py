@@ -18,22 +18,41 @@ ROOT = Path(__file__).resolve().parent.parent
 STUDY = "https://idr.openmicroscopy.org/study/idr0003/"
 
 
-@pytest.mark.parametrize("value", [
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)", "java\nscript:alert(1)",
-    "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "//evil.example/x", "/\\evil.example", "http://",
-    "file:///etc/passwd", "mailto:", "SPIM", "(MF-HREM)", "", None,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "java\nscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/x",
+        "/\\evil.example",
+        "http://",
+        "file:///etc/passwd",
+        "mailto:",
+        "SPIM",
+        "(MF-HREM)",
+        "",
+        None,
+    ],
+)
 def test_unsafe_values_are_text(value):
     assert safe_href(value) is None
 
 
-@pytest.mark.parametrize("value,href", [
-    ("https://doi.org/10.1083/jcb.201301120", "https://doi.org/10.1083/jcb.201301120"),
-    ("http://purl.obolibrary.org/obo/NCBITaxon_4932", "http://purl.obolibrary.org/obo/NCBITaxon_4932"),
-    ("doi:10.1083/jcb.201301120", "https://doi.org/10.1083/jcb.201301120"),
-    ("mailto:someone@example.org", "mailto:someone@example.org"),
-    ("/search?q=idr0003", "/search?q=idr0003"),
-])
+@pytest.mark.parametrize(
+    "value,href",
+    [
+        ("https://doi.org/10.1083/jcb.201301120", "https://doi.org/10.1083/jcb.201301120"),
+        ("http://purl.obolibrary.org/obo/NCBITaxon_4932", "http://purl.obolibrary.org/obo/NCBITaxon_4932"),
+        ("doi:10.1083/jcb.201301120", "https://doi.org/10.1083/jcb.201301120"),
+        ("mailto:someone@example.org", "mailto:someone@example.org"),
+        ("/search?q=idr0003", "/search?q=idr0003"),
+    ],
+)
 def test_safe_values_link(value, href):
     assert safe_href(value) == href
 
@@ -64,9 +83,11 @@ def test_javascript_values_never_become_links(hostile_site):
     client, store = hostile_site
     values = {r["o"].value for r in store.query(f"SELECT ?o WHERE {{ <{STUDY}> ?p ?o }}")}
     assert any(v.startswith("javascript:") for v in values)  # the hostile values really are in the graph
-    pages = [client.get("/study/idr/idr0003").get_data(as_text=True),
-             client.get("/resource", query_string={"iri": STUDY, "raw": "1"}).get_data(as_text=True),
-             client.get("/search", query_string={"q": "idr0003"}).get_data(as_text=True)]
+    pages = [
+        client.get("/study/idr/idr0003").get_data(as_text=True),
+        client.get("/resource", query_string={"iri": STUDY, "raw": "1"}).get_data(as_text=True),
+        client.get("/search", query_string={"q": "idr0003"}).get_data(as_text=True),
+    ]
     for page in pages:
         assert not re.search(r"""(?i)(href|src)\s*=\s*["']?\s*javascript:""", page)
     study = pages[0]

@@ -28,10 +28,22 @@ def cluster(tmp_path_factory, sources):
         store = open_store(v.query_url, env={**v.env, "KG_STORE_DIALECT": "virtuoso"})
         load_ontologies(store)
         assert harvest_snapshot(store, sources["idr"]).ok
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "KG_STORE_DIALECT": "virtuoso"}  # the public side gets no credentials
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "KG_STORE_DIALECT": "virtuoso",
+        }  # the public side gets no credentials
         ports = [free_port(), free_port()]
-        procs = [subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", v.query_url, "--port", str(p)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "kg.cli", "serve", "--store", v.query_url, "--port", str(p)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for p in ports
+        ]
         bases = [f"http://127.0.0.1:{p}" for p in ports]
         try:
             for base, proc in zip(bases, procs, strict=True):
@@ -52,12 +64,23 @@ def cluster(tmp_path_factory, sources):
 
 def answers(base: str) -> tuple:
     search = requests.get(base + "/gide/search", params={"q": "idr0003", "size": 5}, timeout=60).json()
-    facets = requests.get(base + "/search", params={"format": "json", "imaging_method": "fbbi:00000246"}, timeout=60).json()
-    sparql = requests.get(base + "/sparql", params={"query": "SELECT ?s WHERE { ?s <http://schema.org/identifier> \"idr0003\" }"},
-                          headers={"Accept": "application/sparql-results+json"}, timeout=60).json()
+    facets = requests.get(
+        base + "/search", params={"format": "json", "imaging_method": "fbbi:00000246"}, timeout=60
+    ).json()
+    sparql = requests.get(
+        base + "/sparql",
+        params={"query": 'SELECT ?s WHERE { ?s <http://schema.org/identifier> "idr0003" }'},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    ).json()
     term = requests.get(base + "/api/search", params={"q": "fluorescence microscopy", "rows": 3}, timeout=60).json()
-    return (search["total"], [h["entry"]["id"] for h in search["hits"]], facets["total"],
-            sorted(b["s"]["value"] for b in sparql["results"]["bindings"]), [d["iri"] for d in term["response"]["docs"]])
+    return (
+        search["total"],
+        [h["entry"]["id"] for h in search["hits"]],
+        facets["total"],
+        sorted(b["s"]["value"] for b in sparql["results"]["bindings"]),
+        [d["iri"] for d in term["response"]["docs"]],
+    )
 
 
 def test_two_servers_answer_the_same_and_follow_a_new_harvest(cluster, sources):
@@ -67,7 +90,10 @@ def test_two_servers_answer_the_same_and_follow_a_new_harvest(cluster, sources):
     assert first[0] >= 1 and first[1][0] == "https://idr.openmicroscopy.org/study/idr0003/"
     assert first[3] == ["https://idr.openmicroscopy.org/study/idr0003/"]
     every = {"size": 1}
-    assert [requests.get(base + "/gide/search", params=every, timeout=60).json()["total"] for base in (a, b)] == [127, 127]
+    assert [requests.get(base + "/gide/search", params=every, timeout=60).json()["total"] for base in (a, b)] == [
+        127,
+        127,
+    ]
 
     assert harvest_snapshot(store, sources["ssbd-repository"]).ok  # a harvest by another process, while both serve
     totals = []

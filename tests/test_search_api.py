@@ -27,7 +27,13 @@ def get(base, path, **params):
 
 
 def count(store, where: str) -> int:
-    return int(next(iter(store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <http://schema.org/Dataset> . {where} }}")))["n"].value)
+    return int(
+        next(
+            iter(
+                store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <http://schema.org/Dataset> . {where} }}")
+            )
+        )["n"].value
+    )
 
 
 def test_response_fields_like_gide_search(base):
@@ -36,8 +42,24 @@ def test_response_fields_like_gide_search(base):
     assert set(r["facets"]) >= {"publisher", "organism", "imaging_method", "year_published", "license"}
     hit = r["hits"][0]
     assert set(hit) == {"id", "entry", "score"}
-    assert set(hit["entry"]) == {"id", "type", "name", "description", "datePublished", "license", "publisher", "author", "about",
-                                 "measurementMethod", "thumbnailUrl", "identifier", "keywords", "funder", "seeAlso", "size"}
+    assert set(hit["entry"]) == {
+        "id",
+        "type",
+        "name",
+        "description",
+        "datePublished",
+        "license",
+        "publisher",
+        "author",
+        "about",
+        "measurementMethod",
+        "thumbnailUrl",
+        "identifier",
+        "keywords",
+        "funder",
+        "seeAlso",
+        "size",
+    }
     assert all(set(f) == {"key", "count", "label"} for f in r["facets"]["publisher"])
     entry = get(base, "/gide/api/entry/https://idr.openmicroscopy.org/study/idr0003/").json()
     assert {"taxon_ids", "imaging_method_ids"} <= set(entry)  # as gide-search's /api/entry (the indexed document)
@@ -51,12 +73,18 @@ def test_response_fields_like_gide_search(base):
     [
         ({"publisher": "IDR"}, "?s <http://schema.org/publisher> <https://idr.openmicroscopy.org/>"),
         ({"publisher": "SSBD:repository"}, "?s <http://schema.org/publisher> <https://ssbd.riken.jp/repository>"),
-        ({"publisher": "https://www.ebi.ac.uk/bioimage-archive/"}, "?s <http://schema.org/publisher> <https://www.ebi.ac.uk/bioimage-archive/>"),
+        (
+            {"publisher": "https://www.ebi.ac.uk/bioimage-archive/"},
+            "?s <http://schema.org/publisher> <https://www.ebi.ac.uk/bioimage-archive/>",
+        ),
         ({"license": "CC0"}, "?s <http://schema.org/license> <https://creativecommons.org/publicdomain/zero/1.0/>"),
         ({"license": "CC-BY-4.0"}, "?s <http://schema.org/license> <https://creativecommons.org/licenses/by/4.0/>"),
         ({"organism": "ncbitaxon:9606"}, f"?s <{KG}organism> ?o . ?o {SUB} <{TAXON}9606>"),
         ({"imaging_method": "fbbi:251"}, f"?s <{KG}imagingMethod> ?m . ?m {SUB} <{FBBI}00000251>"),
-        ({"year_from": "2024", "year_to": "2024"}, "?s <http://schema.org/datePublished> ?d FILTER(STRSTARTS(STR(?d), '2024'))"),
+        (
+            {"year_from": "2024", "year_to": "2024"},
+            "?s <http://schema.org/datePublished> ?d FILTER(STRSTARTS(STR(?d), '2024'))",
+        ),
         ({"require_thumbnail": "true"}, "?s <http://schema.org/thumbnailUrl> ?t"),
     ],
 )
@@ -68,10 +96,14 @@ def test_filters_match_sparql(base, full_store, params, where):
 @pytest.mark.parametrize(
     "param,term,ontology_path",
     [
-        ("imaging_method", FBBI + "00000246", f"?s <{KG}imagingMethod> ?x . ?x {SUB} <{{t}}>"),   # fluorescence microscopy
-        ("imaging_method", FBBI + "00000345", f"?s <{KG}imagingMethod> ?x . ?x {SUB} <{{t}}>"),   # light microscopy
-        ("organism", TAXON + "10088", f"?s <{KG}organism> ?x . ?x {SUB} <{{t}}>"),                # Mus
-        ("organism", TAXON + "2", f"?s <{KG}organism> ?x . ?x {SUB} <{{t}}>"),                    # Bacteria
+        (
+            "imaging_method",
+            FBBI + "00000246",
+            f"?s <{KG}imagingMethod> ?x . ?x {SUB} <{{t}}>",
+        ),  # fluorescence microscopy
+        ("imaging_method", FBBI + "00000345", f"?s <{KG}imagingMethod> ?x . ?x {SUB} <{{t}}>"),  # light microscopy
+        ("organism", TAXON + "10088", f"?s <{KG}organism> ?x . ?x {SUB} <{{t}}>"),  # Mus
+        ("organism", TAXON + "2", f"?s <{KG}organism> ?x . ?x {SUB} <{{t}}>"),  # Bacteria
     ],
 )
 def test_hierarchy_expansion_changes_counts_as_the_ontology_predicts(base, full_store, param, term, ontology_path):
@@ -87,7 +119,9 @@ def test_hierarchy_expansion_changes_counts_as_the_ontology_predicts(base, full_
 def test_facet_counts_for_every_facet_and_year_histogram(base, full_store):
     r = get(base, "/search", size=1).json()
     years = {f["key"]: f["count"] for f in r["facets"]["year_published"]}
-    assert years["2024"] == count(full_store, "?s <http://schema.org/datePublished> ?d FILTER(STRSTARTS(STR(?d), '2024'))")
+    assert years["2024"] == count(
+        full_store, "?s <http://schema.org/datePublished> ?d FILTER(STRSTARTS(STR(?d), '2024'))"
+    )
     assert {"cell_line", "anatomy", "biological_process", "study_type", "ome_zarr"} <= set(r["facets"])
     hela = {f["key"]: f["count"] for f in r["facets"]["cell_line"]}["http://purl.obolibrary.org/obo/CLO_0003684"]
     assert hela > 0

@@ -11,7 +11,9 @@ def test_rudof_and_pyshacl_find_the_same_results(harvested_store):
     conforms = {}
     found = {}
     for engine in ("rudof", "pyshacl"):
-        conforms[engine], found[engine] = validate_source(harvested_store, GRAPH + "ssbd-repository", shapes, engine=engine)
+        conforms[engine], found[engine] = validate_source(
+            harvested_store, GRAPH + "ssbd-repository", shapes, engine=engine
+        )
     assert conforms == {"rudof": False, "pyshacl": False}
     assert len(found["rudof"]) == len(found["pyshacl"]) == 762
     assert comparable(found["rudof"]) == comparable(found["pyshacl"])

@@ -33,9 +33,30 @@ def server(request, idr_store_dir, tmp_path_factory):
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--store", str(idr_store_dir), "--port", str(port),
-                                 "--read-timeout", "3", "--connection-limit", "200", "--query-timeout", "0", "--server", request.param],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kg.cli",
+                "serve",
+                "--store",
+                str(idr_store_dir),
+                "--port",
+                str(port),
+                "--read-timeout",
+                "3",
+                "--connection-limit",
+                "200",
+                "--query-timeout",
+                "0",
+                "--server",
+                request.param,
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):  # up to ~5 min on a busy machine while the indexes load or build
@@ -59,7 +80,9 @@ def _response(s: socket.socket) -> bytes:
     while b"\r\n\r\n" not in data:
         data += s.recv(65536)
     head, body = data.split(b"\r\n\r\n", 1)
-    length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")))
+    length = int(
+        next(line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    )
     while len(body) < length:
         body += s.recv(65536)
     return head + b"\r\n\r\n" + body

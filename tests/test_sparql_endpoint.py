@@ -68,9 +68,13 @@ def test_sparqlwrapper_xml_and_csv(endpoint):
 def test_sparqlwrapper_ask_and_construct(endpoint):
     sw = SPARQLWrapper(endpoint)
     sw.setReturnFormat(JSON)
-    sw.setQuery("ASK { <https://idr.openmicroscopy.org/study/idr0003/> <https://w3id.org/gide-kg/vocab#organism> <http://purl.obolibrary.org/obo/NCBITaxon_4932> }")
+    sw.setQuery(
+        "ASK { <https://idr.openmicroscopy.org/study/idr0003/> <https://w3id.org/gide-kg/vocab#organism> <http://purl.obolibrary.org/obo/NCBITaxon_4932> }"
+    )
     assert sw.queryAndConvert()["boolean"] is True
-    sw.setQuery("ASK { <https://idr.openmicroscopy.org/study/idr0003/> <https://w3id.org/gide-kg/vocab#organism> <http://purl.obolibrary.org/obo/NCBITaxon_9606> }")
+    sw.setQuery(
+        "ASK { <https://idr.openmicroscopy.org/study/idr0003/> <https://w3id.org/gide-kg/vocab#organism> <http://purl.obolibrary.org/obo/NCBITaxon_9606> }"
+    )
     assert sw.queryAndConvert()["boolean"] is False
     sw.setQuery("CONSTRUCT WHERE { <https://idr.openmicroscopy.org/study/idr0003/> <http://schema.org/citation> ?p }")
     sw.setReturnFormat(TURTLE)
@@ -89,15 +93,20 @@ def test_sparqlwrapper_syntax_error_is_400(endpoint):
 
 def test_rdflib_sparqlstore(endpoint):
     g = rdflib.Graph(store=SPARQLStore(endpoint, returnFormat="json"))
-    rows = list(g.query(
-        "SELECT ?date WHERE { <https://ssbd.riken.jp/v1/project/10-Komatsuzaki-MolDyn> <http://schema.org/datePublished> ?date }"
-    ))
+    rows = list(
+        g.query(
+            "SELECT ?date WHERE { <https://ssbd.riken.jp/v1/project/10-Komatsuzaki-MolDyn> <http://schema.org/datePublished> ?date }"
+        )
+    )
     assert len(rows) == 1
     date = rows[0][0]
     assert str(date) == "2015-10-03" and date.datatype == rdflib.XSD.date
-    taxa = {str(r[0]) for r in g.query(
-        "SELECT ?t WHERE { <https://ssbd.riken.jp/v1/project/10-Komatsuzaki-MolDyn> <https://w3id.org/gide-kg/vocab#organism> ?t }"
-    )}
+    taxa = {
+        str(r[0])
+        for r in g.query(
+            "SELECT ?t WHERE { <https://ssbd.riken.jp/v1/project/10-Komatsuzaki-MolDyn> <https://w3id.org/gide-kg/vocab#organism> ?t }"
+        )
+    }
     assert taxa == {"http://purl.obolibrary.org/obo/NCBITaxon_44689"}
 
 
@@ -121,7 +130,12 @@ def test_select_negotiation(endpoint, accept, expected_type):
 
 @pytest.mark.parametrize(
     "accept,rdflib_format",
-    [("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")],
+    [
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "nt"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+    ],
 )
 def test_construct_negotiation(endpoint, accept, rdflib_format):
     q = "CONSTRUCT WHERE { <https://www.ebi.ac.uk/biostudies/bioimages/studies/S-BIAD1002> <https://w3id.org/gide-kg/vocab#organism> ?t }"
@@ -133,10 +147,17 @@ def test_construct_negotiation(endpoint, accept, rdflib_format):
 
 
 def test_format_parameter_overrides_accept(endpoint):
-    r = requests.get(endpoint, params={"query": COUNT_QUERY, "format": "csv"}, headers={"Accept": "application/json"}, timeout=30)
+    r = requests.get(
+        endpoint, params={"query": COUNT_QUERY, "format": "csv"}, headers={"Accept": "application/json"}, timeout=30
+    )
     assert r.headers["Content-Type"].startswith("text/csv")
-    r = requests.get(endpoint, params={"query": "ASK {}", "format": "ttl"}, headers={"Accept": "text/turtle"}, timeout=30)
-    assert r.status_code == 200 and r.json() == {"head": {}, "boolean": True}  # a boolean has no Turtle form: the default
+    r = requests.get(
+        endpoint, params={"query": "ASK {}", "format": "ttl"}, headers={"Accept": "text/turtle"}, timeout=30
+    )
+    assert r.status_code == 200 and r.json() == {
+        "head": {},
+        "boolean": True,
+    }  # a boolean has no Turtle form: the default
     r = requests.get(endpoint, params={"query": "ASK {}", "format": "png"}, timeout=30)
     assert r.status_code == 400 and "unknown result format 'png'" in r.json()["message"]
 
@@ -149,12 +170,20 @@ def test_unacceptable_type_is_406(endpoint):
 
 def test_default_and_named_graph_parameters(endpoint):
     q = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }"
-    r = requests.get(endpoint, params={"query": q, "default-graph-uri": "https://w3id.org/gide-kg/graph/idr"},
-                     headers={"Accept": "application/json"}, timeout=30)
+    r = requests.get(
+        endpoint,
+        params={"query": q, "default-graph-uri": "https://w3id.org/gide-kg/graph/idr"},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
     assert r.json()["results"]["bindings"][0]["n"]["value"] == "127"
     q = "SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a <http://schema.org/Dataset> } } GROUP BY ?g"
-    r = requests.get(endpoint, params={"query": q, "named-graph-uri": ["https://w3id.org/gide-kg/graph/ssbd-repository"]},
-                     headers={"Accept": "application/json"}, timeout=30)
+    r = requests.get(
+        endpoint,
+        params={"query": q, "named-graph-uri": ["https://w3id.org/gide-kg/graph/ssbd-repository"]},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
     got = {b["g"]["value"]: b["n"]["value"] for b in r.json()["results"]["bindings"]}
     assert got == {"https://w3id.org/gide-kg/graph/ssbd-repository": "126"}
 
@@ -187,7 +216,9 @@ def test_service_description_and_query_page(endpoint):
     assert (rdflib.URIRef(endpoint), sd.endpoint, rdflib.URIRef(endpoint)) in g
     names = {str(o) for o in g.objects(None, sd.name)}
     assert "https://w3id.org/gide-kg/graph/bia" in names and not any(n.startswith("urn:kg:staging") for n in names)
-    page = requests.get(endpoint, params={"example": "bacteria-light-microscopy"}, headers={"Accept": "text/html"}, timeout=30)
+    page = requests.get(
+        endpoint, params={"example": "bacteria-light-microscopy"}, headers={"Accept": "text/html"}, timeout=30
+    )
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     for q in sorted((ROOT / "queries").glob("*.rq")):
         assert f'value="{q.stem}"' in page.text  # every named query is offered
@@ -222,7 +253,9 @@ def test_service_allow_list():
 
     check_query("SELECT * WHERE { SERVICE <https://example.org/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"})
     with pytest.raises(ServiceRefused):
-        check_query("SELECT * WHERE { SERVICE <https://other.example/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"})
+        check_query(
+            "SELECT * WHERE { SERVICE <https://other.example/sparql> { ?s ?p ?o } }", {"https://example.org/sparql"}
+        )
 
 
 def test_request_body_limit(endpoint):
@@ -248,9 +281,17 @@ FORM_QUERIES = {
 SW_FORMATS = ["json", "xml", "turtle", "n3", "rdf", "rdf+xml", "csv", "tsv", "json-ld"]
 # the Content-Type each combination is answered with: the format when it fits the form, else its sibling
 # (xml → RDF/XML, json → JSON-LD for graphs), else what the Accept header (*/*) gets by default
-GRAPH_TYPE = {"json": "application/ld+json", "xml": "application/rdf+xml", "turtle": "text/turtle", "n3": "text/n3",
-              "rdf": "application/rdf+xml", "rdf+xml": "application/rdf+xml", "csv": "text/turtle", "tsv": "text/turtle",
-              "json-ld": "application/ld+json"}
+GRAPH_TYPE = {
+    "json": "application/ld+json",
+    "xml": "application/rdf+xml",
+    "turtle": "text/turtle",
+    "n3": "text/n3",
+    "rdf": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "csv": "text/turtle",
+    "tsv": "text/turtle",
+    "json-ld": "application/ld+json",
+}
 RESULT_TYPE = {"xml": "application/sparql-results+xml", "csv": "text/csv", "tsv": "text/tab-separated-values"}
 
 
@@ -299,7 +340,12 @@ def test_sparqlwrapper_default_format_on_graphs_issue_14(endpoint):
     sw.setQuery(FORM_QUERIES["CONSTRUCT"])
     g = sw.queryAndConvert()
     assert {(str(s), str(o)) for s, _, o in g} == {(BIAD, ECOLI)}
-    r = requests.get(endpoint, params={"query": FORM_QUERIES["CONSTRUCT"], "format": "xml"}, headers={"Accept": "application/rdf+xml"}, timeout=30)
+    r = requests.get(
+        endpoint,
+        params={"query": FORM_QUERIES["CONSTRUCT"], "format": "xml"},
+        headers={"Accept": "application/rdf+xml"},
+        timeout=30,
+    )
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/rdf+xml")
 
 
@@ -332,9 +378,13 @@ def test_from_follows_dataset_semantics(endpoint, harvested_store):
     assert _count(endpoint, named.format(f"FROM NAMED <{idr}>")) == sizes[idr]
     assert _count(endpoint, named.format(f"FROM <{idr}>")) == 0  # FROM without FROM NAMED: no named graphs
     # the protocol's parameters override the query's dataset (SPARQL 1.1 Protocol §2.1.4)
-    assert _count(endpoint, every.format("FROM <http://nonexistent.example/>"), **{"default-graph-uri": idr}) == sizes[idr]
+    assert (
+        _count(endpoint, every.format("FROM <http://nonexistent.example/>"), **{"default-graph-uri": idr}) == sizes[idr]
+    )
     assert _count(endpoint, "PREFIX g: <https://w3id.org/gide-kg/graph/> " + every.format("FROM g:idr")) == sizes[idr]
-    assert _count(endpoint, every.format("FROM <https://w3id.org/gide-kg/graph/id\\u0072>")) == sizes[idr]  # \u in an IRI
+    assert (
+        _count(endpoint, every.format("FROM <https://w3id.org/gide-kg/graph/id\\u0072>")) == sizes[idr]
+    )  # \u in an IRI
 
 
 @pytest.mark.parametrize("bad", ["not an iri", "relative/graph", "http://a b/"])

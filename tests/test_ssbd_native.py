@@ -42,9 +42,15 @@ def test_every_project_is_a_study(full_store, raw):
 
 
 def test_projects_meet_their_crates(full_store):
-    rows = {r["id"].value: r["s"].value for r in full_store.query(
-        f"SELECT ?id ?s WHERE {{ GRAPH <{NATIVE}> {{ ?s a <{S}Dataset> ; <{S}identifier> ?id }} }}")}
-    crate_names = {p.name.replace("-ro-crate-metadata.json", "") for p in (ROOT / "data/crates/ssbd-database").glob("*.json")}
+    rows = {
+        r["id"].value: r["s"].value
+        for r in full_store.query(
+            f"SELECT ?id ?s WHERE {{ GRAPH <{NATIVE}> {{ ?s a <{S}Dataset> ; <{S}identifier> ?id }} }}"
+        )
+    }
+    crate_names = {
+        p.name.replace("-ro-crate-metadata.json", "") for p in (ROOT / "data/crates/ssbd-database").glob("*.json")
+    }
     for name, iri in rows.items():
         if name in crate_names:
             assert iri.startswith("https://ssbd.riken.jp/v") and iri.endswith("/project/" + name)
@@ -60,34 +66,62 @@ def test_every_linked_dataset_is_a_part_with_its_facts(full_store, raw):
     linked = values(raw, f"SELECT ?v WHERE {{ ?p <{SSBD}has_dataset_output> ?v }}")
     parts = values(full_store, f"SELECT ?v WHERE {{ GRAPH <{NATIVE}> {{ ?s <{S}hasPart> ?v }} }}")
     assert parts == linked and len(parts) == 66
-    with_org = values(raw, f"SELECT DISTINCT ?v WHERE {{ ?p <{SSBD}has_dataset_output> ?v . ?v <{SSBD}has_biosample_information>/<{SSBD}is_about_organism> ?o }}")
-    got = values(full_store, f"SELECT DISTINCT ?v WHERE {{ GRAPH <{NATIVE}> {{ ?v <{KG}organism> ?o ; <{S}isPartOf> ?s }} }}")
+    with_org = values(
+        raw,
+        f"SELECT DISTINCT ?v WHERE {{ ?p <{SSBD}has_dataset_output> ?v . ?v <{SSBD}has_biosample_information>/<{SSBD}is_about_organism> ?o }}",
+    )
+    got = values(
+        full_store, f"SELECT DISTINCT ?v WHERE {{ GRAPH <{NATIVE}> {{ ?v <{KG}organism> ?o ; <{S}isPartOf> ?s }} }}"
+    )
     assert got == with_org
     # the imaging method predicate is spelt three ways in the source; all are read
-    spelt = [f"{SSBD}has_imaging_method_recorded_type", f"{SSBD}has_imaging_mehod_recorded_type", f"{SSBD}has_imaging_method_rcorded_type"]
-    with_method = values(raw, f"""SELECT DISTINCT ?v WHERE {{ ?p <{SSBD}has_dataset_output> ?v .
-        ?v <{SSBD}has_imaging_method_total_info> ?im . VALUES ?pred {{ {' '.join(f'<{x}>' for x in spelt)} }} ?im ?pred ?m }}""")
-    got = values(full_store, f"SELECT DISTINCT ?v WHERE {{ GRAPH <{NATIVE}> {{ ?v <{KG}imagingMethod> ?m ; <{S}isPartOf> ?s }} }}")
+    spelt = [
+        f"{SSBD}has_imaging_method_recorded_type",
+        f"{SSBD}has_imaging_mehod_recorded_type",
+        f"{SSBD}has_imaging_method_rcorded_type",
+    ]
+    with_method = values(
+        raw,
+        f"""SELECT DISTINCT ?v WHERE {{ ?p <{SSBD}has_dataset_output> ?v .
+        ?v <{SSBD}has_imaging_method_total_info> ?im . VALUES ?pred {{ {" ".join(f"<{x}>" for x in spelt)} }} ?im ?pred ?m }}""",
+    )
+    got = values(
+        full_store,
+        f"SELECT DISTINCT ?v WHERE {{ GRAPH <{NATIVE}> {{ ?v <{KG}imagingMethod> ?m ; <{S}isPartOf> ?s }} }}",
+    )
     assert got == with_method and len(got) == 66
 
 
 def test_strains_with_jax_iris(full_store):
     study = "https://ssbd.riken.jp/v2/project/199-Ichimura-MulticellularDyn"
-    assert values(full_store, f"SELECT ?v WHERE {{ <{study}> <{KG}strain> ?v }}") == ["https://www.jax.org/strain/000664"]
-    assert values(full_store, "SELECT ?v WHERE { <https://www.jax.org/strain/000664> <http://www.w3.org/2000/01/rdf-schema#label> ?v }") == ["C57BL/6J"]
+    assert values(full_store, f"SELECT ?v WHERE {{ <{study}> <{KG}strain> ?v }}") == [
+        "https://www.jax.org/strain/000664"
+    ]
+    assert values(
+        full_store,
+        "SELECT ?v WHERE { <https://www.jax.org/strain/000664> <http://www.w3.org/2000/01/rdf-schema#label> ?v }",
+    ) == ["C57BL/6J"]
 
 
 def test_ome_zarr_distributions(full_store, raw):
-    endpoints = values(raw, f"SELECT ?v WHERE {{ ?p <{SSBD}has_dataset_output>/<{SSBD}has_ome_zarr_information>/<{SSBD}has_s3_endpoint> ?v }}")
-    got = values(full_store, f"""SELECT ?v WHERE {{ GRAPH <{NATIVE}> {{ ?s <{S}hasPart>/<{S}distribution> ?z .
-        ?z a <{S}DataDownload> ; <{S}encodingFormat> "OME-Zarr" ; <{S}contentUrl> ?u BIND(STR(?u) AS ?v) }} }}""")
+    endpoints = values(
+        raw,
+        f"SELECT ?v WHERE {{ ?p <{SSBD}has_dataset_output>/<{SSBD}has_ome_zarr_information>/<{SSBD}has_s3_endpoint> ?v }}",
+    )
+    got = values(
+        full_store,
+        f"""SELECT ?v WHERE {{ GRAPH <{NATIVE}> {{ ?s <{S}hasPart>/<{S}distribution> ?z .
+        ?z a <{S}DataDownload> ; <{S}encodingFormat> "OME-Zarr" ; <{S}contentUrl> ?u BIND(STR(?u) AS ?v) }} }}""",
+    )
     assert got == endpoints
     assert "https://ssbd.riken.jp/100118-dcacbb41/zarr/v0.4/Fig2_BrainSliceRGB.zarr" in got
 
 
 def test_conflicts_between_crate_and_rdf(full_store):
-    rows = [(r["study"].value, r["property"].value, r["graph"].value, r["value"].value)
-            for r in full_store.query((ROOT / "queries" / "reconciliation-conflicts.rq").read_text())]
+    rows = [
+        (r["study"].value, r["property"].value, r["graph"].value, r["value"].value)
+        for r in full_store.query((ROOT / "queries" / "reconciliation-conflicts.rq").read_text())
+    ]
     study = "https://ssbd.riken.jp/v2/project/199-Ichimura-MulticellularDyn"
     assert (study, S + "datePublished", CRATES, "2022-11-23") in rows
     assert (study, S + "datePublished", NATIVE, "2021-09-23") in rows
@@ -99,10 +133,17 @@ def test_search_filters_on_ome_zarr_and_study_type(full_store):
 
     client = create_app(full_store).test_client()
     zarr = client.get("/search", query_string={"ome_zarr": "yes", "format": "json", "size": 100}).get_json()
-    expected = values(full_store, f"""SELECT DISTINCT ?v WHERE {{ ?v a <{S}Dataset> ; <{S}hasPart>/<{S}distribution>/<{S}encodingFormat> "OME-Zarr" }}""")
+    expected = values(
+        full_store,
+        f"""SELECT DISTINCT ?v WHERE {{ ?v a <{S}Dataset> ; <{S}hasPart>/<{S}distribution>/<{S}encodingFormat> "OME-Zarr" }}""",
+    )
     assert sorted(h["id"] for h in zarr["hits"]) == expected and zarr["total"] == 6
-    hcs = client.get("/search", query_string={"study_type": "http://www.ebi.ac.uk/efo/EFO_0007550", "format": "json"}).get_json()
-    n = len(values(full_store, f"SELECT DISTINCT ?v WHERE {{ ?v <{KG}studyType> <http://www.ebi.ac.uk/efo/EFO_0007550> }}"))
+    hcs = client.get(
+        "/search", query_string={"study_type": "http://www.ebi.ac.uk/efo/EFO_0007550", "format": "json"}
+    ).get_json()
+    n = len(
+        values(full_store, f"SELECT DISTINCT ?v WHERE {{ ?v <{KG}studyType> <http://www.ebi.ac.uk/efo/EFO_0007550> }}")
+    )
     assert hcs["total"] == n > 0
     assert {f["key"]: f["count"] for f in hcs["facets"]["study_type"]}["http://www.ebi.ac.uk/efo/EFO_0007550"] == n
     assert client.get("/search", query_string={"ome_zarr": "maybe"}).status_code == 400
@@ -115,7 +156,9 @@ def test_live_path_constructs_from_a_sparql_endpoint(sources, tmp_path):
     server_store = open_store(None)
     server_store.store.load(path=str(TTL), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("http://example.org/ssbd"))
     with running_app(server_store) as base:
-        source = dataclasses.replace(sources["ssbd-rdf"], live={"endpoint": base + "/sparql", "query": "ssbd-rdf/live-construct.rq"})
+        source = dataclasses.replace(
+            sources["ssbd-rdf"], live={"endpoint": base + "/sparql", "query": "ssbd-rdf/live-construct.rq"}
+        )
         live = open_store(None)
         report = harvest_live(live, source, tmp_path / "cache")
     assert report.ok, report.error
@@ -124,7 +167,10 @@ def test_live_path_constructs_from_a_sparql_endpoint(sources, tmp_path):
     harvest_snapshot(snap, sources["ssbd-rdf"])
     q = f"SELECT ?v WHERE {{ GRAPH <{NATIVE}> {{ ?s <{S}hasPart>/<{S}distribution>/<{S}contentUrl> ?u BIND(STR(?u) AS ?v) }} }}"
     assert values(live, q) == values(snap, q) != []
-    loc = values(live, f"SELECT ?v WHERE {{ ?r <{KG}fileName> 'sparql-construct.ttl' ; <http://www.w3.org/ns/prov#atLocation> ?l BIND(STR(?l) AS ?v) }}")
+    loc = values(
+        live,
+        f"SELECT ?v WHERE {{ ?r <{KG}fileName> 'sparql-construct.ttl' ; <http://www.w3.org/ns/prov#atLocation> ?l BIND(STR(?l) AS ?v) }}",
+    )
     assert loc == [base + "/sparql"]
 
 

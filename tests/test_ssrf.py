@@ -87,9 +87,20 @@ class Canary:
                 if self.path.startswith("/broken"):
                     body, status, ctype = f"internal failure {SECRET}".encode(), 500, "text/plain"
                 else:
-                    body = json.dumps({"head": {"vars": ["s", "p", "o"]}, "results": {"bindings": [
-                        {"s": {"type": "uri", "value": "http://canary.example/s"}, "p": {"type": "uri", "value": "http://canary.example/p"},
-                         "o": {"type": "literal", "value": SECRET}}]}}).encode()
+                    body = json.dumps(
+                        {
+                            "head": {"vars": ["s", "p", "o"]},
+                            "results": {
+                                "bindings": [
+                                    {
+                                        "s": {"type": "uri", "value": "http://canary.example/s"},
+                                        "p": {"type": "uri", "value": "http://canary.example/p"},
+                                        "o": {"type": "literal", "value": SECRET},
+                                    }
+                                ]
+                            },
+                        }
+                    ).encode()
                     status, ctype = 200, "application/sparql-results+json"
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -139,7 +150,11 @@ def endpoint(harvested_store, canary):
 def test_corpus_is_live(canary):
     """Unguarded, the disguises are real SERVICE calls: pyoxigraph sends each one to the canary."""
     store = ox.Store()
-    store.add(ox.Quad(ox.NamedNode("http://a.example/s"), ox.NamedNode("http://a.example/p"), ox.NamedNode("http://a.example/o")))
+    store.add(
+        ox.Quad(
+            ox.NamedNode("http://a.example/s"), ox.NamedNode("http://a.example/p"), ox.NamedNode("http://a.example/o")
+        )
+    )
     live = []
     for template in DISGUISES:
         before = len(canary.hits)
@@ -165,7 +180,9 @@ def test_disguises_are_refused_and_reach_nothing(endpoint, canary, how):
         elif how == "POST form":
             r = requests.post(endpoint, data={"query": q}, timeout=30)
         else:
-            r = requests.post(endpoint, data=q.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30)
+            r = requests.post(
+                endpoint, data=q.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
+            )
         assert r.status_code == 403, (template, r.status_code, r.text)
         assert "not allowed" in r.json()["message"] and SECRET not in r.text
     assert canary.unexpected() == []
@@ -175,16 +192,20 @@ def test_allow_listed_endpoint_works_and_its_errors_are_not_echoed(endpoint, can
     q = f"SELECT ?o WHERE {{ SERVICE <{canary.base}/allowed> {{ ?s ?p ?o }} }}"
     r = requests.get(endpoint, params={"query": q}, headers={"Accept": "application/json"}, timeout=30)
     assert r.status_code == 200 and r.json()["results"]["bindings"] == [{"o": {"type": "literal", "value": SECRET}}]
-    r = requests.get(endpoint, params={"query": q.replace("/allowed", "/broken")}, headers={"Accept": "application/json"}, timeout=30)
+    r = requests.get(
+        endpoint, params={"query": q.replace("/allowed", "/broken")}, headers={"Accept": "application/json"}, timeout=30
+    )
     assert r.status_code == 500 and SECRET not in r.text and "query evaluation failed" in r.json()["message"]
     assert canary.unexpected() == []
 
 
 def test_word_service_in_strings_iris_and_comments_is_fine(endpoint):
-    for q in ['SELECT ?x WHERE { BIND("SERVICE <http://127.0.0.1:9/> {}" AS ?x) } # SERVICE <http://127.0.0.1:9/>',
-              "SELECT ?x WHERE { BIND('''SERVICE ?x {}''' AS ?x) }",
-              "PREFIX service: <http://example.org/service#> SELECT ?x WHERE { ?x service:name ?n }",
-              "SELECT ?x WHERE { ?x <http://example.org/SERVICE> ?y }"]:
+    for q in [
+        'SELECT ?x WHERE { BIND("SERVICE <http://127.0.0.1:9/> {}" AS ?x) } # SERVICE <http://127.0.0.1:9/>',
+        "SELECT ?x WHERE { BIND('''SERVICE ?x {}''' AS ?x) }",
+        "PREFIX service: <http://example.org/service#> SELECT ?x WHERE { ?x service:name ?n }",
+        "SELECT ?x WHERE { ?x <http://example.org/SERVICE> ?y }",
+    ]:
         r = requests.get(endpoint, params={"query": q}, headers={"Accept": "application/json"}, timeout=30)
         assert r.status_code == 200, (q, r.text)
 
@@ -198,7 +219,9 @@ def test_worker_processes_cannot_connect(tmp_path, canary):
     del store
     workers = QueryWorkers(tmp_path / "kg", size=1, timeout=30, no_network=True)
     try:
-        status, message, _, _ = workers.run(f"SELECT * WHERE {{ SERVICE <{canary.base}/x> {{ ?s ?p ?o }} }}", None, ["json"])
+        status, message, _, _ = workers.run(
+            f"SELECT * WHERE {{ SERVICE <{canary.base}/x> {{ ?s ?p ?o }} }}", None, ["json"]
+        )
         assert workers.isolation_problem is None  # a network namespace of its own (root / CAP_SYS_ADMIN, as in CI)
         assert status == "500" and "query evaluation failed" in message and str(canary.port) not in message
     finally:
@@ -213,6 +236,8 @@ def test_pathological_token_streams_are_bounded():
     from kg.sparql_text import structure
 
     assert structure("SELECT * { ?s ?p " + "a-" * 20_000 + "x }").depth == 1  # one word token, read once
-    assert structure("PREFIX e: <http://e/> SELECT * { SERVICE e:" + "a." * 20_000 + "b {} }").services == ["http://e/" + "a." * 20_000 + "b"]
+    assert structure("PREFIX e: <http://e/> SELECT * { SERVICE e:" + "a." * 20_000 + "b {} }").services == [
+        "http://e/" + "a." * 20_000 + "b"
+    ]
     with pytest.raises(QueryTooDeep, match="more than 250,000 tokens"):
         check_query("SELECT * { " + "{" * 10 + "}" * 10 + " 1" * MAX_TOKENS + " }", set())

@@ -34,10 +34,10 @@ from expected import (  # triples, studies, query rows: derived in tests/expecte
 ROOT = Path(__file__).resolve().parent.parent
 IDR_CRATES = sorted((ROOT / "data" / "crates" / "idr").glob("*-ro-crate-metadata.json"))
 BACKENDS = ["oxigraph", "virtuoso"]
-IDR_DATASETS = f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPH}idr> {{ ?s a <http://schema.org/Dataset> }} }}"
+IDR_DATASETS = (
+    f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPH}idr> {{ ?s a <http://schema.org/Dataset> }} }}"
+)
 ZEBRAFISH = "http://purl.obolibrary.org/obo/NCBITaxon_7955"
-
-
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,7 @@ def loaded(crate_sources, tmp_path_factory):
     both backends (ontologies, the four repositories' crates, the closure); Virtuoso starts only if asked."""
     built: dict[str, tuple] = {}
     with ExitStack() as stack:
+
         def get(name: str):
             if name not in built:
                 if name == "oxigraph":
@@ -108,7 +109,9 @@ def test_result_objects_are_the_same_kind(backend):
     assert store.query(f"ASK {{ {study} a <http://schema.org/Dataset> }}")
     assert not store.query("ASK { <urn:nothing> ?p ?o }")
     graph = store.query(f"CONSTRUCT {{ {study} ?p ?o }} WHERE {{ GRAPH <{GRAPH}idr> {{ {study} ?p ?o }} }}")
-    assert ox.Triple(study, ox.NamedNode(KG + "organism"), ox.NamedNode("http://purl.obolibrary.org/obo/NCBITaxon_4932")) in set(graph)
+    assert ox.Triple(
+        study, ox.NamedNode(KG + "organism"), ox.NamedNode("http://purl.obolibrary.org/obo/NCBITaxon_4932")
+    ) in set(graph)
     row = next(iter(store.query(f"SELECT ?id WHERE {{ {study} <http://schema.org/identifier> ?id }}")))
     assert row["id"] == ox.Literal("idr0003")
     with pytest.raises(SyntaxError):
@@ -138,7 +141,11 @@ def test_sparql_endpoint_over_http(backend):
         assert bad.status_code == 400 and bad.json()["message"].startswith("SPARQL syntax error")
         page = requests.get(f"{base}/study/idr/idr0003", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "idr0003" in page.text
-        resource = requests.get(f"{base}/resource", params={"iri": "http://purl.obolibrary.org/obo/NCBITaxon_4932"}, headers={"Accept": "text/html"})
+        resource = requests.get(
+            f"{base}/resource",
+            params={"iri": "http://purl.obolibrary.org/obo/NCBITaxon_4932"},
+            headers={"Accept": "text/html"},
+        )
         assert resource.status_code == 200 and "Saccharomyces cerevisiae" in resource.text
 
 
@@ -180,7 +187,9 @@ def test_readers_never_see_a_half_swapped_graph(backend, crate_sources, tmp_path
         t.start()
     try:
         for _ in range(2):
-            assert harvest_snapshot(store, dataclasses.replace(crate_sources["idr"], snapshot=half), chunk_records=20).ok
+            assert harvest_snapshot(
+                store, dataclasses.replace(crate_sources["idr"], snapshot=half), chunk_records=20
+            ).ok
             assert harvest_snapshot(store, crate_sources["idr"], chunk_records=20).ok
     finally:
         stop.set()
@@ -210,7 +219,13 @@ def test_chunked_harvest_through_staging_gives_the_same_graph(backend, crate_sou
     sizes = store.graph_sizes()
     assert sizes[GRAPH + "bia"] == TRIPLES["bia"]
     assert store.staging_graphs() == []
-    assert count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?s a <http://schema.org/Dataset> }} }}") == STUDIES["bia"]
+    assert (
+        count(
+            store,
+            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?s a <http://schema.org/Dataset> }} }}",
+        )
+        == STUDIES["bia"]
+    )
 
 
 def test_chunked_first_load_goes_straight_to_the_graph(crate_sources, tmp_path):
@@ -234,7 +249,9 @@ def test_a_failure_mid_harvest_leaves_the_served_graph_and_no_staging(backend, c
     from kg.pipeline import harvest_records
 
     def records():
-        for i, rec in enumerate(rocrate_dir.iter_records(crate_sources["idr"].snapshot, "idr", "*ro-crate-metadata.json")):
+        for i, rec in enumerate(
+            rocrate_dir.iter_records(crate_sources["idr"].snapshot, "idr", "*ro-crate-metadata.json")
+        ):
             if i == 50:
                 raise ConnectionError("listing vanished")
             yield rec
@@ -263,10 +280,16 @@ def test_remote_time_limit_is_enforced_by_the_server(loaded):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         base = f"http://127.0.0.1:{server.server_port}"
-        r = requests.get(f"{base}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"},
-                         headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        r = requests.get(
+            f"{base}/sparql",
+            params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
+        )
         assert r.status_code == 503 and "time limit of 1 s" in r.json()["message"]
-        ok = requests.get(f"{base}/sparql", params={"query": IDR_DATASETS}, headers={"Accept": "application/sparql-results+json"})
+        ok = requests.get(
+            f"{base}/sparql", params={"query": IDR_DATASETS}, headers={"Accept": "application/sparql-results+json"}
+        )
         assert ok.status_code == 200 and ok.json()["results"]["bindings"][0]["n"]["value"] == str(STUDIES["idr"])
     finally:
         server.shutdown()

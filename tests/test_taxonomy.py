@@ -23,10 +23,15 @@ def index(full_store):
 
 
 def test_no_study_organism_without_a_division(full_store, select):
-    used = select(full_store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s a schema:Dataset ; kg:organism ?o FILTER(isIRI(?o)) }")
+    used = select(
+        full_store, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s a schema:Dataset ; kg:organism ?o FILTER(isIRI(?o)) }"
+    )
     assert int(used[0]["n"].value) == 226
-    orphans = select(full_store, f"""SELECT DISTINCT ?o WHERE {{ ?s a schema:Dataset ; kg:organism ?o FILTER(isIRI(?o))
-        FILTER NOT EXISTS {{ GRAPH <{CLOSURE}> {{ ?o kg:subClassOfOrSelf ?top VALUES ?top {{ {TOPS} }} }} }} }}""")
+    orphans = select(
+        full_store,
+        f"""SELECT DISTINCT ?o WHERE {{ ?s a schema:Dataset ; kg:organism ?o FILTER(isIRI(?o))
+        FILTER NOT EXISTS {{ GRAPH <{CLOSURE}> {{ ?o kg:subClassOfOrSelf ?top VALUES ?top {{ {TOPS} }} }} }} }}""",
+    )
     assert orphans == []
     # the two the issue names reach Bacteria through NCBI's own lineage (no inference)
     for taxon in ("1415167", "1143"):
@@ -35,11 +40,16 @@ def test_no_study_organism_without_a_division(full_store, select):
 
 
 def test_inferred_parents_are_flagged(full_store, select, index):
-    rows = select(full_store, "SELECT ?t ?p WHERE { ?t kg:inferredParent ?p ; rdfs:subClassOf ?p ; kg:inferenceNote ?n } ORDER BY ?t")
+    rows = select(
+        full_store,
+        "SELECT ?t ?p WHERE { ?t kg:inferredParent ?p ; rdfs:subClassOf ?p ; kg:inferenceNote ?n } ORDER BY ?t",
+    )
     inferred = {r["t"].value: r["p"].value for r in rows}
     assert len(inferred) == 16  # 8 GBIF taxa of idr0134, and the same 8 ids the idr0134 crate wrote as NCBITaxon ids
     assert inferred["https://www.gbif.org/species/4277175"] == TAXON + "41847"  # Scapania parvifolia -> Scapania
-    assert inferred["https://www.gbif.org/species/7420792"] == TAXON + "537852"  # S. irrigua subsp. irrigua -> S. irrigua
+    assert (
+        inferred["https://www.gbif.org/species/7420792"] == TAXON + "537852"
+    )  # S. irrigua subsp. irrigua -> S. irrigua
     details = index.term_details(index.lookup("https://www.gbif.org/species/4277175")[0])
     assert details["inferred"] is True and details["parents"][0]["inferred"] is True
     assert "scientific name 'Scapania parvifolia'" in details["parents"][0]["inference_note"]

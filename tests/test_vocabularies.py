@@ -27,7 +27,12 @@ def test_every_term_the_graph_uses_has_a_vocabulary(harvested_store):
     missing = sorted(x for x in used if vocabulary_entry(x) is None)
     assert missing == []
     # the terms the issue named each have a definition, not only a vocabulary
-    for curie_iri in ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2000/01/rdf-schema#subClassOf",
-                      "http://schema.org/identifier", "http://rs.tdwg.org/dwc/terms/vernacularName",
-                      "http://www.w3.org/ns/shacl#focusNode", "https://w3id.org/gide-kg/vocab#subClassOfOrSelf"):
+    for curie_iri in (
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        "http://www.w3.org/2000/01/rdf-schema#subClassOf",
+        "http://schema.org/identifier",
+        "http://rs.tdwg.org/dwc/terms/vernacularName",
+        "http://www.w3.org/ns/shacl#focusNode",
+        "https://w3id.org/gide-kg/vocab#subClassOfOrSelf",
+    ):
         assert vocabulary_entry(curie_iri)["definition"]

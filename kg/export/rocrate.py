@@ -43,17 +43,38 @@ GIDE_TERMS = {
     "labEquipment": {"@id": "http://schema.org/labEquipment"},
     "taxonomicRange": {"@id": "http://schema.org/taxonomicRange"},
 }
-TYPE_PRIORITY = {t: i for i, t in enumerate(["BioSample", "Taxon", "LabProtocol", "DefinedTerm", "Person", "Organization"])}
+TYPE_PRIORITY = {
+    t: i for i, t in enumerate(["BioSample", "Taxon", "LabProtocol", "DefinedTerm", "Person", "Organization"])
+}
 PREFIXES = {v: k for k, v in GIDE_TERMS.items() if isinstance(v, str)}
 # properties the GIDE index model reads as one string (schema_search_object.py)
-SINGLE = {SCHEMA + p for p in ("name", "description", "datePublished", "license", "identifier", "email", "labEquipment", "url",
-                               "address", "unitText", "unitCode", "value")} | {GIDE_TERMS["dwc"] + "scientificName", GIDE_TERMS["dwc"] + "vernacularName"}
+SINGLE = {
+    SCHEMA + p
+    for p in (
+        "name",
+        "description",
+        "datePublished",
+        "license",
+        "identifier",
+        "email",
+        "labEquipment",
+        "url",
+        "address",
+        "unitText",
+        "unitCode",
+        "value",
+    )
+} | {GIDE_TERMS["dwc"] + "scientificName", GIDE_TERMS["dwc"] + "vernacularName"}
 AS_STRING = NOT_FOLLOWED  # IRIs the GIDE crates write as plain strings (licence, unit code)
 DATES = {XSD + "date", XSD + "gYear", XSD + "gYearMonth", XSD + "dateTime"}
 # what gide-search types a referenced term as, by the property that references it
-TERM_TYPES = {SCHEMA + "about": "DefinedTerm", GIDE_TERMS["dwciri"] + "measurementMethod": "DefinedTerm",
-              SCHEMA + "measurementTechnique": "DefinedTerm", GIDE_TERMS["bao"] + "BAO_0002004": "DefinedTerm",
-              SCHEMA + "taxonomicRange": "Taxon"}
+TERM_TYPES = {
+    SCHEMA + "about": "DefinedTerm",
+    GIDE_TERMS["dwciri"] + "measurementMethod": "DefinedTerm",
+    SCHEMA + "measurementTechnique": "DefinedTerm",
+    GIDE_TERMS["bao"] + "BAO_0002004": "DefinedTerm",
+    SCHEMA + "taxonomicRange": "Taxon",
+}
 
 
 @lru_cache(maxsize=1)
@@ -61,11 +82,21 @@ def _terms() -> dict[str, str]:
     """IRI → the short name a crate uses for it (RO-Crate 1.2 context, then the GIDE terms)."""
     out: dict[str, str] = {}
     for term, iri in sorted(context_terms(RO_CRATE).items(), key=lambda kv: (len(kv[0]), kv[0])):
-        if isinstance(iri, str) and not term.startswith("@") and iri not in out and iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1] == term:
+        if (
+            isinstance(iri, str)
+            and not term.startswith("@")
+            and iri not in out
+            and iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1] == term
+        ):
             out[iri] = term
     for term, v in GIDE_TERMS.items():
         if isinstance(v, dict):
-            out[v["@id"].replace("dwc:", GIDE_TERMS["dwc"]).replace("dwciri:", GIDE_TERMS["dwciri"]).replace("bao:", GIDE_TERMS["bao"])] = term
+            out[
+                v["@id"]
+                .replace("dwc:", GIDE_TERMS["dwc"])
+                .replace("dwciri:", GIDE_TERMS["dwciri"])
+                .replace("bao:", GIDE_TERMS["bao"])
+            ] = term
     out["http://rs.tdwg.org/dwc/terms/Taxon"] = "Taxon"  # the harvest types taxa dwc:Taxon; the crates write Taxon
     # publications as rdf:seeAlso, the property gide-search's frame reads into `seeAlso` (the harvest
     # turns rdf:seeAlso back into schema:citation)
@@ -84,8 +115,8 @@ def _short(iri: str) -> str:
     if t:
         return t
     for ns, prefix in PREFIXES.items():
-        if iri.startswith(ns) and iri[len(ns):].replace("_", "").replace("-", "").isalnum():
-            return f"{prefix}:{iri[len(ns):]}"
+        if iri.startswith(ns) and iri[len(ns) :].replace("_", "").replace("-", "").isalnum():
+            return f"{prefix}:{iri[len(ns) :]}"
     return iri
 
 
@@ -107,7 +138,9 @@ def _value(pred: str, term) -> object:
 def _node(nodes: GraphNodes, iri: str, own: bool, study: str) -> dict:
     out: dict = {"@id": iri}
     types = [_short(t) for t in nodes.types(iri)]
-    if len(types) > 1 and not own:  # a shared term typed differently by different crates: the type gide-search dispatches on first
+    if (
+        len(types) > 1 and not own
+    ):  # a shared term typed differently by different crates: the type gide-search dispatches on first
         types = [min(types, key=lambda t: TYPE_PRIORITY.get(t, len(TYPE_PRIORITY)))]
     if types:
         out["@type"] = types[0] if len(types) == 1 else types
@@ -164,8 +197,12 @@ def _crate(nodes: GraphNodes, study: str, file_name: str, labels: dict[str, str]
     body = [_node(nodes, s, own=s == study or s.startswith((study + "#", "_:")), study=study) for s in closure]
     body += _described(body, nodes, labels)
     body.sort(key=lambda n: (n["@id"] != study, n["@id"]))
-    descriptor = {"@id": file_name, "@type": "CreativeWork", "conformsTo": [{"@id": "https://w3id.org/ro/crate/1.2"}, {"@id": GIDE_PROFILE}],
-                  "about": {"@id": study}}
+    descriptor = {
+        "@id": file_name,
+        "@type": "CreativeWork",
+        "conformsTo": [{"@id": "https://w3id.org/ro/crate/1.2"}, {"@id": GIDE_PROFILE}],
+        "about": {"@id": study},
+    }
     return {"@context": [RO_CRATE, GIDE_TERMS], "@graph": [descriptor] + body}
 
 
@@ -190,7 +227,9 @@ def crate_for(store, study: str, graph: str, file_name: str = "ro-crate-metadata
 
 def studies_of(store, graph: str) -> list[tuple[str, str]]:
     """(study IRI, identifier) of every study in a source graph."""
-    rows = store.query(f"SELECT ?s (MIN(?i) AS ?id) WHERE {{ GRAPH <{graph}> {{ ?s a <{SCHEMA}Dataset> ; <{SCHEMA}identifier> ?i }} }} GROUP BY ?s ORDER BY ?id")
+    rows = store.query(
+        f"SELECT ?s (MIN(?i) AS ?id) WHERE {{ GRAPH <{graph}> {{ ?s a <{SCHEMA}Dataset> ; <{SCHEMA}identifier> ?i }} }} GROUP BY ?s ORDER BY ?id"
+    )
     return [(r["s"].value, r["id"].value) for r in rows]
 
 
@@ -212,6 +251,8 @@ def export_source(store, source: str, folder) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     n = 0
     for ident, crate in crates_of(store, source):
-        (folder / f"{ident}-ro-crate-metadata.json").write_text(json.dumps(crate, indent=1, ensure_ascii=False), encoding="utf-8")
+        (folder / f"{ident}-ro-crate-metadata.json").write_text(
+            json.dumps(crate, indent=1, ensure_ascii=False), encoding="utf-8"
+        )
         n += 1
     return n

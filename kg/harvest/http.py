@@ -54,10 +54,20 @@ class Fetcher:
 
     def __init__(self, retries: int = 4, backoff: float = 0.5, timeout: float = 20.0, max_wait: float = 30.0):
         self.retries, self.timeout = retries, timeout
-        retry = CappedRetry(total=retries, connect=retries, read=retries, status=retries, other=0, redirect=5,
-                            backoff_factor=backoff, backoff_max=max_wait, status_forcelist=RETRY_STATUS,
-                            allowed_methods=frozenset({"GET", "HEAD"}), respect_retry_after_header=True,
-                            raise_on_status=False)  # the last answer comes back; its status is reported
+        retry = CappedRetry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            redirect=5,
+            backoff_factor=backoff,
+            backoff_max=max_wait,
+            status_forcelist=RETRY_STATUS,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )  # the last answer comes back; its status is reported
         retry.max_wait = max_wait
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT

@@ -68,7 +68,12 @@ def _safe_name(name: str) -> bool:
 
 
 def iter_live(
-    source: str, listing_url: str, suffix: str, cache: CrateCache, fetcher: Fetcher | None = None, stats: LiveStats | None = None
+    source: str,
+    listing_url: str,
+    suffix: str,
+    cache: CrateCache,
+    fetcher: Fetcher | None = None,
+    stats: LiveStats | None = None,
 ) -> Iterator[RawRecord]:
     fetcher = fetcher or Fetcher()
     stats = stats if stats is not None else LiveStats()
@@ -79,7 +84,8 @@ def iter_live(
     if not isinstance(listing, list):
         raise ListingError(f"listing {listing_url} is not a JSON array")
     entries = [
-        e for e in listing
+        e
+        for e in listing
         if isinstance(e, dict) and e.get("type", "file") == "file" and str(e.get("name", "")).endswith(suffix)
     ]
     stats.listed = len(entries)
@@ -101,7 +107,9 @@ def iter_live(
                         meta, content = cached
                         yield _record(name, source, meta, content)
                     else:
-                        stats.failed.append(Quarantined(RawRecord(name, url, b"", source=source), f"download failed: {e}"))
+                        stats.failed.append(
+                            Quarantined(RawRecord(name, url, b"", source=source), f"download failed: {e}")
+                        )
                     continue
                 if resp.not_modified and cached:
                     meta, content = cached
@@ -111,8 +119,12 @@ def iter_live(
                     # the listing's sha is git's blob hash: a body that does not match it (truncated, an error
                     # page) is still handed on (and quarantined if unreadable) but not trusted next time
                     trusted = sha if sha and git_blob_sha(content) == sha else None
-                    meta = {"sha": trusted, "etag": resp.etag if trusted or not sha else None, "url": url,
-                            "fetched_at": utcnow().isoformat()}
+                    meta = {
+                        "sha": trusted,
+                        "etag": resp.etag if trusted or not sha else None,
+                        "url": url,
+                        "fetched_at": utcnow().isoformat(),
+                    }
                     cache.put(name, content, meta)
                     stats.downloaded += 1
             yield _record(name, source, meta, content)

@@ -13,8 +13,14 @@ from ..records import RawRecord
 from .http import Fetcher, FetchError
 
 
-def construct_record(source: str, endpoint: str, query: str, name: str = "sparql-construct.ttl", timeout: float = 120.0,
-                     fetcher: Fetcher | None = None) -> RawRecord:
+def construct_record(
+    source: str,
+    endpoint: str,
+    query: str,
+    name: str = "sparql-construct.ttl",
+    timeout: float = 120.0,
+    fetcher: Fetcher | None = None,
+) -> RawRecord:
     """Run a CONSTRUCT query against `endpoint` and return its Turtle answer as a raw record."""
     fetcher = fetcher or Fetcher(retries=2, timeout=timeout)
     url = f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode({'query': query})}"

@@ -51,7 +51,12 @@ class RuleSet:
         out = []
         for f in self.files + [MAPPINGS / "iri-normalisation.tsv"]:
             if f.exists():
-                out.append((str(f.relative_to(MAPPINGS)) if f.is_relative_to(MAPPINGS) else f.name, hashlib.sha256(f.read_bytes()).hexdigest()))
+                out.append(
+                    (
+                        str(f.relative_to(MAPPINGS)) if f.is_relative_to(MAPPINGS) else f.name,
+                        hashlib.sha256(f.read_bytes()).hexdigest(),
+                    )
+                )
         return out
 
     def apply(self, store: ox.Store) -> None:
@@ -134,7 +139,9 @@ def map_crates(
     staging.extend(context)
     rules.apply(staging)
     studies: dict[str, list[str]] = {}
-    for row in staging.query("SELECT DISTINCT ?g ?s WHERE { GRAPH ?g { ?s a <http://schema.org/Dataset> } } ORDER BY ?s"):
+    for row in staging.query(
+        "SELECT DISTINCT ?g ?s WHERE { GRAPH ?g { ?s a <http://schema.org/Dataset> } } ORDER BY ?s"
+    ):
         studies.setdefault(row["g"].value, []).append(row["s"].value)
     for m in result.mapped:
         m.studies = studies.get(m.graph.value, [])

@@ -236,7 +236,11 @@ def _group(b: _Builder, study: ox.NamedNode, owner: ox.NamedNode, section: Secti
         node = node or ox.NamedNode(f"{study.value}#{name}-{i + 1}")
         b.add(owner, group["link"], node)
         b.add(node, ox.NamedNode(RDF + "type"), _expand(group["type"]))
-        one = Section(section.kind, section.number, {k: [section.cells(k)[i]] if i < len(section.cells(k)) else [] for k in columns})
+        one = Section(
+            section.kind,
+            section.number,
+            {k: [section.cells(k)[i]] if i < len(section.cells(k)) else [] for k in columns},
+        )
         b.fields(node, one, columns)
         names = [one.first(k) for k in ("Study Person First Name", "Study Person Last Name") if one.first(k)]
         if names:

@@ -102,7 +102,9 @@ class IriNormaliser:
                 continue
             if ns is not None:
                 yield ox.Quad(ns, SOURCE_VALUE, ox.Literal(s.value), q.graph_name)
-            if no is not None and q.predicate == RDF_TYPE:  # a misspelt class: say so on the typed node, not on the class
+            if (
+                no is not None and q.predicate == RDF_TYPE
+            ):  # a misspelt class: say so on the typed node, not on the class
                 yield ox.Quad(ns or s, SOURCE_TYPE, ox.Literal(o.value), q.graph_name)
             elif no is not None:
                 yield ox.Quad(no, SOURCE_VALUE, ox.Literal(o.value), q.graph_name)

@@ -87,7 +87,7 @@ def _pruned_context(remote: dict, inline: dict, graph, remote_urls: list[str]) -
     _collect(graph, used)
     _collect(inline, used)
     for v in inline.values():
-        for s in (v.values() if isinstance(v, dict) else [v]):
+        for s in v.values() if isinstance(v, dict) else [v]:
             if isinstance(s, str):
                 used.add(s)
     pruned = {}
@@ -182,7 +182,11 @@ def parse_crate(
     except ContextError as e:
         raise CrateError(str(e)) from e
     nested = any(isinstance(n, dict) and "@context" in n for n in doc["@graph"])
-    doc["@context"] = {**remote, **inline} if nested else _pruned_context(remote, inline, doc["@graph"], [c for c in ctx_list if isinstance(c, str)])
+    doc["@context"] = (
+        {**remote, **inline}
+        if nested
+        else _pruned_context(remote, inline, doc["@graph"], [c for c in ctx_list if isinstance(c, str)])
+    )
     if graph_name is not None:
         doc["@id"] = graph_name.value  # a top-level @id + @graph is a named graph: quads arrive in it
     try:

@@ -62,42 +62,75 @@ class EntryBuilder:
 
     def organization(self, iri: str) -> dict:
         n = self.node(iri)
-        return {"id": iri, "type": ["Organization"], "name": self._name(iri), "url": _first(n, SCHEMA + "url"),
-                "address": _first(n, SCHEMA + "address")}
+        return {
+            "id": iri,
+            "type": ["Organization"],
+            "name": self._name(iri),
+            "url": _first(n, SCHEMA + "url"),
+            "address": _first(n, SCHEMA + "address"),
+        }
 
     def person(self, iri: str) -> dict:
         n = self.node(iri)
-        return {"id": iri, "type": ["Person"], "name": self._name(iri),
-                "affiliation": [self.organization(a) for a in _objects(n, SCHEMA + "affiliation")],
-                "email": _first(n, SCHEMA + "email")}
+        return {
+            "id": iri,
+            "type": ["Person"],
+            "name": self._name(iri),
+            "affiliation": [self.organization(a) for a in _objects(n, SCHEMA + "affiliation")],
+            "email": _first(n, SCHEMA + "email"),
+        }
 
     def taxon(self, iri: str) -> dict:
         n = self.node(iri)
         scientific = self._name(iri, DWC + "scientificName", SCHEMA + "name")
-        return {"id": iri, "type": ["Taxon"], "scientificName": scientific,
-                "name": _first(n, SCHEMA + "name") or scientific, "vernacularName": _first(n, DWC + "vernacularName")}
+        return {
+            "id": iri,
+            "type": ["Taxon"],
+            "scientificName": scientific,
+            "name": _first(n, SCHEMA + "name") or scientific,
+            "vernacularName": _first(n, DWC + "vernacularName"),
+        }
 
     def term(self, iri: str) -> dict:
-        return {"id": iri, "type": ["DefinedTerm"], "name": self.label(iri) if iri.startswith(OBO + "FBbi_") and self.label(iri) else self._name(iri)}
+        return {
+            "id": iri,
+            "type": ["DefinedTerm"],
+            "name": self.label(iri) if iri.startswith(OBO + "FBbi_") and self.label(iri) else self._name(iri),
+        }
 
     def _is_taxon(self, iri: str) -> bool:
-        return DWC + "Taxon" in self.nodes.types(iri) or SCHEMA + "Taxon" in self.nodes.types(iri) or iri.startswith(OBO + "NCBITaxon_")
+        return (
+            DWC + "Taxon" in self.nodes.types(iri)
+            or SCHEMA + "Taxon" in self.nodes.types(iri)
+            or iri.startswith(OBO + "NCBITaxon_")
+        )
 
     def about(self, iri: str) -> dict:
         types = self.nodes.types(iri)
         n = self.node(iri)
         if SCHEMA + "BioSample" in types:
             lines = [self.term(c) for c in _objects(n, BAO_CELL_LINE)] + _texts(n, BAO_CELL_LINE)
-            return {"id": iri, "type": ["BioSample"], "name": self._name(iri), "description": _first(n, SCHEMA + "description") or "",
-                    "taxonomicRange": [self.taxon(t) for t in _objects(n, SCHEMA + "taxonomicRange")], "hasCellLine": lines}
+            return {
+                "id": iri,
+                "type": ["BioSample"],
+                "name": self._name(iri),
+                "description": _first(n, SCHEMA + "description") or "",
+                "taxonomicRange": [self.taxon(t) for t in _objects(n, SCHEMA + "taxonomicRange")],
+                "hasCellLine": lines,
+            }
         return self.taxon(iri) if self._is_taxon(iri) else self.term(iri)
 
     def method(self, iri: str) -> dict:
         n = self.node(iri)
         if SCHEMA + "LabProtocol" in self.nodes.types(iri):
-            return {"id": iri, "type": ["LabProtocol"], "name": self._name(iri), "description": _first(n, SCHEMA + "description"),
-                    "measurementTechnique": [self.term(t) for t in _objects(n, SCHEMA + "measurementTechnique")],
-                    "labEquipment": _first(n, SCHEMA + "labEquipment")}
+            return {
+                "id": iri,
+                "type": ["LabProtocol"],
+                "name": self._name(iri),
+                "description": _first(n, SCHEMA + "description"),
+                "measurementTechnique": [self.term(t) for t in _objects(n, SCHEMA + "measurementTechnique")],
+                "labEquipment": _first(n, SCHEMA + "labEquipment"),
+            }
         return self.term(iri)
 
     def size(self, iri: str) -> dict | None:
@@ -109,8 +142,13 @@ class EntryBuilder:
             number = None
         if number is None:
             return None
-        return {"id": iri, "type": ["QuantitativeValue"], "value": number, "unitText": _first(n, SCHEMA + "unitText"),
-                "unitCode": _first(n, SCHEMA + "unitCode")}
+        return {
+            "id": iri,
+            "type": ["QuantitativeValue"],
+            "value": number,
+            "unitText": _first(n, SCHEMA + "unitText"),
+            "unitCode": _first(n, SCHEMA + "unitCode"),
+        }
 
     def dataset(self, study: str) -> dict:
         """The study as gide-search's `Dataset` (every field of its model, in its order)."""
@@ -131,10 +169,24 @@ class EntryBuilder:
             "thumbnailUrl": _texts(n, SCHEMA + "thumbnailUrl"),
             "identifier": _first(n, SCHEMA + "identifier"),
             "keywords": _texts(n, SCHEMA + "keywords"),
-            "funder": [{"id": f, "type": ["Grant"], "name": self._name(f), "identifier": _first(self.node(f), SCHEMA + "identifier")}
-                       for f in _objects(n, SCHEMA + "funder")],
-            "seeAlso": [{"id": c, "type": ["ScholarlyArticle"], "name": _first(self.node(c), SCHEMA + "name"),
-                         "datePublished": _first(self.node(c), SCHEMA + "datePublished")} for c in _objects(n, SCHEMA + "citation")],
+            "funder": [
+                {
+                    "id": f,
+                    "type": ["Grant"],
+                    "name": self._name(f),
+                    "identifier": _first(self.node(f), SCHEMA + "identifier"),
+                }
+                for f in _objects(n, SCHEMA + "funder")
+            ],
+            "seeAlso": [
+                {
+                    "id": c,
+                    "type": ["ScholarlyArticle"],
+                    "name": _first(self.node(c), SCHEMA + "name"),
+                    "datePublished": _first(self.node(c), SCHEMA + "datePublished"),
+                }
+                for c in _objects(n, SCHEMA + "citation")
+            ],
             "size": sizes,
         }
 
@@ -142,8 +194,12 @@ class EntryBuilder:
 def index_fields(entry: dict) -> dict:
     """gide-search's IndexableDataset extras, as its /api/entry answers them: the taxa listed directly in
     `about` and the FBbi terms listed directly in `measurementMethod`."""
-    return {"taxon_ids": [a for a in entry["about"] if a["type"] == ["Taxon"]],
-            "imaging_method_ids": [m for m in entry["measurementMethod"] if m["type"] == ["DefinedTerm"] and m["id"].startswith(OBO + "FBbi_")]}
+    return {
+        "taxon_ids": [a for a in entry["about"] if a["type"] == ["Taxon"]],
+        "imaging_method_ids": [
+            m for m in entry["measurementMethod"] if m["type"] == ["DefinedTerm"] and m["id"].startswith(OBO + "FBbi_")
+        ],
+    }
 
 
 __all__ = ["RDF_TYPE", "EntryBuilder", "index_fields", "publisher_id"]

@@ -32,8 +32,16 @@ def _raw(path: str = str(DATA / "facets.toml")) -> dict:
 
 
 def facets() -> dict[str, Facet]:
-    return {name: Facet(name=name, param=f["param"], label=f["label"], hierarchical=f.get("hierarchical", False), gide=f.get("gide", ""))
-            for name, f in _raw()["facets"].items()}
+    return {
+        name: Facet(
+            name=name,
+            param=f["param"],
+            label=f["label"],
+            hierarchical=f.get("hierarchical", False),
+            gide=f.get("gide", ""),
+        )
+        for name, f in _raw()["facets"].items()
+    }
 
 
 def licence_labels() -> dict[str, str]:

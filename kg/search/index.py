@@ -27,7 +27,15 @@ BAO_CELL_LINE = "http://www.bioassayontology.org/bao#BAO_0002004"
 # facet name -> (label, hierarchical?), from data/facets.toml
 FACETS = {f.name: (f.label, f.hierarchical) for f in declared_facets().values()}
 LICENCE_LABELS = licence_labels()
-FIELD_WEIGHTS = {"identifier": 10.0, "name": 3.0, "keywords": 2.0, "description": 1.0, "authors": 1.5, "terms": 2.0, "samples": 0.7}
+FIELD_WEIGHTS = {
+    "identifier": 10.0,
+    "name": 3.0,
+    "keywords": 2.0,
+    "description": 1.0,
+    "authors": 1.5,
+    "terms": 2.0,
+    "samples": 0.7,
+}
 
 
 @dataclass
@@ -119,27 +127,43 @@ class StudyIndex:
     @classmethod
     def from_store(cls, store, terms: TermIndex | None = None) -> StudyIndex:
         terms = terms or TermIndex.from_store(store)
-        graphs = [g.value for g in store.public_graphs() if g.value.startswith(GRAPH) and not g.value.startswith(ONTOLOGY_GRAPH)]
+        graphs = [
+            g.value
+            for g in store.public_graphs()
+            if g.value.startswith(GRAPH) and not g.value.startswith(ONTOLOGY_GRAPH)
+        ]
         docs: dict[str, StudyDoc] = {}
         study_graphs: list[str] = []  # graphs holding studies, in name order (crates before native records)
 
         def rows(q: str):
             return store.query(q, default_graph=graphs, named_graphs=graphs)
 
-        for r in rows(f"""SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> ; <{SCHEMA}publisher> ?p }} }} ORDER BY ?g"""):
+        for r in rows(
+            f"""SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> ; <{SCHEMA}publisher> ?p }} }} ORDER BY ?g"""
+        ):
             d = docs.setdefault(r["s"].value, StudyDoc(r["s"].value))
             d.graph = d.graph or r["g"].value
             study_graphs.append(r["g"].value)
         S = SCHEMA
-        single = {"identifier": S + "identifier", "name": S + "name", "description": S + "description", "date": S + "datePublished",
-                  "license": S + "license", "publisher": S + "publisher"}
+        single = {
+            "identifier": S + "identifier",
+            "name": S + "name",
+            "description": S + "description",
+            "date": S + "datePublished",
+            "license": S + "license",
+            "publisher": S + "publisher",
+        }
         for attr, pred in single.items():
-            for r in rows(f"SELECT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{pred}> ?o }} ORDER BY ?s DESC(STRLEN(STR(?o)))"):
+            for r in rows(
+                f"SELECT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{pred}> ?o }} ORDER BY ?s DESC(STRLEN(STR(?o)))"
+            ):
                 d = docs.get(r["s"].value)
                 if d is not None and not getattr(d, attr):
                     setattr(d, attr, r["o"].value)
-        names = {r["p"].value: r["n"].value for r in rows(
-            f"SELECT DISTINCT ?p ?n WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?p . ?p <{S}name> ?n }}")}
+        names = {
+            r["p"].value: r["n"].value
+            for r in rows(f"SELECT DISTINCT ?p ?n WHERE {{ ?s a <{S}Dataset> ; <{S}publisher> ?p . ?p <{S}name> ?n }}")
+        }
         for d in docs.values():
             d.publisher_name = names.get(d.publisher, "")
         multi = {"keywords": S + "keywords", "thumbnails": S + "thumbnailUrl", "citations": S + "citation"}
@@ -148,7 +172,9 @@ class StudyIndex:
                 d = docs.get(r["s"].value)
                 if d is not None and r["o"].value not in getattr(d, attr):
                     getattr(d, attr).append(r["o"].value)
-        for r in rows(f"SELECT DISTINCT ?s ?a ?n WHERE {{ ?s a <{S}Dataset> ; <{S}author> ?a . OPTIONAL {{ ?a <{S}name> ?n }} }}"):
+        for r in rows(
+            f"SELECT DISTINCT ?s ?a ?n WHERE {{ ?s a <{S}Dataset> ; <{S}author> ?a . OPTIONAL {{ ?a <{S}name> ?n }} }}"
+        ):
             d = docs.get(r["s"].value)
             if d is not None:
                 d.authors.append((r["a"].value, r["n"].value if r["n"] else ""))
@@ -171,8 +197,8 @@ class StudyIndex:
             "cell_line": f"""SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> . {{ ?s <{S}about> ?o }} UNION {{ ?s <{BAO_CELL_LINE}> ?o }}
                              UNION {{ ?s <{S}about>/<{BAO_CELL_LINE}> ?o }}
                              FILTER(isIRI(?o) && (STRSTARTS(STR(?o), "{OBO}CLO_") || STRSTARTS(STR(?o), "{OBO}CL_") || STRSTARTS(STR(?o), "{OBO}BTO_"))) }}""",
-            "anatomy": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?o FILTER(STRSTARTS(STR(?o), \"{OBO}UBERON_\")) }}",
-            "biological_process": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?o FILTER(STRSTARTS(STR(?o), \"{OBO}GO_\")) }}",
+            "anatomy": f'SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?o FILTER(STRSTARTS(STR(?o), "{OBO}UBERON_")) }}',
+            "biological_process": f'SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}about> ?o FILTER(STRSTARTS(STR(?o), "{OBO}GO_")) }}',
             "study_type": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{KG}studyType> ?o FILTER(isIRI(?o)) }}",
             "license": f"SELECT DISTINCT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{S}license> ?o }}",
             "year": f"SELECT DISTINCT ?s (SUBSTR(STR(?d), 1, 4) AS ?o) WHERE {{ ?s a <{S}Dataset> ; <{S}datePublished> ?d FILTER(REGEX(STR(?d), '^[0-9]{{4}}')) }}",
@@ -184,8 +210,12 @@ class StudyIndex:
                 if d is not None:
                     d.facets.setdefault(name, set()).add(r["o"].value)
         labels: dict[str, str] = {}
-        wanted_terms = {t for d in docs.values() for f in ("organism", "imaging_method", "cell_line", "anatomy", "biological_process", "study_type")
-                        for t in d.facets.get(f, ())}
+        wanted_terms = {
+            t
+            for d in docs.values()
+            for f in ("organism", "imaging_method", "cell_line", "anatomy", "biological_process", "study_type")
+            for t in d.facets.get(f, ())
+        }
         for r in rows(f"""SELECT ?t (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?p {{ <{S}name> <http://rs.tdwg.org/dwc/terms/scientificName>
                           <http://www.w3.org/2000/01/rdf-schema#label> }} ?t ?p ?l }} GROUP BY ?t"""):
             if r["t"].value in wanted_terms:
@@ -194,13 +224,22 @@ class StudyIndex:
             d.facets["repository"] = {d.publisher} if d.publisher else set()
             d.facets.setdefault("license", set())  # every licence / year any source states (sources may disagree)
             d.facets.setdefault("year", set())
-            term_text = " ".join(labels.get(t, terms.get(t).label if terms.get(t) else "")
-                                 for f in ("organism", "imaging_method", "cell_line", "anatomy", "biological_process", "study_type")
-                                 for t in d.facets.get(f, ()))
-            for fname, text in (("identifier", d.identifier), ("name", d.name), ("description", d.description),
-                                ("keywords", " ".join(d.keywords)), ("authors", " ".join(n for _, n in d.authors)),
-                                ("terms", term_text), ("samples", " ".join(d.samples))):
+            term_text = " ".join(
+                labels.get(t, terms.get(t).label if terms.get(t) else "")
+                for f in ("organism", "imaging_method", "cell_line", "anatomy", "biological_process", "study_type")
+                for t in d.facets.get(f, ())
+            )
+            for fname, text in (
+                ("identifier", d.identifier),
+                ("name", d.name),
+                ("description", d.description),
+                ("keywords", " ".join(d.keywords)),
+                ("authors", " ".join(n for _, n in d.authors)),
+                ("terms", term_text),
+                ("samples", " ".join(d.samples)),
+            ):
                 d.tf[fname] = Counter(_tokens(text))
+
         def label(iri: str) -> str:
             t = terms.get(iri)
             good = t.label if t and t.label and not t.label.startswith(("NCBITaxon_", "FBbi_")) else ""
@@ -227,7 +266,9 @@ class StudyIndex:
         if facet in ("year", "ome_zarr"):
             return key
         t = self.terms.get(key)
-        return (t.label if t and t.label and not t.label.startswith(("NCBITaxon_", "FBbi_")) else None) or self.labels.get(key, key)
+        return (
+            t.label if t and t.label and not t.label.startswith(("NCBITaxon_", "FBbi_")) else None
+        ) or self.labels.get(key, key)
 
     # -- searching ----------------------------------------------------------------------------------
     def _text_scores(self, q: str) -> dict[int, float] | None:
@@ -252,7 +293,11 @@ class StudyIndex:
                 idf = math.log(1 + n / (1 + self.df[word]))
                 for doc_i in self.postings[word]:
                     d = self.docs[doc_i]
-                    s = sum(w * d.tf[f].get(word, 0) / (d.tf[f].get(word, 0) + 1.2) for f, w in FIELD_WEIGHTS.items() if f in d.tf)
+                    s = sum(
+                        w * d.tf[f].get(word, 0) / (d.tf[f].get(word, 0) + 1.2)
+                        for f, w in FIELD_WEIGHTS.items()
+                        if f in d.tf
+                    )
                     hits[doc_i] = max(hits.get(doc_i, 0.0), s * idf * (1.0 if word == tok else 0.7))
             if i == 0:
                 scores = hits
@@ -332,8 +377,10 @@ class StudyIndex:
                 if f != facet or sq.facet_counts == "all":
                     pool &= b
             counts = {k: n for k, b in self.bits[facet].items() if (n := (b & pool).bit_count())}
-            facets[facet] = [{"key": k, "count": c, "label": self.label(facet, k)} for k, c in
-                             sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+            facets[facet] = [
+                {"key": k, "count": c, "label": self.label(facet, k)}
+                for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            ]
             if facet == "year":
                 facets[facet].sort(key=lambda x: x["key"], reverse=True)
         bits = bin(matched_bits)[:1:-1]  # bit i is character i
@@ -345,7 +392,9 @@ class StudyIndex:
             matched = [i for i, c in enumerate(bits) if c == "1"]
             matched.sort(key=lambda i: (-scores[i], self.docs[i].iri))
         page = matched[sq.offset : sq.offset + sq.size]
-        return SearchResult(len(matched), [(self.docs[i], (scores or {}).get(i, 1.0)) for i in page], facets, expanded, matched)
+        return SearchResult(
+            len(matched), [(self.docs[i], (scores or {}).get(i, 1.0)) for i in page], facets, expanded, matched
+        )
 
     def similar(self, iri: str, limit: int = 5) -> list[tuple[StudyDoc, float, list[str]]]:
         """Studies sharing organisms, imaging methods and GO / cell-line / anatomy terms, ranked by overlap
@@ -401,10 +450,19 @@ class StudyIndex:
 
         def build(iri: str, depth: int = 0) -> dict:
             # a chain of single children with the same count says nothing: show its deepest node
-            while len(children.get(iri, [])) == 1 and not direct.get(iri) and total_counts[children[iri][0]] == total_counts[iri]:
+            while (
+                len(children.get(iri, [])) == 1
+                and not direct.get(iri)
+                and total_counts[children[iri][0]] == total_counts[iri]
+            ):
                 iri = children[iri][0]
             kids = sorted(children.get(iri, []), key=lambda c: (-total_counts[c], c))
-            return {"key": iri, "label": self.label(facet, iri), "count": total_counts[iri], "direct": direct.get(iri, 0),
-                    "children": [build(c, depth + 1) for c in kids] if depth < 30 else []}
+            return {
+                "key": iri,
+                "label": self.label(facet, iri),
+                "count": total_counts[iri],
+                "direct": direct.get(iri, 0),
+                "children": [build(c, depth + 1) for c in kids] if depth < 30 else [],
+            }
 
         return [build(r) for r in sorted(roots, key=lambda r: (-total_counts[r], r))]

@@ -25,14 +25,24 @@ def indexes() -> Indexes:
     a request wait for it: within its deadline, or `KG_FIRST_BUILD_WAIT` s in an app that was not warmed
     before serving (tests, embedding; `kg serve` warms first, so it never waits); then 503 + Retry-After."""
     try:
-        return current_app.extensions["kg_indexes"].current(wait=max(remaining(), current_app.config["KG_FIRST_BUILD_WAIT"]))
+        return current_app.extensions["kg_indexes"].current(
+            wait=max(remaining(), current_app.config["KG_FIRST_BUILD_WAIT"])
+        )
     except IndexesNotReady as e:
         raise ServiceUnavailable(str(e), retry_after=5) from None
 
 
-def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout: float | None = None, query_workers: int = 2,
-               result_cap: int | None = 100_000, request_timeout: float | None = None, index_service: IndexService | None = None,
-               cache_bytes: int = 0) -> Flask:
+def create_app(
+    store,
+    sources: dict | None = None,
+    dumps_dir=None,
+    query_timeout: float | None = None,
+    query_workers: int = 2,
+    result_cap: int | None = 100_000,
+    request_timeout: float | None = None,
+    index_service: IndexService | None = None,
+    cache_bytes: int = 0,
+) -> Flask:
     """The app over a store. With an on-disk store, /sparql queries run in `query_workers` worker
     processes (serve/workers.py): stopped at `query_timeout` (none if 0/None), memory capped by
     KG_QUERY_MEMORY_MB (default 2048, 0 for none), without network unless KG_SERVICE_ALLOW names
@@ -57,8 +67,13 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
 
         queue = os.environ.get("KG_QUERY_QUEUE")
         app.config["KG_QUERY_WORKERS"] = QueryWorkers(
-            store.local_path, size=query_workers, timeout=query_timeout, memory_mb=int(os.environ.get("KG_QUERY_MEMORY_MB", DEFAULT_MEMORY_MB)),
-            queue_length=int(queue) if queue else None, no_network=not allowed_services())
+            store.local_path,
+            size=query_workers,
+            timeout=query_timeout,
+            memory_mb=int(os.environ.get("KG_QUERY_MEMORY_MB", DEFAULT_MEMORY_MB)),
+            queue_length=int(queue) if queue else None,
+            no_network=not allowed_services(),
+        )
     if sources is None:  # configured sources, and those derived from the publishers of unconfigured crates
         from ..new_sources import derived_sources
 
@@ -103,7 +118,9 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
         elif request.path.startswith("/sparql") or errors_as_json():
             resp = jsonify(error=e.name, status=e.code, message=e.description)
         else:
-            resp = current_app.make_response(render_template("error.html", code=e.code, name=e.name, message=e.description))
+            resp = current_app.make_response(
+                render_template("error.html", code=e.code, name=e.name, message=e.description)
+            )
         resp.status_code = e.code or 500
         if getattr(e, "retry_after", None) is not None:  # 503s say when to come back
             resp.headers["Retry-After"] = str(e.retry_after)
@@ -130,5 +147,7 @@ def create_app(store, sources: dict | None = None, dumps_dir=None, query_timeout
     if cache_bytes > 0:
         from .cache import ResponseCache
 
-        app.wsgi_app = ResponseCache(app.wsgi_app, app.extensions["kg_indexes"], max_bytes=cache_bytes)
+        app.wsgi_app = ResponseCache(
+            app.wsgi_app, app.extensions["kg_indexes"], max_bytes=cache_bytes, config=app.config
+        )
     return app

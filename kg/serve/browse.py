@@ -58,7 +58,10 @@ def _rdf_response(iri: str, fmt) -> Response:
 
 def _alternates(base: str) -> list[tuple[str, str]]:
     sep = "&" if "?" in base else "?"
-    return [(label, f"{base}{sep}format={fmt}") for label, fmt in (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("N-Triples", "nt"), ("JSON", "json"))]
+    return [
+        (label, f"{base}{sep}format={fmt}")
+        for label, fmt in (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("N-Triples", "nt"), ("JSON", "json"))
+    ]
 
 
 def repository_source(publisher: str) -> str | None:
@@ -91,8 +94,15 @@ def repository_counts(store) -> list[dict]:
     for r in store.query(q.text):
         pub = r["repository"].value
         source = repository_source(pub)
-        out.append({"repository": pub, "name": r["name"].value, "studies": int(r["studies"].value), "source": source,
-                    "search": url_for("portal.search", publisher=pub)})
+        out.append(
+            {
+                "repository": pub,
+                "name": r["name"].value,
+                "studies": int(r["studies"].value),
+                "source": source,
+                "search": url_for("portal.search", publisher=pub),
+            }
+        )
     return out
 
 
@@ -139,24 +149,43 @@ def study(source: str, accession: str):
     if rep == "json":
         return jsonify(summary)
     # the rendered page too is kept per generation (and host): a later visit costs the generation check
-    return cached("study-html", (iri, request.url_root), lambda: render_template(
-        "study.html", s=study_view(summary, _sources(), store), source=_sources()[source], alternates=_alternates(request.path),
-        jsonld=schema_org(summary), canonical=request.url_root.rstrip("/") + request.path,
-    ))
+    return cached(
+        "study-html",
+        (iri, request.url_root),
+        lambda: render_template(
+            "study.html",
+            s=study_view(summary, _sources(), store),
+            source=_sources()[source],
+            alternates=_alternates(request.path),
+            jsonld=schema_org(summary),
+            canonical=request.url_root.rstrip("/") + request.path,
+        ),
+    )
 
 
 def similar_studies(iri: str) -> list[dict]:
     from .app import indexes
 
     return [
-        {"iri": d.iri, "name": d.name, "repository": d.publisher_name, "page": study_path(d), "score": round(score, 3), "shared": shared}
+        {
+            "iri": d.iri,
+            "name": d.name,
+            "repository": d.publisher_name,
+            "page": study_path(d),
+            "score": round(score, 3),
+            "shared": shared,
+        }
         for d, score, shared in indexes().studies.similar(iri)
     ]
 
 
 def study_path(doc) -> str:
     """The canonical page of a study in the search index."""
-    return canonical_study_path(doc.publisher, doc.identifier) if doc.publisher and doc.identifier else url_for("browse.resource", iri=doc.iri)
+    return (
+        canonical_study_path(doc.publisher, doc.identifier)
+        if doc.publisher and doc.identifier
+        else url_for("browse.resource", iri=doc.iri)
+    )
 
 
 def schema_org(s: dict) -> dict:
@@ -172,12 +201,23 @@ def schema_org(s: dict) -> dict:
         "datePublished": s.get("date"),
         "license": s.get("license"),
         "keywords": s.get("keywords") or None,
-        "creator": [{"@type": "Person", "name": a["name"], **({"sameAs": a["orcid"]} if a.get("orcid") else {})} for a in s.get("authors", []) if a.get("name")],
+        "creator": [
+            {"@type": "Person", "name": a["name"], **({"sameAs": a["orcid"]} if a.get("orcid") else {})}
+            for a in s.get("authors", [])
+            if a.get("name")
+        ],
         "publisher": {"@type": "Organization", "@id": s.get("publisher"), "name": s.get("publisherName")},
         "includedInDataCatalog": {"@type": "DataCatalog", "name": s.get("publisherName"), "url": s.get("publisher")},
-        "about": [{"@type": "Taxon", "@id": o["term"], "name": o.get("label") or o.get("sourceLabel")} for o in s.get("organisms", [])]
-                 + [{"@type": "DefinedTerm", "@id": m["term"], "name": m.get("label") or m.get("sourceLabel")} for m in s.get("methods", [])],
-        "measurementTechnique": [m.get("label") or m.get("sourceLabel") or m["term"] for m in s.get("methods", [])] or None,
+        "about": [
+            {"@type": "Taxon", "@id": o["term"], "name": o.get("label") or o.get("sourceLabel")}
+            for o in s.get("organisms", [])
+        ]
+        + [
+            {"@type": "DefinedTerm", "@id": m["term"], "name": m.get("label") or m.get("sourceLabel")}
+            for m in s.get("methods", [])
+        ],
+        "measurementTechnique": [m.get("label") or m.get("sourceLabel") or m["term"] for m in s.get("methods", [])]
+        or None,
         "citation": [p["publication"] for p in s.get("publications", [])] or None,
         "thumbnailUrl": (s.get("thumbnails") or [None])[0],
     }
@@ -229,11 +269,16 @@ def resource():
     data["label"] = data["label"] or (term["ontology"] or {}).get("label") or (term["vocabulary"] or {}).get("label")
     if rep == "json":
         return jsonify(data)
-    return render_template("resource.html", d=data, t=term, alternates=_alternates(f"{request.path}?iri={quote(iri, safe='')}"))
+    return render_template(
+        "resource.html", d=data, t=term, alternates=_alternates(f"{request.path}?iri={quote(iri, safe='')}")
+    )
 
 
-DEFINITION_PREDICATES = ("http://purl.obolibrary.org/obo/IAO_0000115", "http://www.w3.org/2004/02/skos/core#definition",
-                         "http://www.w3.org/2000/01/rdf-schema#comment")
+DEFINITION_PREDICATES = (
+    "http://purl.obolibrary.org/obo/IAO_0000115",
+    "http://www.w3.org/2004/02/skos/core#definition",
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+)
 
 
 def term_details(store, iri: str) -> dict:
@@ -244,12 +289,23 @@ def term_details(store, iri: str) -> dict:
     use = term_page.usage(store, iri)
     idx = indexes()
     onto = term_page.ontology_term(iri, idx.terms, idx.studies, FACET_PARAMS)
-    defs = [r["o"].value for r in store.query(
-        f"SELECT ?o WHERE {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in DEFINITION_PREDICATES)} }} {describe._iri(iri)} ?p ?o FILTER(isLiteral(?o)) }} LIMIT 3")]
+    defs = [
+        r["o"].value
+        for r in store.query(
+            f"SELECT ?o WHERE {{ VALUES ?p {{ {' '.join(f'<{p}>' for p in DEFINITION_PREDICATES)} }} {describe._iri(iri)} ?p ?o FILTER(isLiteral(?o)) }} LIMIT 3"
+        )
+    ]
     vocab = term_page.vocabulary_entry(iri)
-    definition = (onto or {}).get("definition") or defs or ([vocab["definition"]] if vocab and vocab.get("definition") else [])
-    return {"vocabulary": vocab, "definition": definition, "usage": use, "used": bool(use["as_predicate"] or use["as_class"]),
-            "ontology": onto}
+    definition = (
+        (onto or {}).get("definition") or defs or ([vocab["definition"]] if vocab and vocab.get("definition") else [])
+    )
+    return {
+        "vocabulary": vocab,
+        "definition": definition,
+        "usage": use,
+        "used": bool(use["as_predicate"] or use["as_class"]),
+        "ontology": onto,
+    }
 
 
 @bp.route("/queries")

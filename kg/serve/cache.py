@@ -25,8 +25,9 @@ VOLATILE = re.compile(r"(?i)\b(rand|now|uuid|struuid|bnode)\s*\(")
 class ResponseCache:
     """WSGI middleware around the Flask app's `wsgi_app` (see the module docstring)."""
 
-    def __init__(self, wsgi_app, indexes, max_bytes: int = 64 << 20, max_item: int = 1 << 20):
+    def __init__(self, wsgi_app, indexes, max_bytes: int = 64 << 20, max_item: int = 1 << 20, config=None):
         self.wsgi_app = wsgi_app
+        self.config = config if config is not None else {}  # the app's config: `kg up`'s follow-up sits there
         self.indexes = indexes
         self.max_bytes = max_bytes
         self.max_item = max_item
@@ -46,7 +47,17 @@ class ResponseCache:
             generation = self.indexes.current(wait=0).generation
         except IndexesNotReady:
             return None
-        return (generation, path, query, environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_HOST", ""), environ.get("wsgi.url_scheme", ""))
+        background = self.config.get("KG_BACKGROUND")  # validation writes its graph without a new harvest run
+        if background is not None:
+            generation = (generation, background.epoch)
+        return (
+            generation,
+            path,
+            query,
+            environ.get("HTTP_ACCEPT", ""),
+            environ.get("HTTP_HOST", ""),
+            environ.get("wsgi.url_scheme", ""),
+        )
 
     def __call__(self, environ, start_response):
         key = self._key(environ)
@@ -74,7 +85,11 @@ class ResponseCache:
             if hasattr(result, "close"):
                 result.close()
         status, headers = captured
-        if status.startswith("200") and len(body) <= self.max_item and not any(h.lower() == "set-cookie" for h, _ in headers):
+        if (
+            status.startswith("200")
+            and len(body) <= self.max_item
+            and not any(h.lower() == "set-cookie" for h, _ in headers)
+        ):
             self._put(key, (status, headers, body))
         start_response(status, [*headers, ("X-KG-Cache", "miss")])
         return [body]

@@ -69,10 +69,14 @@ def statements(store, iri: str, limit: int = 500, per_predicate: int = 50) -> di
     of link visible, LodView-style, instead of cutting the list at an arbitrary row.
     """
     node = _iri(iri)
-    out_rows = list(store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }} ORDER BY ?p ?o LIMIT {limit}"))
+    out_rows = list(
+        store.query(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} }} ORDER BY ?p ?o LIMIT {limit}")
+    )
     groups = [
         (r["p"], int(r["n"].value))
-        for r in store.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p {node} }} }} GROUP BY ?p ORDER BY ?p")
+        for r in store.query(
+            f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p {node} }} }} GROUP BY ?p ORDER BY ?p"
+        )
     ]
     in_rows = []
     for pred, _ in groups:
@@ -94,11 +98,13 @@ def statements(store, iri: str, limit: int = 500, per_predicate: int = 50) -> di
         "iri": iri,
         "label": lab.get(iri),
         "outgoing": [
-            {"predicate": term_view(r["p"], lab), "object": term_view(r["o"], lab), "graph": r["g"].value} for r in out_rows
+            {"predicate": term_view(r["p"], lab), "object": term_view(r["o"], lab), "graph": r["g"].value}
+            for r in out_rows
         ],
         "incoming_by_predicate": [{"predicate": term_view(p, lab), "count": n} for p, n in groups],
         "incoming": [
-            {"subject": term_view(r["s"], lab), "predicate": term_view(pred, lab), "graph": r["g"].value} for pred, r in in_rows
+            {"subject": term_view(r["s"], lab), "predicate": term_view(pred, lab), "graph": r["g"].value}
+            for pred, r in in_rows
         ],
         "incoming_total": sum(n for _, n in groups),
     }
@@ -138,7 +144,10 @@ def study_key(store, iri: str) -> tuple[str, str] | None:
 
 def study_graphs(store, iri: str) -> list[str]:
     """The source graphs that describe a study (say it is a schema:Dataset), sorted."""
-    return sorted(r["g"].value for r in store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {_iri(iri)} a <{SCHEMA}Dataset> }} }}"))
+    return sorted(
+        r["g"].value
+        for r in store.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {_iri(iri)} a <{SCHEMA}Dataset> }} }}")
+    )
 
 
 def _rows(store, name: str, iri: str) -> list[dict]:
@@ -153,9 +162,19 @@ def STUDY_QUERIES():
 
 
 LIST_SECTIONS = {  # summary key → internal query (queries/internal/study/<name>.rq)
-    "authors": "authors", "organisms": "terms-organism", "methods": "terms-imagingMethod", "other_terms": "other-terms",
-    "samples": "samples", "protocols": "protocols", "publications": "publications", "sizes": "sizes",
-    "study_types": "study-types", "parts": "parts", "links": "links", "strains": "strains", "ome_zarr": "ome-zarr",
+    "authors": "authors",
+    "organisms": "terms-organism",
+    "methods": "terms-imagingMethod",
+    "other_terms": "other-terms",
+    "samples": "samples",
+    "protocols": "protocols",
+    "publications": "publications",
+    "sizes": "sizes",
+    "study_types": "study-types",
+    "parts": "parts",
+    "links": "links",
+    "strains": "strains",
+    "ome_zarr": "ome-zarr",
     "provenance": "provenance",
 }
 

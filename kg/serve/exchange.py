@@ -15,8 +15,13 @@ from .void import void_triples
 
 bp = Blueprint("exchange", __name__)
 
-PREFIXES = {"void": "http://rdfs.org/ns/void#", "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
-            "kg": "https://w3id.org/gide-kg/vocab#", "xsd": "http://www.w3.org/2001/XMLSchema#"}
+PREFIXES = {
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "kg": "https://w3id.org/gide-kg/vocab#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
 
 
 def _dumps_dir() -> Path | None:
@@ -43,13 +48,17 @@ def _base() -> str:
 def void():
     store, base = current_app.config["KG_STORE"], _base()
     # counting every graph takes seconds: once per harvest generation (and base URL)
-    return _rdf(cached("void", base, lambda: void_triples(store, base, current_app.config["KG_SOURCES"])), "VoID description")
+    return _rdf(
+        cached("void", base, lambda: void_triples(store, base, current_app.config["KG_SOURCES"])), "VoID description"
+    )
 
 
 @bp.route("/catalog")
 def catalog():
     store = current_app.config["KG_STORE"]
-    return _rdf(dcat_catalog(store, _base(), current_app.config["KG_SOURCES"], read_manifest(_dumps_dir())), "DCAT catalogue")
+    return _rdf(
+        dcat_catalog(store, _base(), current_app.config["KG_SOURCES"], read_manifest(_dumps_dir())), "DCAT catalogue"
+    )
 
 
 def _served_manifest() -> tuple[dict | None, str]:
@@ -87,8 +96,12 @@ def download(name: str):
     if entry is None:  # only files the manifest lists: no path traversal, no stray files
         abort(404, description=f"no dump named {name!r}")
     if not verified(folder, entry):  # a download tool gets JSON it can log, and when to retry
-        resp = jsonify(error="Service Unavailable", status=503, message=f"{name} does not match its checksum in dumps.json: "
-                       "it is being rewritten (or was damaged); try again after the harvest has finished")
+        resp = jsonify(
+            error="Service Unavailable",
+            status=503,
+            message=f"{name} does not match its checksum in dumps.json: "
+            "it is being rewritten (or was damaged); try again after the harvest has finished",
+        )
         resp.status_code = 503
         resp.headers["Retry-After"] = "30"
         return resp

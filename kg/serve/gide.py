@@ -35,7 +35,7 @@ def licence_label(iri: str) -> str | None:
     prefix = "https://creativecommons.org/"
     if not iri.startswith(prefix):
         return None
-    path = iri[len(prefix) - 1:]
+    path = iri[len(prefix) - 1 :]
     if path == "/publicdomain/zero/1.0/":
         return "CC0"
     parts = path.split("/")
@@ -59,10 +59,15 @@ def gide_facets(result, idx: StudyIndex, extras: bool) -> dict:
         if f.name == "year":
             out[f.gide] = _years(buckets)
         elif f.name == "repository":
-            out[f.gide] = [{"key": publisher_id(b["key"]), "count": b["count"], "label": gide_publisher_name(b["key"])}
-                           for b in buckets[: BUCKETS[f.name]]]
+            out[f.gide] = [
+                {"key": publisher_id(b["key"]), "count": b["count"], "label": gide_publisher_name(b["key"])}
+                for b in buckets[: BUCKETS[f.name]]
+            ]
         elif f.name == "license":
-            out[f.gide] = [{"key": b["key"], "count": b["count"], "label": licence_label(b["key"])} for b in buckets[: BUCKETS[f.name]]]
+            out[f.gide] = [
+                {"key": b["key"], "count": b["count"], "label": licence_label(b["key"])}
+                for b in buckets[: BUCKETS[f.name]]
+            ]
         elif f.gide:
             out[f.gide] = buckets[: BUCKETS[f.name]]
         elif extras:
@@ -72,7 +77,9 @@ def gide_facets(result, idx: StudyIndex, extras: bool) -> dict:
 
 def our_facets(result) -> dict:
     """Every facet, keyed by its URL parameter (`year_published` for the year), for /search's JSON."""
-    return {("year_published" if f.name == "year" else f.param): result.facets.get(f.name, []) for f in facets().values()}
+    return {
+        ("year_published" if f.name == "year" else f.param): result.facets.get(f.name, []) for f in facets().values()
+    }
 
 
 def entry(doc, extras: bool, index_extras: bool = False) -> dict:
@@ -90,13 +97,21 @@ def entry(doc, extras: bool, index_extras: bool = False) -> dict:
 
 def response(sq: SearchQuery, result, idx: StudyIndex, gide: bool, extras: bool) -> dict:
     if gide and not sq.q:
-        score = 0.0 if (sq.filters or sq.year_from or sq.year_to or sq.require_thumbnail) else 1.0  # ES: filter context / match_all
+        score = (
+            0.0 if (sq.filters or sq.year_from or sq.year_to or sq.require_thumbnail) else 1.0
+        )  # ES: filter context / match_all
     else:
         score = None
     body = {
         "total": result.total,
-        "hits": [{"id": d.iri, "entry": entry(d, extras or not gide, index_extras=not gide),
-                  "score": score if score is not None else round(s, 4)} for d, s in result.hits],
+        "hits": [
+            {
+                "id": d.iri,
+                "entry": entry(d, extras or not gide, index_extras=not gide),
+                "score": score if score is not None else round(s, 4),
+            }
+            for d, s in result.hits
+        ],
         "facets": gide_facets(result, idx, extras) if gide else our_facets(result),
     }
     if extras or not gide:
@@ -127,8 +142,16 @@ def search():
 def api_entry(entry_id: str):
     """gide-search's GET /api/entry/{id}: the indexed document (Dataset + taxon_ids, imaging_method_ids)."""
     if len(entry_id) > 2048:
-        return jsonify(detail=[{"type": "string_too_long", "loc": ["path", "entry_id"], "msg": "String should have at most 2048 characters",
-                                "input": None}]), 422
+        return jsonify(
+            detail=[
+                {
+                    "type": "string_too_long",
+                    "loc": ["path", "entry_id"],
+                    "msg": "String should have at most 2048 characters",
+                    "input": None,
+                }
+            ]
+        ), 422
     idx = _studies()
     doc = idx.by_iri.get(entry_id) or next((d for d in idx.docs if d.identifier == entry_id), None)
     if doc is None and entry_id.startswith("http"):
@@ -151,23 +174,60 @@ def health():
 
 def openapi() -> dict:
     """An OpenAPI 3.1 description of the /gide routes, from the parameter declaration the parser reads."""
-    err = {"description": "Validation error", "content": {"application/json": {"schema": {"type": "object", "properties": {
-        "detail": {"type": "array", "items": {"type": "object", "required": ["loc", "msg", "type"], "properties": {
-            "loc": {"type": "array", "items": {"type": ["string", "integer"]}}, "msg": {"type": "string"}, "type": {"type": "string"}}}}}}}}}
+    err = {
+        "description": "Validation error",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "detail": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["loc", "msg", "type"],
+                                "properties": {
+                                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                                    "msg": {"type": "string"},
+                                    "type": {"type": "string"},
+                                },
+                            },
+                        }
+                    },
+                }
+            }
+        },
+    }
     ok = {"description": "Successful Response", "content": {"application/json": {"schema": {"type": "object"}}}}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "gide-kg: gide-search-compatible API", "version": "0.1.0",
-                 "description": "gide-search's search API (same parameters, response and errors) over the GIDE knowledge graph."},
+        "info": {
+            "title": "gide-kg: gide-search-compatible API",
+            "version": "0.1.0",
+            "description": "gide-search's search API (same parameters, response and errors) over the GIDE knowledge graph.",
+        },
         "servers": [{"url": request.url_root.rstrip("/") + "/gide"}],
         "paths": {
-            "/search": {"get": {"summary": "Search", "description": "Search studies with optional filters; facet counts over the result.",
-                                "operationId": "search", "parameters": openapi_parameters("/gide/search"),
-                                "responses": {"200": ok, "422": err}}},
-            "/api/entry/{entry_id}": {"get": {"summary": "Get Entry", "operationId": "get_entry",
-                                              "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                                              "responses": {"200": ok, "404": {"description": "Not Found"}}}},
-            "/health": {"get": {"summary": "Health Check", "operationId": "health_check", "responses": {"200": ok, "500": ok}}},
+            "/search": {
+                "get": {
+                    "summary": "Search",
+                    "description": "Search studies with optional filters; facet counts over the result.",
+                    "operationId": "search",
+                    "parameters": openapi_parameters("/gide/search"),
+                    "responses": {"200": ok, "422": err},
+                }
+            },
+            "/api/entry/{entry_id}": {
+                "get": {
+                    "summary": "Get Entry",
+                    "operationId": "get_entry",
+                    "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"200": ok, "404": {"description": "Not Found"}},
+                }
+            },
+            "/health": {
+                "get": {"summary": "Health Check", "operationId": "health_check", "responses": {"200": ok, "500": ok}}
+            },
         },
     }
 

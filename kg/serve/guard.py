@@ -48,7 +48,10 @@ def check_query(query: str, allowed: set[str] | None = None) -> Structure:
             if target.startswith(("?", "$")):
                 raise ServiceRefused(f"SERVICE with a variable endpoint ({target}) is not allowed on this endpoint")
             if target not in allowed:
-                hint = f"allowed: {', '.join(sorted(allowed))}" if allowed else "no federation endpoint is allowed (KG_SERVICE_ALLOW)"
+                hint = (
+                    f"allowed: {', '.join(sorted(allowed))}"
+                    if allowed
+                    else "no federation endpoint is allowed (KG_SERVICE_ALLOW)"
+                )
                 raise ServiceRefused(f"SERVICE <{target}> is not allowed on this endpoint; {hint}")
     return views[-1]
-

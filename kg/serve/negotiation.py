@@ -72,7 +72,10 @@ def page_representation(json_twin: bool = True, html_first: bool = True) -> str 
             return word
         found = lookup("graph", word)
         if found is None:
-            abort(400, description=f"unknown format {word!r}; use one of html, {'json, ' if json_twin else ''}ttl, jsonld, nt, rdf")
+            abort(
+                400,
+                description=f"unknown format {word!r}; use one of html, {'json, ' if json_twin else ''}ttl, jsonld, nt, rdf",
+            )
         return found
     offers = [*([JSON] if json_twin else []), *media_types("graph")]
     offers = [HTML, *offers] if html_first else [*offers, HTML]

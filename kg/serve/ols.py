@@ -19,11 +19,29 @@ from ..terms.ground import candidates, decide
 
 bp = Blueprint("ols", __name__, url_prefix="/api")
 
-RELATIONS = ("parents", "children", "ancestors", "descendants", "hierarchicalParents", "hierarchicalChildren",
-             "hierarchicalAncestors", "hierarchicalDescendants")
+RELATIONS = (
+    "parents",
+    "children",
+    "ancestors",
+    "descendants",
+    "hierarchicalParents",
+    "hierarchicalChildren",
+    "hierarchicalAncestors",
+    "hierarchicalDescendants",
+)
 MAX_PAGE_SIZE = 500
 MAX_ROWS = 1000
-DEFAULT_FIELDS = ["id", "iri", "ontology_name", "label", "description", "short_form", "obo_id", "type", "ontology_prefix"]
+DEFAULT_FIELDS = [
+    "id",
+    "iri",
+    "ontology_name",
+    "label",
+    "description",
+    "short_form",
+    "obo_id",
+    "type",
+    "ontology_prefix",
+]
 
 
 def index() -> TermIndex:
@@ -33,8 +51,13 @@ def index() -> TermIndex:
 
 
 def ols_error(status: int, message: str, error: str):
-    resp = jsonify(error=error, message=message, path=request.path, status=status,
-                   timestamp=datetime.now(UTC).isoformat(timespec="milliseconds"))
+    resp = jsonify(
+        error=error,
+        message=message,
+        path=request.path,
+        status=status,
+        timestamp=datetime.now(UTC).isoformat(timespec="milliseconds"),
+    )
     resp.status_code = status
     return resp
 
@@ -117,8 +140,11 @@ def term_json(t: Term, idx: TermIndex) -> dict:
         "in_subset": None,
         "obo_definition_citation": None,
         "obo_xref": None,
-        "obo_synonym": [{"name": s, "scope": t.synonym_scopes.get(s) or "hasExactSynonym", "type": None, "xrefs": []}
-                        for s in t.synonyms] or None,
+        "obo_synonym": [
+            {"name": s, "scope": t.synonym_scopes.get(s) or "hasExactSynonym", "type": None, "xrefs": []}
+            for s in t.synonyms
+        ]
+        or None,
         "is_preferred_root": False,
         "_links": links,
     }
@@ -171,18 +197,41 @@ def ontology_json(oid: str) -> dict:
         "numberOfProperties": 0,
         "numberOfIndividuals": 0,
         "config": {
-            "id": oid, "versionIri": None, "namespace": oid, "preferredPrefix": o.prefix, "title": o.title,
-            "description": o.description, "homepage": None, "version": o.version or None, "mailingList": None,
-            "tracker": None, "logo": None, "creators": [], "annotations": {
-                "source": [o.source] if o.source else [], "licence": [o.licence] if o.licence else [],
-                "harvested_subset": ["true" if o.harvested_subset else "false"]},
-            "fileLocation": o.iri, "oboSlims": False, "labelProperty": "http://www.w3.org/2000/01/rdf-schema#label",
-            "definitionProperties": ["http://purl.obolibrary.org/obo/IAO_0000115"], "synonymProperties": [],
-            "hierarchicalProperties": [], "baseUris": [], "hiddenProperties": [], "preferredRootTerms": [],
-            "isSkos": False, "allowDownload": False,
+            "id": oid,
+            "versionIri": None,
+            "namespace": oid,
+            "preferredPrefix": o.prefix,
+            "title": o.title,
+            "description": o.description,
+            "homepage": None,
+            "version": o.version or None,
+            "mailingList": None,
+            "tracker": None,
+            "logo": None,
+            "creators": [],
+            "annotations": {
+                "source": [o.source] if o.source else [],
+                "licence": [o.licence] if o.licence else [],
+                "harvested_subset": ["true" if o.harvested_subset else "false"],
+            },
+            "fileLocation": o.iri,
+            "oboSlims": False,
+            "labelProperty": "http://www.w3.org/2000/01/rdf-schema#label",
+            "definitionProperties": ["http://purl.obolibrary.org/obo/IAO_0000115"],
+            "synonymProperties": [],
+            "hierarchicalProperties": [],
+            "baseUris": [],
+            "hiddenProperties": [],
+            "preferredRootTerms": [],
+            "isSkos": False,
+            "allowDownload": False,
         },
-        "_links": {"self": {"href": href}, "terms": {"href": f"{href}/terms"}, "properties": {"href": f"{href}/properties"},
-                   "individuals": {"href": f"{href}/individuals"}},
+        "_links": {
+            "self": {"href": href},
+            "terms": {"href": f"{href}/terms"},
+            "properties": {"href": f"{href}/properties"},
+            "individuals": {"href": f"{href}/individuals"},
+        },
     }
 
 
@@ -204,20 +253,31 @@ def _term(oid: str, iri: str) -> Term:
 def _relatives(t: Term, relation: str) -> list[Term]:
     idx = index()
     base = relation.replace("hierarchical", "").lower()
-    return {"parents": idx.parents, "children": idx.children, "ancestors": idx.ancestors, "descendants": idx.descendants}[base](t)
+    return {
+        "parents": idx.parents,
+        "children": idx.children,
+        "ancestors": idx.ancestors,
+        "descendants": idx.descendants,
+    }[base](t)
 
 
 @bp.route("", strict_slashes=False)
 def root():
     b = _base()
-    return jsonify(_links={k: {"href": f"{b}/{k}"} for k in ("ontologies", "individuals", "terms", "properties")} | {"profile": {"href": f"{b}/profile"}})
+    return jsonify(
+        _links={k: {"href": f"{b}/{k}"} for k in ("ontologies", "individuals", "terms", "properties")}
+        | {"profile": {"href": f"{b}/profile"}}
+    )
 
 
 @bp.route("/profile")
 def profile():
     """Spring Data REST's profile root, as OLS4 serves it: links to each collection's profile."""
     b = _base()
-    return jsonify(_links={"self": {"href": f"{b}/profile"}} | {k: {"href": f"{b}/profile/{k}"} for k in ("ontologies", "terms", "properties", "individuals")})
+    return jsonify(
+        _links={"self": {"href": f"{b}/profile"}}
+        | {k: {"href": f"{b}/profile/{k}"} for k in ("ontologies", "terms", "properties", "individuals")}
+    )
 
 
 @bp.route("/properties")
@@ -279,9 +339,11 @@ def term(oid: str, rest: str):
         if rest.endswith(suffix):
             t = _term(oid, rest[: -len(suffix)])
             nodes = [t] + idx.parents(t) + idx.children(t)
-            return jsonify(nodes=[{"iri": n.iri, "label": n.label} for n in nodes],
-                           edges=[{"source": t.iri, "target": p.iri, "label": "is a"} for p in idx.parents(t)]
-                           + [{"source": c.iri, "target": t.iri, "label": "is a"} for c in idx.children(t)])
+            return jsonify(
+                nodes=[{"iri": n.iri, "label": n.label} for n in nodes],
+                edges=[{"source": t.iri, "target": p.iri, "label": "is a"} for p in idx.parents(t)]
+                + [{"source": c.iri, "target": t.iri, "label": "is a"} for c in idx.children(t)],
+            )
     return jsonify(term_json(_term(oid, rest), idx))
 
 
@@ -305,7 +367,9 @@ def all_terms():
     a = request.args
     idx = index()
     if not any(a.get(k) for k in ("iri", "short_form", "obo_id", "id")):
-        found = sorted((t for o in idx.ontologies.values() for t in o.terms.values()), key=lambda t: (t.iri, t.ontology))
+        found = sorted(
+            (t for o in idx.ontologies.values() for t in o.terms.values()), key=lambda t: (t.iri, t.ontology)
+        )
     else:
         found = idx.find(None, a.get("iri"), a.get("short_form"), a.get("obo_id"), a.get("id"))
     return jsonify(page(found, "terms", lambda t: term_json(t, idx)))
@@ -353,31 +417,56 @@ def _search_docs(autocomplete: bool = False):
                     within.update(d.iri for d in (idx.children(t) if param == "childrenOf" else idx.descendants(t)))
                     if _bool("inclusive"):
                         within.add(t.iri)
-    hits = [] if "class" not in types else idx.search(q, ontologies=onts or None, exact=exact, obsoletes=obsoletes, within=within)
+    hits = (
+        []
+        if "class" not in types
+        else idx.search(q, ontologies=onts or None, exact=exact, obsoletes=obsoletes, within=within)
+    )
     if local:
         hits = [h for h in hits if idx.defining(h[0].iri) is h[0]]
     docs = []
     for t, score, reason in hits[start : start + rows]:
         onto = idx.ontologies[t.ontology]
         full = {
-            "id": f"{t.ontology}:class:{t.iri}", "iri": t.iri, "ontology_name": t.ontology, "label": t.label,
-            "description": list(t.description), "short_form": t.short_form, "obo_id": t.obo_id, "type": "class",
-            "ontology_prefix": onto.prefix, "synonym": list(t.synonyms), "is_defining_ontology": idx.defining(t.iri) is t,
-            "ontology_iri": onto.iri, "score": score, "match": reason, "has_children": bool(t.children), "is_obsolete": t.obsolete,
+            "id": f"{t.ontology}:class:{t.iri}",
+            "iri": t.iri,
+            "ontology_name": t.ontology,
+            "label": t.label,
+            "description": list(t.description),
+            "short_form": t.short_form,
+            "obo_id": t.obo_id,
+            "type": "class",
+            "ontology_prefix": onto.prefix,
+            "synonym": list(t.synonyms),
+            "is_defining_ontology": idx.defining(t.iri) is t,
+            "ontology_iri": onto.iri,
+            "score": score,
+            "match": reason,
+            "has_children": bool(t.children),
+            "is_obsolete": t.obsolete,
         }
         docs.append({k: full[k] for k in fields if k in full})
     facets: dict[str, int] = {}
     for t, _, _ in hits:
         facets[t.ontology] = facets.get(t.ontology, 0) + 1
     body = {
-        "responseHeader": {"status": 0, "QTime": int((time.perf_counter() - started) * 1000),
-                           "params": {"q": q, "rows": str(rows), "start": str(start)}},
+        "responseHeader": {
+            "status": 0,
+            "QTime": int((time.perf_counter() - started) * 1000),
+            "params": {"q": q, "rows": str(rows), "start": str(start)},
+        },
         "response": {"numFound": len(hits), "start": start, "docs": docs},
-        "facet_counts": {"facet_fields": {"ontology_name": [x for kv in sorted(facets.items()) for x in kv],
-                                          "type": ["class", len(hits)] if hits else []}},
+        "facet_counts": {
+            "facet_fields": {
+                "ontology_name": [x for kv in sorted(facets.items()) for x in kv],
+                "type": ["class", len(hits)] if hits else [],
+            }
+        },
     }
     if autocomplete:
-        body["highlighting"] = {d.get("id", str(i)): {"label_autosuggest": [d.get("label", "")]} for i, d in enumerate(docs)}
+        body["highlighting"] = {
+            d.get("id", str(i)): {"label_autosuggest": [d.get("label", "")]} for i, d in enumerate(docs)
+        }
     return body
 
 
@@ -404,8 +493,14 @@ def suggest():
     for t, _, _ in idx.search(q, ontologies=onts):
         if t.label not in labels:
             labels.append(t.label)
-    return jsonify(responseHeader={"status": 0, "QTime": 0},
-                   response={"numFound": len(labels), "start": 0, "docs": [{"autosuggest": lbl} for lbl in labels[start : start + rows]]})
+    return jsonify(
+        responseHeader={"status": 0, "QTime": 0},
+        response={
+            "numFound": len(labels),
+            "start": 0,
+            "docs": [{"autosuggest": lbl} for lbl in labels[start : start + rows]],
+        },
+    )
 
 
 @bp.route("/annotate")

@@ -39,13 +39,31 @@ from .ols import ols_error
 bp = Blueprint("ols_v2", __name__, url_prefix="/api/v2")
 
 MAX_SIZE = 500
-OPTIONS = {"lang", "search", "searchFields", "boostFields", "facetFields", "exactMatch", "includeObsoleteEntities",
-           "page", "size", "resolveReferences", "manchesterSyntax", "sort"}
+OPTIONS = {
+    "lang",
+    "search",
+    "searchFields",
+    "boostFields",
+    "facetFields",
+    "exactMatch",
+    "includeObsoleteEntities",
+    "page",
+    "size",
+    "resolveReferences",
+    "manchesterSyntax",
+    "sort",
+}
 # fields an entity filter may name (any other parameter is refused with 400)
 FILTERS = {"definedBy", "appearsIn", "ontologyId", "iri", "curie", "shortForm", "type", "label"} | FLAGS
 RELATIONS = ("ancestors", "children", "hierarchicalAncestors", "hierarchicalChildren")
-REFERENCE_FIELDS = ("directParent", "hierarchicalParent", "directAncestor", "hierarchicalAncestor",
-                    OBO + "IAO_0100001", KG + "inferredParent")
+REFERENCE_FIELDS = (
+    "directParent",
+    "hierarchicalParent",
+    "directAncestor",
+    "hierarchicalAncestor",
+    OBO + "IAO_0100001",
+    KG + "inferredParent",
+)
 DEFINITION_PROPERTY = OBO + "IAO_0000115"
 
 
@@ -74,8 +92,13 @@ def paged(items: list, render, facets: dict | None = None) -> dict:
     size = _int("size", 20, MAX_SIZE) or 20
     number = _int("page", 0, 10**6)
     chunk = items[number * size : (number + 1) * size]
-    body = {"page": number, "numElements": len(chunk), "totalPages": (len(items) + size - 1) // size,
-            "totalElements": len(items), "elements": [render(x) for x in chunk]}
+    body = {
+        "page": number,
+        "numElements": len(chunk),
+        "totalPages": (len(items) + size - 1) // size,
+        "totalElements": len(items),
+        "elements": [render(x) for x in chunk],
+    }
     if facets is not None:
         body["facetFieldsToCounts"] = facets
     return body
@@ -83,15 +106,27 @@ def paged(items: list, render, facets: dict | None = None) -> dict:
 
 # -- documents -------------------------------------------------------------------------------------
 
+
 def ontology_doc(idx: TermIndex, oid: str) -> dict:
     o = idx.ontologies[oid]
     classes = len(o.terms)
     return {
-        "ontologyId": oid, "iri": o.iri, "title": o.title, "description": o.description, "preferredPrefix": o.prefix,
-        "type": ["ontology"], "language": ["en"], "isObsolete": False, "imported": False,
-        "numberOfClasses": str(classes), "numberOfProperties": "0", "numberOfIndividuals": "0",
-        "numberOfEntities": str(classes), "version": o.version or None,
-        "license": {"label": o.licence} if o.licence else None, "source": o.source or None,
+        "ontologyId": oid,
+        "iri": o.iri,
+        "title": o.title,
+        "description": o.description,
+        "preferredPrefix": o.prefix,
+        "type": ["ontology"],
+        "language": ["en"],
+        "isObsolete": False,
+        "imported": False,
+        "numberOfClasses": str(classes),
+        "numberOfProperties": "0",
+        "numberOfIndividuals": "0",
+        "numberOfEntities": str(classes),
+        "version": o.version or None,
+        "license": {"label": o.licence} if o.licence else None,
+        "source": o.source or None,
         "harvestedSubset": o.harvested_subset,
         "hasPreferredRoot": [],
     }
@@ -107,9 +142,13 @@ def _linked(idx: TermIndex, iris: set[str]) -> dict:
     for iri in sorted(iris):
         holders = idx.holders(iri)
         t = idx.defining(iri)
-        out[iri] = {"curie": curie(t, idx.ontologies[t.ontology].prefix) if t else None, "label": [idx.label_of(iri)],
-                    "type": ["class", "entity"] if holders else ["entity"], "hasLocalDefinition": t is not None,
-                    "numAppearsIn": len({h.ontology for h in holders})}
+        out[iri] = {
+            "curie": curie(t, idx.ontologies[t.ontology].prefix) if t else None,
+            "label": [idx.label_of(iri)],
+            "type": ["class", "entity"] if holders else ["entity"],
+            "hasLocalDefinition": t is not None,
+            "numAppearsIn": len({h.ontology for h in holders}),
+        }
     return out
 
 
@@ -120,17 +159,31 @@ def class_doc(idx: TermIndex, t: Term, resolve: bool = False) -> dict:
     descendants = len(idx.descendants(t)) if t.children else 0
     defining = idx.defining(t.iri)
     doc: dict = {
-        "iri": t.iri, "ontologyId": t.ontology, "ontologyIri": onto.iri, "ontologyPreferredPrefix": onto.prefix,
-        "type": ["class", "entity"], "label": t.label, "synonym": list(t.synonyms), "definition": list(t.description),
-        "curie": curie(t, onto.prefix), "shortForm": t.short_form,
-        "isObsolete": t.obsolete, "isDefiningOntology": defining is t, "isPreferredRoot": False,
+        "iri": t.iri,
+        "ontologyId": t.ontology,
+        "ontologyIri": onto.iri,
+        "ontologyPreferredPrefix": onto.prefix,
+        "type": ["class", "entity"],
+        "label": t.label,
+        "synonym": list(t.synonyms),
+        "definition": list(t.description),
+        "curie": curie(t, onto.prefix),
+        "shortForm": t.short_form,
+        "isObsolete": t.obsolete,
+        "isDefiningOntology": defining is t,
+        "isPreferredRoot": False,
         "definedBy": [defining.ontology] if defining is not None else [],
         "appearsIn": sorted({h.ontology for h in idx.holders(t.iri)}),
-        "hasDirectParents": bool(parents), "hasDirectChildren": bool(t.children),
-        "hasHierarchicalParents": bool(parents), "hasHierarchicalChildren": bool(t.children),
-        "directParent": parents, "hierarchicalParent": parents,
-        "directAncestor": ancestors, "hierarchicalAncestor": ancestors,
-        "numDescendants": descendants, "numHierarchicalDescendants": descendants,
+        "hasDirectParents": bool(parents),
+        "hasDirectChildren": bool(t.children),
+        "hasHierarchicalParents": bool(parents),
+        "hasHierarchicalChildren": bool(t.children),
+        "directParent": parents,
+        "hierarchicalParent": parents,
+        "directAncestor": ancestors,
+        "hierarchicalAncestor": ancestors,
+        "numDescendants": descendants,
+        "numHierarchicalDescendants": descendants,
         "hierarchicalProperty": RDFS + "subClassOf",
         RDFS + "label": t.label,
     }
@@ -139,7 +192,9 @@ def class_doc(idx: TermIndex, t: Term, resolve: bool = False) -> dict:
         doc[DEFINITION_PROPERTY] = list(t.description)
     scopes = {v: k for k, v in SYNONYM_SCOPES.items()}
     if t.synonyms:
-        doc["synonymProperty"] = sorted({scopes.get(t.synonym_scopes.get(s, ""), OIO + "hasExactSynonym") for s in t.synonyms})
+        doc["synonymProperty"] = sorted(
+            {scopes.get(t.synonym_scopes.get(s, ""), OIO + "hasExactSynonym") for s in t.synonyms}
+        )
         for s in t.synonyms:
             doc.setdefault(scopes.get(t.synonym_scopes.get(s, ""), OIO + "hasExactSynonym"), []).append(s)
     if parents:
@@ -162,6 +217,7 @@ def class_doc(idx: TermIndex, t: Term, resolve: bool = False) -> dict:
 
 
 # -- look-ups --------------------------------------------------------------------------------------
+
 
 def _ontology(oid: str):
     idx = term_index()
@@ -188,8 +244,14 @@ def _filters() -> dict[str, list[str]]:
         if key in OPTIONS:
             continue
         if key not in FILTERS:
-            abort(ols_error(400, f"unknown parameter {key!r}; filters are {', '.join(sorted(FILTERS))} and options "
-                                 f"{', '.join(sorted(OPTIONS))}", "Bad Request"))
+            abort(
+                ols_error(
+                    400,
+                    f"unknown parameter {key!r}; filters are {', '.join(sorted(FILTERS))} and options "
+                    f"{', '.join(sorted(OPTIONS))}",
+                    "Bad Request",
+                )
+            )
         out[key] = [v for raw in request.args.getlist(key) for v in raw.split(",") if v]
     return out
 
@@ -198,7 +260,8 @@ def _passes(idx: TermIndex, t: Term, is_defining: bool, filters: dict[str, list[
     for key, values in filters.items():
         if key in FLAGS:
             flag = {"isDefiningOntology": is_defining, "isObsolete": t.obsolete, "isPreferredRoot": False}.get(
-                key, bool(t.parents) if "Parents" in key else bool(t.children))
+                key, bool(t.parents) if "Parents" in key else bool(t.children)
+            )
             if str(flag).lower() not in {v.lower() for v in values}:
                 return False
         elif key == "definedBy":
@@ -228,8 +291,10 @@ def _search(oid: str | None) -> dict:
     fi = field_index(idx)
     filters = _filters()
     try:
-        fields = parse_fields(request.args.get("searchFields"), {"label": 1, "synonym": 1, "curie": 1, "shortForm": 1,
-                                                                  "oboId": 1, "iri": 1, "ontologyId": 1, "id": 1})
+        fields = parse_fields(
+            request.args.get("searchFields"),
+            {"label": 1, "synonym": 1, "curie": 1, "shortForm": 1, "oboId": 1, "iri": 1, "ontologyId": 1, "id": 1},
+        )
         boosts = parse_boosts(request.args.get("boostFields"))
         facet_fields = parse_fields(request.args.get("facetFields"), {}) if request.args.get("facetFields") else {}
     except BadFields as e:
@@ -255,12 +320,16 @@ def _search(oid: str | None) -> dict:
 
 # -- routes ----------------------------------------------------------------------------------------
 
+
 @bp.route("/ontologies")
 def ontologies():
     idx = term_index()
     text = request.args.get("search", "").lower().strip()
-    ids = [o for o in sorted(idx.ontologies)
-           if not text or text in o or text in idx.ontologies[o].title.lower() or text in idx.ontologies[o].prefix.lower()]
+    ids = [
+        o
+        for o in sorted(idx.ontologies)
+        if not text or text in o or text in idx.ontologies[o].title.lower() or text in idx.ontologies[o].prefix.lower()
+    ]
     return jsonify(paged(ids, lambda o: ontology_doc(idx, o), {}))
 
 

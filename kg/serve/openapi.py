@@ -93,8 +93,10 @@ def _parameter(name: str, where: str, p: dict, required: bool = False) -> dict:
 def operation(rule: str) -> dict:
     """The OpenAPI GET operation of one rule."""
     route = declarations()["routes"].get(rule)
-    params = [_parameter(name, "path", (route or {}).get("path", {}).get(name, {}), required=True)
-              for name, _ in path_variables(rule)]
+    params = [
+        _parameter(name, "path", (route or {}).get("path", {}).get(name, {}), required=True)
+        for name, _ in path_variables(rule)
+    ]
     for name, p in query_params(rule).items():
         params.append(_parameter(name, "query", p))
         for alias in p.get("aliases", ()):
@@ -102,7 +104,9 @@ def operation(rule: str) -> dict:
     media = (route or {}).get("media", ["application/json"])
     op: dict[str, Any] = {
         "summary": (route or {}).get("summary", "undeclared route: add it to kg/serve/api_params.toml"),
-        "operationId": "get_" + re.sub(r"[^A-Za-z0-9]+", "_", openapi_path(rule)).strip("_") if rule != "/" else "get_home",
+        "operationId": "get_" + re.sub(r"[^A-Za-z0-9]+", "_", openapi_path(rule)).strip("_")
+        if rule != "/"
+        else "get_home",
         "parameters": params,
         "responses": {"200": {"description": "OK", "content": {m: {"schema": {}} for m in media}}, **_RESPONSES},
     }
@@ -115,8 +119,11 @@ def spec(app: Flask, base: str) -> dict:
     """The whole description for an app served at `base`."""
     return {
         "openapi": "3.0.3",
-        "info": {"title": "GIDE knowledge graph", "version": "0.1.0",
-                 "description": "SPARQL, search, study pages, OLS4-compatible term API and exchange formats."},
+        "info": {
+            "title": "GIDE knowledge graph",
+            "version": "0.1.0",
+            "description": "SPARQL, search, study pages, OLS4-compatible term API and exchange formats.",
+        },
         "servers": [{"url": base}],
         "paths": {openapi_path(r.rule): operation(r.rule) for r in get_rules(app)},
     }

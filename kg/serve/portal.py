@@ -77,9 +77,22 @@ def search():
     trees = {f: idx.tree(f, result.matched) for f in ("organism", "imaging_method")}
     active = [(FACET_PARAMS[f], v, idx.label(f, v)) for f, vals in sq.filters.items() for v in vals]
     return render_template(
-        "search.html", sq=sq, result=result, idx=idx, facets=FACETS, facet_params=FACET_PARAMS, trees=trees,
-        page=page, pages=pages, url=_url, toggle_url=toggle_url, active=active, study_path=study_path,
-        q=sq.q, sorts=["relevance", "date", "oldest", "size", "title"], current_sort=request.args.get("sort", "relevance"),
+        "search.html",
+        sq=sq,
+        result=result,
+        idx=idx,
+        facets=FACETS,
+        facet_params=FACET_PARAMS,
+        trees=trees,
+        page=page,
+        pages=pages,
+        url=_url,
+        toggle_url=toggle_url,
+        active=active,
+        study_path=study_path,
+        q=sq.q,
+        sorts=["relevance", "date", "oldest", "size", "title"],
+        current_sort=request.args.get("sort", "relevance"),
     )
 
 
@@ -102,9 +115,23 @@ def _bars(rows: list[tuple], width: int = 420, bar: int = 18) -> dict:
     top = max((r[1] for r in rows), default=1) or 1
     label_w = int(max((len(str(r[0])) for r in rows), default=4) * 7.2) + 12
     num_w = len(str(top)) * 9 + 12
-    return {"rows": [{"label": r[0], "n": r[1], "href": r[2] if len(r) > 2 else None, "w": max(1, int(width * r[1] / top)), "y": i * (bar + 6)}
-                     for i, r in enumerate(rows)],
-            "height": len(rows) * (bar + 6) + 4, "bar": bar, "width": width, "label_w": label_w, "total_w": label_w + 6 + width + num_w}
+    return {
+        "rows": [
+            {
+                "label": r[0],
+                "n": r[1],
+                "href": r[2] if len(r) > 2 else None,
+                "w": max(1, int(width * r[1] / top)),
+                "y": i * (bar + 6),
+            }
+            for i, r in enumerate(rows)
+        ],
+        "height": len(rows) * (bar + 6) + 4,
+        "bar": bar,
+        "width": width,
+        "label_w": label_w,
+        "total_w": label_w + 6 + width + num_w,
+    }
 
 
 def method_branches(idx: StudyIndex, t: TermIndex, root: str = OBO + "FBbi_00000222") -> list:
@@ -155,7 +182,9 @@ def stats():
     for _, name in repos:
         counts = {}
         for b in branches:
-            n = sum(1 for d in idx.docs if d.publisher_name == name and d.facets.get("imaging_method", set()) & under[b.iri])
+            n = sum(
+                1 for d in idx.docs if d.publisher_name == name and d.facets.get("imaging_method", set()) & under[b.iri]
+            )
             if n:
                 counts[b.label] = n
         methods[name] = dict(sorted(counts.items(), key=lambda kv: -kv[1])[:8])
@@ -172,8 +201,13 @@ def stats():
     def link(**params) -> str:
         return "/search?" + urlencode(params)
 
-    year_rows = {name: _bars([(y, c, link(publisher=pub_of[name], year=y)) for y, c in ys.items() if c]) for name, ys in per_year.items()}
-    method_rows = {name: _bars([(m, n, link(publisher=pub_of[name], imaging_method=method_iri[m])) for m, n in ms.items()])
-                   for name, ms in methods.items()}
+    year_rows = {
+        name: _bars([(y, c, link(publisher=pub_of[name], year=y)) for y, c in ys.items() if c])
+        for name, ys in per_year.items()
+    }
+    method_rows = {
+        name: _bars([(m, n, link(publisher=pub_of[name], imaging_method=method_iri[m])) for m, n in ms.items()])
+        for name, ms in methods.items()
+    }
     org_rows = _bars([(idx.label("organism", o), n, link(organism=o, expand="false")) for o, n in top])
     return render_template("stats.html", year_rows=year_rows, method_rows=method_rows, organisms=org_rows, data=data)

@@ -25,8 +25,16 @@ def qc_report(store) -> list[dict]:
         for row in rows:
             repo = row.get("repository") or row.get("graph", "").rsplit("/", 1)[-1] or "?"
             per_repo[repo] = per_repo.get(repo, 0) + 1
-        checks.append({"name": q.name, "title": q.title.removeprefix("QC: "), "answers": q.answers, "total": len(rows),
-                       "per_repository": dict(sorted(per_repo.items())), "rows": rows})
+        checks.append(
+            {
+                "name": q.name,
+                "title": q.title.removeprefix("QC: "),
+                "answers": q.answers,
+                "total": len(rows),
+                "per_repository": dict(sorted(per_repo.items())),
+                "rows": rows,
+            }
+        )
     return checks
 
 
@@ -50,5 +58,10 @@ def quality():
     note = background.note("validation") if background is not None else ""  # e.g. "validation running…"
     if json_twin_requested():
         return jsonify(checks=report, shacl=shacl, **({"validation": note} if note else {}))
-    return render_template("quality.html", report=report, shacl=shacl, names=source_labels(current_app.config["KG_SOURCES"]),
-                           validation_note=note)
+    return render_template(
+        "quality.html",
+        report=report,
+        shacl=shacl,
+        names=source_labels(current_app.config["KG_SOURCES"]),
+        validation_note=note,
+    )

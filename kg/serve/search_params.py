@@ -23,8 +23,17 @@ MAX_VALUE_CHARS = 500  # one value
 OBO = "http://purl.obolibrary.org/obo/"
 TRUE = {"1", "on", "t", "true", "y", "yes"}
 FALSE = {"0", "off", "f", "false", "n", "no"}
-SORTS = {"relevance": "relevance", "date": "-date", "-date": "-date", "+date": "date", "oldest": "date", "size": "-size",
-         "-size": "-size", "+size": "size", "title": "title"}
+SORTS = {
+    "relevance": "relevance",
+    "date": "-date",
+    "-date": "-date",
+    "+date": "date",
+    "oldest": "date",
+    "size": "-size",
+    "-size": "-size",
+    "+size": "size",
+    "title": "title",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,17 @@ def params_of(rule: str) -> tuple[Param, ...]:
     out = []
     for name, p in query_params(rule).items():
         kind = "strs" if p.get("repeat") else {"integer": "int", "boolean": "bool"}.get(p.get("type", "string"), "str")
-        out.append(Param(name, kind, p.get("description", ""), DEFAULTS.get(name), p.get("minimum"), p.get("maximum"), tuple(p.get("aliases", ()))))
+        out.append(
+            Param(
+                name,
+                kind,
+                p.get("description", ""),
+                DEFAULTS.get(name),
+                p.get("minimum"),
+                p.get("maximum"),
+                tuple(p.get("aliases", ())),
+            )
+        )
     return tuple(out)
 
 
@@ -77,8 +96,17 @@ def bounded(query_string: bytes, args, params: tuple[Param, ...]) -> dict[str, l
     """Every declared parameter's distinct values in order of first use (aliases such as `name[]` read as
     `name`; undeclared ones ignored, as FastAPI does); limits enforced."""
     if len(query_string) > MAX_QUERY_BYTES:
-        raise ParamError([_error("query_string", "too_long", f"the query string is {len(query_string)} bytes; at most {MAX_QUERY_BYTES} are accepted",
-                                 None, max_length=MAX_QUERY_BYTES)])
+        raise ParamError(
+            [
+                _error(
+                    "query_string",
+                    "too_long",
+                    f"the query string is {len(query_string)} bytes; at most {MAX_QUERY_BYTES} are accepted",
+                    None,
+                    max_length=MAX_QUERY_BYTES,
+                )
+            ]
+        )
     out: dict[str, list[str]] = {}
     errors = []
     pairs = [(p.name, v) for p in params for n in (p.name, *p.aliases) for v in args.getlist(n)]
@@ -87,12 +115,27 @@ def bounded(query_string: bytes, args, params: tuple[Param, ...]) -> dict[str, l
         if value in values:
             continue
         if len(value) > MAX_VALUE_CHARS:
-            errors.append(_error(name, "string_too_long", f"String should have at most {MAX_VALUE_CHARS} characters", value[:40] + "…",
-                                 max_length=MAX_VALUE_CHARS))
+            errors.append(
+                _error(
+                    name,
+                    "string_too_long",
+                    f"String should have at most {MAX_VALUE_CHARS} characters",
+                    value[:40] + "…",
+                    max_length=MAX_VALUE_CHARS,
+                )
+            )
             continue
         values.append(value)
         if len(values) > MAX_VALUES:
-            errors.append(_error(name, "too_long", f"List should have at most {MAX_VALUES} distinct items", None, max_length=MAX_VALUES))
+            errors.append(
+                _error(
+                    name,
+                    "too_long",
+                    f"List should have at most {MAX_VALUES} distinct items",
+                    None,
+                    max_length=MAX_VALUES,
+                )
+            )
             values.pop()
     if errors:
         raise ParamError(errors)
@@ -102,11 +145,15 @@ def bounded(query_string: bytes, args, params: tuple[Param, ...]) -> dict[str, l
 def parse_int(p: Param, raw: str, errors: list) -> int | None:
     s = raw.strip()
     if not re.fullmatch(r"[+-]?[0-9]{1,18}", s):
-        errors.append(_error(p.name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", raw))
+        errors.append(
+            _error(p.name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", raw)
+        )
         return None
     v = int(s)
     if p.ge is not None and v < p.ge:
-        errors.append(_error(p.name, "greater_than_equal", f"Input should be greater than or equal to {p.ge}", raw, ge=p.ge))
+        errors.append(
+            _error(p.name, "greater_than_equal", f"Input should be greater than or equal to {p.ge}", raw, ge=p.ge)
+        )
         return None
     if p.le is not None and v > p.le:
         errors.append(_error(p.name, "less_than_equal", f"Input should be less than or equal to {p.le}", raw, le=p.le))
@@ -224,6 +271,14 @@ def openapi_parameters(rule: str) -> list[dict]:
             schema["maximum"] = p.le
         if p.default is not None:
             schema["default"] = p.default
-        out.append({"name": p.name, "in": "query", "required": False, "description": p.description, "schema": schema,
-                    **({"explode": True} if p.kind == "strs" else {})})
+        out.append(
+            {
+                "name": p.name,
+                "in": "query",
+                "required": False,
+                "description": p.description,
+                "schema": schema,
+                **({"explode": True} if p.kind == "strs" else {}),
+            }
+        )
     return out

@@ -98,12 +98,28 @@ def _fd_bound(wanted: int) -> int:
 def make_server(app, sock: socket.socket, limits: Limits | None = None) -> DeadlineServer:
     """A waitress server for `app` on a listening socket, with the limits applied."""
     lim = limits or Limits()
-    adj = Adjustments(threads=lim.threads, channel_timeout=lim.idle_timeout, cleanup_interval=1, sockets=[sock],
-                      connection_limit=_fd_bound(lim.connection_limit), max_request_body_size=MAX_BODY, ident="kg", asyncore_use_poll=True)
+    adj = Adjustments(
+        threads=lim.threads,
+        channel_timeout=lim.idle_timeout,
+        cleanup_interval=1,
+        sockets=[sock],
+        connection_limit=_fd_bound(lim.connection_limit),
+        max_request_body_size=MAX_BODY,
+        ident="kg",
+        asyncore_use_poll=True,
+    )
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
-    server = DeadlineServer(app, {}, True, sock, dispatcher=dispatcher, adj=adj, bind_socket=False,
-                            sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
+    server = DeadlineServer(
+        app,
+        {},
+        True,
+        sock,
+        dispatcher=dispatcher,
+        adj=adj,
+        bind_socket=False,
+        sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
+    )
     server.read_timeout = lim.read_timeout
     return server
 
@@ -130,12 +146,24 @@ def serve_granian(config: dict, host: str, port: int, limits: Limits | None = No
 
     lim = limits or Limits()
     os.environ[CONFIG_ENV] = json.dumps(config)
-    Granian("kg.serve.wsgi:make_app", address=host, port=port, interface=Interfaces.WSGI, factory=True, workers=processes,
-            blocking_threads=lim.threads, backlog=1024, http1_settings=HTTP1Settings(header_read_timeout=int(lim.read_timeout * 1000)),
-            respawn_failed_workers=True, log_access=False).serve()
+    Granian(
+        "kg.serve.wsgi:make_app",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        factory=True,
+        workers=processes,
+        blocking_threads=lim.threads,
+        backlog=1024,
+        http1_settings=HTTP1Settings(header_read_timeout=int(lim.read_timeout * 1000)),
+        respawn_failed_workers=True,
+        log_access=False,
+    ).serve()
 
 
-def serve(make_app: Callable[[], object], host: str, port: int, limits: Limits | None = None, processes: int = 1) -> None:
+def serve(
+    make_app: Callable[[], object], host: str, port: int, limits: Limits | None = None, processes: int = 1
+) -> None:
     """Serve until interrupted. `make_app` is called in each serving process (after the fork), so each
     opens its own store handle; with one process it is called here."""
     sock = listen(host, port)

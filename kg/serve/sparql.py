@@ -63,17 +63,41 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
     named_graphs = args.getlist("named-graph-uri")
     if request.method in ("GET", "HEAD"):
         if "update" in args:
-            abort(_error(403, "SPARQL Update is not accepted on this public endpoint; the store is updated by `kg harvest`.", "Forbidden"))
+            abort(
+                _error(
+                    403,
+                    "SPARQL Update is not accepted on this public endpoint; the store is updated by `kg harvest`.",
+                    "Forbidden",
+                )
+            )
         return args.get("query"), default_graphs, named_graphs
     ctype = (request.mimetype or "").lower()
-    if ctype == "application/sparql-update" or (ctype == "application/x-www-form-urlencoded" and "update" in request.form):
-        abort(_error(403, "SPARQL Update is not accepted on this public endpoint; the store is updated by `kg harvest`.", "Forbidden"))
+    if ctype == "application/sparql-update" or (
+        ctype == "application/x-www-form-urlencoded" and "update" in request.form
+    ):
+        abort(
+            _error(
+                403,
+                "SPARQL Update is not accepted on this public endpoint; the store is updated by `kg harvest`.",
+                "Forbidden",
+            )
+        )
     if ctype == "application/sparql-query":
         return request.get_data(as_text=True), default_graphs, named_graphs
     if ctype == "application/x-www-form-urlencoded":
         form = request.form
-        return form.get("query"), default_graphs + form.getlist("default-graph-uri"), named_graphs + form.getlist("named-graph-uri")
-    abort(_error(415, f"unsupported Content-Type {ctype or '(none)'}: use application/sparql-query or application/x-www-form-urlencoded", "Unsupported Media Type"))
+        return (
+            form.get("query"),
+            default_graphs + form.getlist("default-graph-uri"),
+            named_graphs + form.getlist("named-graph-uri"),
+        )
+    abort(
+        _error(
+            415,
+            f"unsupported Content-Type {ctype or '(none)'}: use application/sparql-query or application/x-www-form-urlencoded",
+            "Unsupported Media Type",
+        )
+    )
 
 
 @bp.route("/sparql", methods=["GET", "HEAD", "POST"])
@@ -98,8 +122,11 @@ def sparql():
     words = [w for name in ("format", "output", "results") for v in request.values.getlist(name) for w in v.split(",")]
     unknown = unknown_words(words)
     if unknown:
-        return _error(400, f"unknown result format {unknown[0]!r}; use json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml or a media type",
-                      "Bad Request")
+        return _error(
+            400,
+            f"unknown result format {unknown[0]!r}; use json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml or a media type",
+            "Bad Request",
+        )
     workers = current_app.config.get("KG_QUERY_WORKERS")
     cap = current_app.config.get("KG_RESULT_CAP")
     accept = request.headers.get("Accept")
@@ -118,8 +145,12 @@ def sparql():
             return _error(500, str(e), "Internal Server Error")
     else:
         try:
-            result = store.query(query, default_graph=default_graphs, named_graphs=named_graphs,
-                                 timeout=current_app.config.get("KG_QUERY_TIMEOUT"))
+            result = store.query(
+                query,
+                default_graph=default_graphs,
+                named_graphs=named_graphs,
+                timeout=current_app.config.get("KG_QUERY_TIMEOUT"),
+            )
         except SyntaxError as e:
             return _error(400, f"SPARQL syntax error: {e}", "Bad Request")
         except TimeoutError as e:  # a remote store's time limit
@@ -133,16 +164,29 @@ def sparql():
             current_app.logger.warning("query evaluation failed: %s", e)
             return _error(500, "query evaluation failed: " + _safe_message(e), "Internal Server Error")
     if status != "200":
-        return _error(int(status), body, {"400": "Bad Request", "406": "Not Acceptable"}.get(status, "Internal Server Error"))
+        return _error(
+            int(status), body, {"400": "Bad Request", "406": "Not Acceptable"}.get(status, "Internal Server Error")
+        )
     return _answer(body, ctype, cap, cut)
 
 
 def _page_or_description(store, query: str | None) -> Response:
     """The query page for a browser (with the query, when given), else the service description."""
-    if wants_query_page() or (query is None and preferred(["text/html", "text/turtle"]) == "text/html"
-                              and "text/html" in request.headers.get("Accept", "")):
-        page = Response(render_template("sparql.html", queries=named_queries(QUERIES), prefixes=PREFIXES,
-                                        initial=request.args.get("example", ""), query=query), mimetype="text/html")
+    if wants_query_page() or (
+        query is None
+        and preferred(["text/html", "text/turtle"]) == "text/html"
+        and "text/html" in request.headers.get("Accept", "")
+    ):
+        page = Response(
+            render_template(
+                "sparql.html",
+                queries=named_queries(QUERIES),
+                prefixes=PREFIXES,
+                initial=request.args.get("example", ""),
+                query=query,
+            ),
+            mimetype="text/html",
+        )
         page.headers["Vary"] = "Accept"  # the same /sparql?query=… URL answers results to API clients
         return page
     graphs = "".join(f"    sd:namedGraph [ sd:name <{g.value}> ] ;\n" for g in store.public_graphs())
@@ -150,7 +194,9 @@ def _page_or_description(store, query: str | None) -> Response:
     return Response(body, mimetype="text/turtle")
 
 
-def dataset(st: Structure, default_graphs: list[str], named_graphs: list[str]) -> tuple[list[str] | None, list[str] | None]:
+def dataset(
+    st: Structure, default_graphs: list[str], named_graphs: list[str]
+) -> tuple[list[str] | None, list[str] | None]:
     """The RDF dataset per SPARQL 1.1 §13.2 and the Protocol §2.1.4: the protocol's default-graph-uri /
     named-graph-uri if given, else the query's FROM / FROM NAMED, else None (the store's union of public
     graphs). With only FROM (or only FROM NAMED) the other part is empty. Staging graphs are left out; an

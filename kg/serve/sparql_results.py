@@ -9,7 +9,9 @@ from __future__ import annotations
 from ..formats import cap_result, choose, result_kind, serialize
 
 
-def render(result, accept: str | None, words: list[str] | None, cap: int | None) -> tuple[str, bytes | str, str | None, bool]:
+def render(
+    result, accept: str | None, words: list[str] | None, cap: int | None
+) -> tuple[str, bytes | str, str | None, bool]:
     """("200", body, content type, cut to the cap) or ("406", message, None, False)."""
     kind = result_kind(result)
     fmt = choose(kind, accept, words)

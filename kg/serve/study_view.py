@@ -54,8 +54,16 @@ def merged_publications(pubs: list[dict]) -> list[dict]:
                 grp["pmids"] |= pmids
                 break
         else:
-            groups.append({"publication": p["publication"], "name": p.get("name"), "date": p.get("date"), "ids": [p["publication"]],
-                           "pmids": pmids, "title": title})
+            groups.append(
+                {
+                    "publication": p["publication"],
+                    "name": p.get("name"),
+                    "date": p.get("date"),
+                    "ids": [p["publication"]],
+                    "pmids": pmids,
+                    "title": title,
+                }
+            )
     return [{k: v for k, v in g.items() if k not in ("pmids", "title")} for g in groups]
 
 
@@ -68,9 +76,18 @@ def by_source(rows: list[dict], sources: dict, store) -> list[dict]:
     for r in rows:
         if r["g"] not in names:  # provenance and derived graphs have their own sections
             continue
-        grp = out.setdefault(r["g"], {"graph": r["g"], "label": names.get(r["g"], r["g"].rsplit("/", 1)[-1]), "statements": []})
-        grp["statements"].append({"predicate": r["p"], "predicate_label": lab.get(r["p"]) or compact(r["p"]),
-                                  "value": r["o"], "value_label": lab.get(r["o"]), "is_iri": r.get("iri") == "true"})
+        grp = out.setdefault(
+            r["g"], {"graph": r["g"], "label": names.get(r["g"], r["g"].rsplit("/", 1)[-1]), "statements": []}
+        )
+        grp["statements"].append(
+            {
+                "predicate": r["p"],
+                "predicate_label": lab.get(r["p"]) or compact(r["p"]),
+                "value": r["o"],
+                "value_label": lab.get(r["o"]),
+                "is_iri": r.get("iri") == "true",
+            }
+        )
     return list(out.values())
 
 
@@ -79,8 +96,12 @@ def cite_text(s: dict) -> str:
     authors = [a["name"] for a in s.get("authors", []) if a.get("name")]
     who = ", ".join(authors[:6]) + (" et al." if len(authors) > 6 else "")
     year = (s.get("date") or "")[:4]
-    parts = [f"{who} ({year})." if who and year else (f"{who}." if who else ""), f"{s.get('name', '')}.",
-             f"{s.get('publisherName') or ''}, {s.get('identifier') or ''}.", s["iri"]]
+    parts = [
+        f"{who} ({year})." if who and year else (f"{who}." if who else ""),
+        f"{s.get('name', '')}.",
+        f"{s.get('publisherName') or ''}, {s.get('identifier') or ''}.",
+        s["iri"],
+    ]
     return " ".join(p for p in parts if p.strip(" .,"))
 
 

@@ -40,9 +40,14 @@ def vocabulary_entry(iri: str) -> dict | None:
     if ns is None:
         return None
     entry = terms.get(iri, {})
-    local = iri[len(ns):]
-    return {"label": entry.get("label") or local, "definition": entry.get("definition"), "curie": f"{namespaces[ns]['prefix']}:{local}",
-            "name": namespaces[ns]["name"], "docs": namespaces[ns]["docs"]}
+    local = iri[len(ns) :]
+    return {
+        "label": entry.get("label") or local,
+        "definition": entry.get("definition"),
+        "curie": f"{namespaces[ns]['prefix']}:{local}",
+        "name": namespaces[ns]["name"],
+        "docs": namespaces[ns]["docs"],
+    }
 
 
 def usage(store, iri: str) -> dict:
@@ -56,8 +61,13 @@ def usage(store, iri: str) -> dict:
 
     as_predicate = [{"graph": r["g"], "count": int(r["n"])} for r in rows("as-predicate")]
     as_class = [{"graph": r["g"], "count": int(r["n"])} for r in rows("as-class")]
-    return {"as_predicate": as_predicate, "as_class": as_class, "examples": rows("examples") if as_predicate else [],
-            "predicate_total": sum(x["count"] for x in as_predicate), "class_total": sum(x["count"] for x in as_class)}
+    return {
+        "as_predicate": as_predicate,
+        "as_class": as_class,
+        "examples": rows("examples") if as_predicate else [],
+        "predicate_total": sum(x["count"] for x in as_predicate),
+        "class_total": sum(x["count"] for x in as_class),
+    }
 
 
 def ontology_term(iri: str, terms, studies, facet_params: dict[str, str]) -> dict | None:
@@ -69,7 +79,12 @@ def ontology_term(iri: str, terms, studies, facet_params: dict[str, str]) -> dic
         return None
 
     def brief(x) -> dict:
-        return {"iri": x.iri, "label": x.label or x.short_form, "id": x.obo_id or x.short_form, "children": len(x.children)}
+        return {
+            "iri": x.iri,
+            "label": x.label or x.short_form,
+            "id": x.obo_id or x.short_form,
+            "children": len(x.children),
+        }
 
     lineage, node = [], t
     seen = {t.iri}
@@ -80,7 +95,9 @@ def ontology_term(iri: str, terms, studies, facet_params: dict[str, str]) -> dic
         node = ps[0]
         seen.add(node.iri)
         lineage.insert(0, brief(node))
-    children = [dict(brief(c), grandchildren=[brief(g) for g in terms.children(c)[:30]]) for c in terms.children(t)[:200]]
+    children = [
+        dict(brief(c), grandchildren=[brief(g) for g in terms.children(c)[:30]]) for c in terms.children(t)[:200]
+    ]
     under = {t.iri} | {d.iri for d in terms.descendants(t)}
     best, count, direct = None, 0, 0
     for facet in facet_params:
@@ -90,10 +107,19 @@ def ontology_term(iri: str, terms, studies, facet_params: dict[str, str]) -> dic
             direct = sum(1 for d in studies.docs if iri in d.facets.get(facet, set()))
     onto = terms.ontologies[t.ontology]
     return {
-        "iri": t.iri, "label": t.label, "id": t.obo_id or t.short_form, "ontology": {"id": onto.id, "title": onto.title},
-        "definition": list(t.description), "synonyms": sorted(set(t.synonyms)), "obsolete": bool(t.obsolete),
-        "replaced_by": getattr(t, "replaced_by", None), "parents": [brief(p) for p in terms.parents(t)],
-        "lineage": lineage, "children": children, "descendants": len(under) - 1,
-        "studies": count, "studies_direct": direct,
+        "iri": t.iri,
+        "label": t.label,
+        "id": t.obo_id or t.short_form,
+        "ontology": {"id": onto.id, "title": onto.title},
+        "definition": list(t.description),
+        "synonyms": sorted(set(t.synonyms)),
+        "obsolete": bool(t.obsolete),
+        "replaced_by": getattr(t, "replaced_by", None),
+        "parents": [brief(p) for p in terms.parents(t)],
+        "lineage": lineage,
+        "children": children,
+        "descendants": len(under) - 1,
+        "studies": count,
+        "studies_direct": direct,
         "search": "/search?" + urlencode({facet_params[best]: iri}) if best else None,
     }

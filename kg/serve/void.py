@@ -21,7 +21,9 @@ def void_triples(store, base: str, sources: dict) -> list[ox.Triple]:
     triples = list(store.query(bind_iri(query, base + "/.well-known/void#", PLACEHOLDER)))
     graph_of = {t.subject: t.object.value for t in triples if t.predicate.value == KG + "namedGraph"}
     titles = {GRAPH + name: src.label for name, src in sources.items()}
-    triples += [ox.Triple(ds, ox.NamedNode(DCT + "title"), ox.Literal(titles[g]))
-                for ds, g in sorted(graph_of.items(), key=lambda kv: kv[0].value)
-                if g in titles and not ds.value.rsplit("#", 1)[-1].startswith("links-")]
+    triples += [
+        ox.Triple(ds, ox.NamedNode(DCT + "title"), ox.Literal(titles[g]))
+        for ds, g in sorted(graph_of.items(), key=lambda kv: kv[0].value)
+        if g in titles and not ds.value.rsplit("#", 1)[-1].startswith("links-")
+    ]
     return triples

@@ -98,8 +98,16 @@ def _safe_message(e: Exception) -> str:
 
 
 class QueryWorkers:
-    def __init__(self, store_path: str | Path, size: int = 2, timeout: float | None = 10.0, memory_mb: int | None = DEFAULT_MEMORY_MB,
-                 queue_length: int | None = None, queue_wait: float | None = None, no_network: bool = True):
+    def __init__(
+        self,
+        store_path: str | Path,
+        size: int = 2,
+        timeout: float | None = 10.0,
+        memory_mb: int | None = DEFAULT_MEMORY_MB,
+        queue_length: int | None = None,
+        queue_wait: float | None = None,
+        no_network: bool = True,
+    ):
         self.path, self.size, self.timeout, self.memory_mb = str(store_path), size, timeout or None, memory_mb or None
         self.queue_length = size if queue_length is None else queue_length
         self.queue_wait = queue_wait if queue_wait is not None else min(self.timeout or 5.0, 5.0)
@@ -127,7 +135,9 @@ class QueryWorkers:
             log.error("a query worker exited while starting (exit status %s)", proc.exitcode)
             return proc, parent
         if problem and self.no_network and self.isolation_problem is None:
-            log.warning("query workers keep network access (no network namespace: %s); only the SERVICE check guards", problem)
+            log.warning(
+                "query workers keep network access (no network namespace: %s); only the SERVICE check guards", problem
+            )
         self.isolation_problem = problem if self.no_network else None
         return proc, parent
 
@@ -138,12 +148,22 @@ class QueryWorkers:
                     self._idle.put(self._spawn())
                 self._started = True
 
-    def run(self, query: str, accept: str | None, words: list[str] | None, default_graph=None, named_graphs=None, cap: int | None = None):
+    def run(
+        self,
+        query: str,
+        accept: str | None,
+        words: list[str] | None,
+        default_graph=None,
+        named_graphs=None,
+        cap: int | None = None,
+    ):
         """(status, body or message, content type, truncated). Raises QueryBusy when the queue is full,
         QueryTimeout after `timeout` seconds, QueryCrashed when the worker died."""
         if not self._admitted.acquire(blocking=False):
-            raise QueryBusy(f"all {self.size} query workers are busy and {self.queue_length} queries are waiting; try again later",
-                            self.retry_after)
+            raise QueryBusy(
+                f"all {self.size} query workers are busy and {self.queue_length} queries are waiting; try again later",
+                self.retry_after,
+            )
         try:
             return self._run((query, accept, words, default_graph, named_graphs, cap))
         finally:
@@ -154,7 +174,10 @@ class QueryWorkers:
         try:
             proc, conn = self._idle.get(timeout=self.queue_wait)
         except queue.Empty:
-            raise QueryBusy(f"all {self.size} query workers stayed busy for {self.queue_wait:g} s; try again later", self.retry_after) from None
+            raise QueryBusy(
+                f"all {self.size} query workers stayed busy for {self.queue_wait:g} s; try again later",
+                self.retry_after,
+            ) from None
         try:
             conn.send(job)
             if conn.poll(self.timeout):
@@ -170,8 +193,10 @@ class QueryWorkers:
         if crashed:
             code = proc.exitcode
             how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"
-            raise QueryCrashed(f"the query worker crashed ({how}: a stack overflow, an internal error of the query engine, or more memory than the limit of "
-                               f"{self.memory_mb} MiB); it was replaced")
+            raise QueryCrashed(
+                f"the query worker crashed ({how}: a stack overflow, an internal error of the query engine, or more memory than the limit of "
+                f"{self.memory_mb} MiB); it was replaced"
+            )
         raise QueryTimeout(f"the query ran longer than the time limit of {self.timeout:g} s and was stopped")
 
     def close(self) -> None:

@@ -28,7 +28,9 @@ def canonical_graphs(per_graph: dict[str, bytes]) -> dict[str, bytes]:
         odd = b"".join(line for line in lines if b"_:" in line)  # blank nodes, or "_:" inside a literal
         if odd:
             gn = ox.NamedNode(g)
-            with_bnodes += [ox.Quad(q.subject, q.predicate, q.object, gn) for q in ox.parse(odd, format=ox.RdfFormat.N_TRIPLES)]
+            with_bnodes += [
+                ox.Quad(q.subject, q.predicate, q.object, gn) for q in ox.parse(odd, format=ox.RdfFormat.N_TRIPLES)
+            ]
     labels = _labels(with_bnodes)
 
     def term(t):
@@ -65,14 +67,24 @@ def _refine(occurs: dict[str, list[tuple[str, ox.Quad]]], colour: dict[str, str]
     """Recolour each node by its quads (neighbours shown by colour) until the partition stops splitting."""
     classes = len(set(colour.values()))
     for _ in range(MAX_ROUNDS):
+
         def show(t, me: str, colour: dict[str, str] = colour) -> str:
             if isinstance(t, ox.BlankNode):
                 return "_:self" if t.value == me else "_:" + colour[t.value]
             return str(t)
 
-        colour = {b: _digest(colour[b] + "\n" + "\n".join(sorted(
-            f"{pos} {show(q.subject, b)} {q.predicate} {show(q.object, b)} {q.graph_name}" for pos, q in occ)))
-            for b, occ in occurs.items()}
+        colour = {
+            b: _digest(
+                colour[b]
+                + "\n"
+                + "\n".join(
+                    sorted(
+                        f"{pos} {show(q.subject, b)} {q.predicate} {show(q.object, b)} {q.graph_name}" for pos, q in occ
+                    )
+                )
+            )
+            for b, occ in occurs.items()
+        }
         now = len(set(colour.values()))
         if now == classes:
             break

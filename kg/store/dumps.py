@@ -65,7 +65,9 @@ def _turtle(nt: bytes) -> tuple[bytes, int]:
     """Turtle of canonical N-Triples (each triple once), and its number of triples. Serialised straight from
     the sorted lines: loading them into a store would give the blank nodes fresh random labels."""
     lines = sorted(set(nt.splitlines(keepends=True)))
-    return ox.serialize(ox.parse(b"".join(lines), format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE), len(lines)
+    return ox.serialize(ox.parse(b"".join(lines), format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.TURTLE), len(
+        lines
+    )
 
 
 def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
@@ -88,20 +90,44 @@ def write_dumps(store, folder: Path, sources: dict) -> list[dict]:
     # Canonical (sorted lines, blank-node labels from content): the same graph gives the same bytes.
     per_graph = canonical_graphs({g: store.dump_graph(g, ox.RdfFormat.N_TRIPLES) for g in public})
     whole_nq = b"".join(nt.replace(b" .\n", f" <{g}> .\n".encode()) for g, nt in per_graph.items())
-    add(folder / "gide-kg.nq.gz", whole_nq, graph=None, format="application/n-quads", quads=whole_nq.count(b"\n"),
-        title="Whole knowledge graph (all named graphs)")
+    add(
+        folder / "gide-kg.nq.gz",
+        whole_nq,
+        graph=None,
+        format="application/n-quads",
+        quads=whole_nq.count(b"\n"),
+        title="Whole knowledge graph (all named graphs)",
+    )
     turtle, triples = _turtle(b"".join(per_graph.values()))  # the union of the graphs, each triple once
-    add(folder / "gide-kg.ttl.gz", turtle, graph=None, format="text/turtle", triples=triples,
-        title="Whole knowledge graph (union of the graphs)")
+    add(
+        folder / "gide-kg.ttl.gz",
+        turtle,
+        graph=None,
+        format="text/turtle",
+        triples=triples,
+        title="Whole knowledge graph (union of the graphs)",
+    )
     for name, src in sources.items():
         g = GRAPH + name
         if g not in per_graph:
             continue
         nt = per_graph[g]
-        add(folder / f"{name}.nq.gz", nt.replace(b" .\n", f" <{g}> .\n".encode()), graph=g, format="application/n-quads",
-            quads=nt.count(b"\n"), title=f"{src.label} (N-Quads)")
-        add(folder / f"{name}.ttl.gz", _turtle(nt)[0], graph=g, format="text/turtle", triples=nt.count(b"\n"),
-            title=f"{src.label} (Turtle)")
+        add(
+            folder / f"{name}.nq.gz",
+            nt.replace(b" .\n", f" <{g}> .\n".encode()),
+            graph=g,
+            format="application/n-quads",
+            quads=nt.count(b"\n"),
+            title=f"{src.label} (N-Quads)",
+        )
+        add(
+            folder / f"{name}.ttl.gz",
+            _turtle(nt)[0],
+            graph=g,
+            format="text/turtle",
+            triples=nt.count(b"\n"),
+            title=f"{src.label} (Turtle)",
+        )
     # Every file is whole on disk before any is renamed, and the manifest goes last: a run killed at any
     # point leaves each served file either the old one or the new one, and a file that does not match the
     # manifest (renamed, manifest not yet) is refused by `verified` until the manifest catches up.
@@ -192,7 +218,12 @@ def void_description(store, base: str, sources: dict) -> list[ox.Triple]:
     total = 0
     for g in sorted(stats):
         r = stats[g]
-        ds = _n(base + "/.well-known/void#" + g.rsplit("/", 1)[-1].replace(":", "-") + ("-ontology" if g.startswith(ONTOLOGY_GRAPH) else ""))
+        ds = _n(
+            base
+            + "/.well-known/void#"
+            + g.rsplit("/", 1)[-1].replace(":", "-")
+            + ("-ontology" if g.startswith(ONTOLOGY_GRAPH) else "")
+        )
         total += int(r["triples"].value)
         t += [
             ox.Triple(root, _n(VOID + "subset"), ds),
@@ -205,26 +236,36 @@ def void_description(store, base: str, sources: dict) -> list[ox.Triple]:
             ox.Triple(ds, _n(VOID + "properties"), _int(int(r["properties"].value))),
             ox.Triple(ds, _n(VOID + "classes"), _int(len(classes.get(g, [])))),
         ]
-        name = g[len(GRAPH):] if g.startswith(GRAPH) else g
+        name = g[len(GRAPH) :] if g.startswith(GRAPH) else g
         if name in sources:
             t.append(ox.Triple(ds, _n(DCT + "title"), ox.Literal(sources[name].label)))
         for i, (c, n) in enumerate(sorted(classes.get(g, []))):
             part = _n(f"{ds.value}-class-{i}")
-            t += [ox.Triple(ds, _n(VOID + "classPartition"), part), ox.Triple(part, _n(VOID + "class"), _n(c)),
-                  ox.Triple(part, _n(VOID + "entities"), _int(n))]
+            t += [
+                ox.Triple(ds, _n(VOID + "classPartition"), part),
+                ox.Triple(part, _n(VOID + "class"), _n(c)),
+                ox.Triple(part, _n(VOID + "entities"), _int(n)),
+            ]
         for i, (p, n) in enumerate(sorted(props.get(g, []))):
             part = _n(f"{ds.value}-property-{i}")
-            t += [ox.Triple(ds, _n(VOID + "propertyPartition"), part), ox.Triple(part, _n(VOID + "property"), _n(p)),
-                  ox.Triple(part, _n(VOID + "triples"), _int(n))]
+            t += [
+                ox.Triple(ds, _n(VOID + "propertyPartition"), part),
+                ox.Triple(part, _n(VOID + "property"), _n(p)),
+                ox.Triple(part, _n(VOID + "triples"), _int(n)),
+            ]
     t.append(ox.Triple(root, _n(VOID + "triples"), _int(total)))
     # linksets: study -> ontology term links of each source, and the cross-repository links
     for r in store.query(f"""SELECT ?g ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
             FILTER(?p IN (<{KG}organism>, <{KG}imagingMethod>, <{KG}relatedStudy>, <{KG}sameDataAs>) && isIRI(?o)) }} GROUP BY ?g ?p"""):
         g, p = r["g"].value, r["p"].value
         ls = _n(base + "/.well-known/void#links-" + g.rsplit("/", 1)[-1] + "-" + p.rsplit("#", 1)[-1])
-        t += [ox.Triple(root, _n(VOID + "subset"), ls), ox.Triple(ls, _n(RDF + "type"), _n(VOID + "Linkset")),
-              ox.Triple(ls, _n(VOID + "linkPredicate"), _n(p)), ox.Triple(ls, _n(VOID + "triples"), _int(int(r["n"].value))),
-              ox.Triple(ls, _n(KG + "namedGraph"), _n(g))]
+        t += [
+            ox.Triple(root, _n(VOID + "subset"), ls),
+            ox.Triple(ls, _n(RDF + "type"), _n(VOID + "Linkset")),
+            ox.Triple(ls, _n(VOID + "linkPredicate"), _n(p)),
+            ox.Triple(ls, _n(VOID + "triples"), _int(int(r["n"].value))),
+            ox.Triple(ls, _n(KG + "namedGraph"), _n(g)),
+        ]
     return t
 
 
@@ -235,18 +276,28 @@ def dcat_catalog(store, base: str, sources: dict, dumps: dict | None) -> list[ox
     service = _n(base + "/sparql")
     t = [
         ox.Triple(cat, _n(RDF + "type"), _n(DCAT + "Catalog")),
-        ox.Triple(cat, _n(DCT + "title"), ox.Literal("GIDE knowledge graph: the study metadata of the GIDE image repositories")),
+        ox.Triple(
+            cat,
+            _n(DCT + "title"),
+            ox.Literal("GIDE knowledge graph: the study metadata of the GIDE image repositories"),
+        ),
         ox.Triple(cat, _n(DCAT + "service"), service),
         ox.Triple(service, _n(RDF + "type"), _n(DCAT + "DataService")),
         ox.Triple(service, _n(DCAT + "endpointURL"), service),
         ox.Triple(service, _n(DCT + "conformsTo"), _n("https://www.w3.org/TR/sparql11-protocol/")),
     ]
     modified = {}
-    for r in store.query(f"""SELECT ?src (MAX(?end) AS ?m) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?run a <{KG}HarvestRun> ;
+    for (
+        r
+    ) in store.query(f"""SELECT ?src (MAX(?end) AS ?m) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?run a <{KG}HarvestRun> ;
             <{KG}harvestSource> ?src ; <{KG}status> "succeeded" ; <{PROV}endedAtTime> ?end }} }} GROUP BY ?src"""):
         modified[r["src"].value] = r["m"]
-    counts = {r["g"].value: int(r["n"].value) for r in store.query(
-        f"SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> }} }} GROUP BY ?g")}
+    counts = {
+        r["g"].value: int(r["n"].value)
+        for r in store.query(
+            f"SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> }} }} GROUP BY ?g"
+        )
+    }
     files = {(d.get("graph"), d["format"]): d for d in (dumps or {}).get("dumps", [])}
     for name, src in sources.items():
         g = GRAPH + name
@@ -257,7 +308,13 @@ def dcat_catalog(store, base: str, sources: dict, dumps: dict | None) -> list[ox
             ox.Triple(cat, _n(DCAT + "dataset"), ds),
             ox.Triple(ds, _n(RDF + "type"), _n(DCAT + "Dataset")),
             ox.Triple(ds, _n(DCT + "title"), ox.Literal(src.label)),
-            ox.Triple(ds, _n(DCT + "description"), ox.Literal(f"{counts[g]} studies harvested from {src.label} ({src.kind} records), normalised into the GIDE knowledge graph.")),
+            ox.Triple(
+                ds,
+                _n(DCT + "description"),
+                ox.Literal(
+                    f"{counts[g]} studies harvested from {src.label} ({src.kind} records), normalised into the GIDE knowledge graph."
+                ),
+            ),
             ox.Triple(ds, _n(DCT + "publisher"), _n(src.publisher)),
             ox.Triple(ds, _n(DCAT + "landingPage"), _n(src.landing or src.publisher)),
             ox.Triple(ds, _n(KG + "namedGraph"), _n(g)),
@@ -269,10 +326,18 @@ def dcat_catalog(store, base: str, sources: dict, dumps: dict | None) -> list[ox
             d = files.get((g, fmt))
             if d:
                 dist = _n(f"{base}/downloads/{d['file']}")
-                t += [ox.Triple(ds, _n(DCAT + "distribution"), dist), ox.Triple(dist, _n(RDF + "type"), _n(DCAT + "Distribution")),
-                      ox.Triple(dist, _n(DCAT + "downloadURL"), dist), ox.Triple(dist, _n(DCAT + "mediaType"), _n(f"https://www.iana.org/assignments/media-types/{fmt}")),
-                      ox.Triple(dist, _n(DCAT + "compressFormat"), _n("https://www.iana.org/assignments/media-types/application/gzip")),
-                      ox.Triple(dist, _n(DCAT + "byteSize"), _int(d["bytes"])),
-                      ox.Triple(dist, _n("http://spdx.org/rdf/terms#checksum"), ox.Literal("sha256:" + d["sha256"]))]
+                t += [
+                    ox.Triple(ds, _n(DCAT + "distribution"), dist),
+                    ox.Triple(dist, _n(RDF + "type"), _n(DCAT + "Distribution")),
+                    ox.Triple(dist, _n(DCAT + "downloadURL"), dist),
+                    ox.Triple(dist, _n(DCAT + "mediaType"), _n(f"https://www.iana.org/assignments/media-types/{fmt}")),
+                    ox.Triple(
+                        dist,
+                        _n(DCAT + "compressFormat"),
+                        _n("https://www.iana.org/assignments/media-types/application/gzip"),
+                    ),
+                    ox.Triple(dist, _n(DCAT + "byteSize"), _int(d["bytes"])),
+                    ox.Triple(dist, _n("http://spdx.org/rdf/terms#checksum"), ox.Literal("sha256:" + d["sha256"])),
+                ]
         t.append(ox.Triple(service, _n(DCAT + "servesDataset"), ds))
     return t

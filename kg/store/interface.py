@@ -48,8 +48,13 @@ class Store(Protocol):
         """The folder of an embedded on-disk store, which other processes may open read-only (the app's
         query workers, stopped at a time limit); None for a store in memory or on a server."""
 
-    def query(self, sparql: str, default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
-              timeout: float | None = None):
+    def query(
+        self,
+        sparql: str,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        timeout: float | None = None,
+    ):
         """Run a SPARQL query; the default graph is the union of the public graphs unless given. Raises
         SyntaxError for a malformed query, TimeoutError when a store that can stop queries stops it."""
 
@@ -74,7 +79,9 @@ class Store(Protocol):
     def quads(self, graph: str | None = None) -> Iterable[ox.Quad]:
         """Every quad of `graph` (of all graphs when None)."""
 
-    def quads_for_pattern(self, subject=None, predicate=None, object=None, graph: str | None = None) -> Iterable[ox.Quad]:
+    def quads_for_pattern(
+        self, subject=None, predicate=None, object=None, graph: str | None = None
+    ) -> Iterable[ox.Quad]:
         """Quads matching a pattern; None is a wildcard."""
 
     def dump_graph(self, graph: str, format: ox.RdfFormat) -> bytes:

@@ -16,7 +16,12 @@ from ..config import ONTOLOGIES
 from ..namespaces import CLOSURE_GRAPH, DCT, KG, ONTOLOGY_GRAPH, OWL, PROVENANCE_GRAPH, RDFS
 from .interface import Store
 
-FORMATS = {".owl": ox.RdfFormat.RDF_XML, ".rdf": ox.RdfFormat.RDF_XML, ".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
+FORMATS = {
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+}
 
 
 def manifest(folder: Path | None = None) -> dict:

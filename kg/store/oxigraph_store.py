@@ -87,9 +87,7 @@ class OxigraphStore:
 
     def graph_sizes(self) -> dict[str, int]:
         rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-        return {
-            r["g"].value: int(r["n"].value) for r in rows if not r["g"].value.startswith(STAGING_PREFIX)
-        }
+        return {r["g"].value: int(r["n"].value) for r in rows if not r["g"].value.startswith(STAGING_PREFIX)}
 
     def record_hashes(self, source_key: str) -> dict[str, str]:
         """File name -> SHA-256 of the records the source's served graph was built from."""
@@ -104,7 +102,11 @@ class OxigraphStore:
 
     def staging_graphs(self) -> list[str]:
         """Staging graphs present now (none once every harvest has committed or aborted)."""
-        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX))
+        return sorted(
+            g.value
+            for g in self.store.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value.startswith(STAGING_PREFIX)
+        )
 
     def count(self, graph: str, minus: str | None = None) -> int:
         """Triples in `graph` (that are not in `minus`)."""
@@ -197,7 +199,12 @@ class OxigraphStore:
         prov_stage = ox.NamedNode(f"{STAGING_PREFIX}{tag}:prov")
         try:
             self.store.extend(
-                ox.Quad(q.subject, q.predicate, q.object, prov_stage if q.graph_name.value == PROVENANCE_GRAPH else data_stage)
+                ox.Quad(
+                    q.subject,
+                    q.predicate,
+                    q.object,
+                    prov_stage if q.graph_name.value == PROVENANCE_GRAPH else data_stage,
+                )
                 for q in new
             )
             self.store.update(swap_update(data_stage.value, graph, prov_stage.value, source_key))
@@ -211,8 +218,12 @@ class OxigraphStore:
         if not self.has_graph(graph):
             with self._writing():
                 g = ox.NamedNode(graph)
-                self._load_bytes(ox.serialize((ox.Quad(q.subject, q.predicate, q.object, g) for q in quads),
-                                              format=ox.RdfFormat.N_QUADS), ox.RdfFormat.N_QUADS)
+                self._load_bytes(
+                    ox.serialize(
+                        (ox.Quad(q.subject, q.predicate, q.object, g) for q in quads), format=ox.RdfFormat.N_QUADS
+                    ),
+                    ox.RdfFormat.N_QUADS,
+                )
             return
         stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:graph")
         with self._writing():
@@ -294,7 +305,9 @@ class OxigraphSourceWriter:
         if not self.buffer:
             return
         g = ox.NamedNode(self.stage)
-        data = ox.serialize((ox.Quad(q.subject, q.predicate, q.object, g) for q in self.buffer), format=ox.RdfFormat.N_QUADS)
+        data = ox.serialize(
+            (ox.Quad(q.subject, q.predicate, q.object, g) for q in self.buffer), format=ox.RdfFormat.N_QUADS
+        )
         self.buffer = []
         with self.store._writing():
             self.store._load_bytes(data, ox.RdfFormat.N_QUADS)
@@ -327,12 +340,17 @@ class OxigraphSourceWriter:
                 changes["triples"] = changes["added"]
                 return changes
         else:
-            changes = {"added": st.count(self.stage, minus=self.graph), "removed": st.count(self.graph, minus=self.stage)}
+            changes = {
+                "added": st.count(self.stage, minus=self.graph),
+                "removed": st.count(self.graph, minus=self.stage),
+            }
         prov_stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:prov")
         with st._writing():
             try:
                 st.store.extend(ox.Quad(q.subject, q.predicate, q.object, prov_stage) for q in provenance)
-                st.store.update(swap_update(None if self.direct else self.stage, self.graph, prov_stage.value, self.key))
+                st.store.update(
+                    swap_update(None if self.direct else self.stage, self.graph, prov_stage.value, self.key)
+                )
             finally:
                 if st.store.contains_named_graph(prov_stage):
                     st.store.remove_graph(prov_stage)

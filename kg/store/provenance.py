@@ -69,7 +69,11 @@ def run_quads(run: RunRecord) -> list[ox.Quad]:
         q.append((r, _n(PROV + "endedAtTime"), _dt(run.ended)))
     if run.mapping_version:
         m = _n(f"{MAPPING}{run.mapping_kind}/{run.mapping_version}")
-        q += [(r, _n(PROV + "used"), m), (m, A, _n(KG + "MappingVersion")), (m, _n(KG + "mappingKind"), ox.Literal(run.mapping_kind))]
+        q += [
+            (r, _n(PROV + "used"), m),
+            (m, A, _n(KG + "MappingVersion")),
+            (m, _n(KG + "mappingKind"), ox.Literal(run.mapping_kind)),
+        ]
         for path, digest in run.mapping_files:
             q.append((m, _n(KG + "mappingFile"), ox.Literal(f"{path} sha256:{digest}")))
     if run.error:

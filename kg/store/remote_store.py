@@ -95,7 +95,9 @@ class RemoteStore:
         self.timeout = timeout
         self.session = requests.Session()
         if user:
-            self.session.auth = (requests.auth.HTTPDigestAuth if auth == "digest" else requests.auth.HTTPBasicAuth)(user, password or "")
+            self.session.auth = (requests.auth.HTTPDigestAuth if auth == "digest" else requests.auth.HTTPBasicAuth)(
+                user, password or ""
+            )
         self._graphs: tuple[float, list[ox.NamedNode]] | None = None
         self._write_lock = threading.Lock()
         try:
@@ -111,7 +113,9 @@ class RemoteStore:
         try:
             r = self.session.post(url, timeout=timeout or self.timeout, **kw)
         except requests.Timeout as e:
-            raise RemoteTimeout(f"the SPARQL store did not answer within {timeout or self.timeout:g} s (time limit)") from e
+            raise RemoteTimeout(
+                f"the SPARQL store did not answer within {timeout or self.timeout:g} s (time limit)"
+            ) from e
         if r.status_code >= 400:
             msg = r.text.strip()[:2000] or r.reason
             if r.status_code in (400, 414) or "SPARQL compiler" in msg or "syntax error" in msg.lower():
@@ -127,7 +131,9 @@ class RemoteStore:
         now = time.monotonic()
         if self._graphs and now - self._graphs[0] < 2.0:
             return self._graphs[1]
-        rows = self._select(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{GRAPH}")) }}')
+        rows = self._select(
+            f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{GRAPH}")) }}'
+        )
         graphs = sorted((r["g"] for r in rows if isinstance(r["g"], ox.NamedNode)), key=lambda g: g.value)
         self._graphs = (now, graphs)
         return graphs
@@ -135,7 +141,13 @@ class RemoteStore:
     def _select(self, sparql: str):
         return self._run(sparql, None, None, "SELECT", self.timeout)
 
-    def query(self, sparql: str, default_graph: list[str] | None = None, named_graphs: list[str] | None = None, timeout: float | None = None):
+    def query(
+        self,
+        sparql: str,
+        default_graph: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        timeout: float | None = None,
+    ):
         """Run a query; the default graph is the union of the public graphs unless given. With `timeout`
         the server is asked to stop the query at that limit (where its dialect says how) and the client
         gives up shortly after; both raise RemoteTimeout."""
@@ -154,7 +166,9 @@ class RemoteStore:
             data.append(limit(timeout))
         graph = form in ("CONSTRUCT", "DESCRIBE")
         accept = "application/n-triples" if graph else "application/sparql-results+json"
-        r = self._post(self.query_url, timeout=timeout * 2 + 1 if limit else timeout, data=data, headers={"Accept": accept})
+        r = self._post(
+            self.query_url, timeout=timeout * 2 + 1 if limit else timeout, data=data, headers={"Accept": accept}
+        )
         if r.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso cut the query and sends partial results
             raise RemoteTimeout(f"the query ran longer than the time limit of {timeout:g} s and was stopped")
         if graph:
@@ -164,11 +178,15 @@ class RemoteStore:
             text = _VIRTUOSO_BNODE.sub(r"\1", text)
         if form == "ASK" and '"__ASK_RETVAL"' in text:  # Virtuoso: ASK as a one-row table
             rows = json.loads(text)["results"]["bindings"]
-            text = json.dumps({"head": {}, "boolean": bool(rows) and rows[0]["__ASK_RETVAL"]["value"] not in ("0", "false")})
+            text = json.dumps(
+                {"head": {}, "boolean": bool(rows) and rows[0]["__ASK_RETVAL"]["value"] not in ("0", "false")}
+            )
         return ox.parse_query_results(text, format=ox.QueryResultsFormat.JSON)
 
     def graph_sizes(self) -> dict[str, int]:
-        rows = self._select(f'SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{GRAPH}")) }} GROUP BY ?g')
+        rows = self._select(
+            f'SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{GRAPH}")) }} GROUP BY ?g'
+        )
         return {r["g"].value: int(r["n"].value) for r in rows}
 
     def record_hashes(self, source_key: str) -> dict[str, str]:
@@ -197,7 +215,13 @@ class RemoteStore:
         return self.quads_for_pattern(graph=graph)
 
     def dump_graph(self, graph: str, format: ox.RdfFormat) -> bytes:
-        triples = self._run(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", None, None, "CONSTRUCT", self.timeout)
+        triples = self._run(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+            None,
+            None,
+            "CONSTRUCT",
+            self.timeout,
+        )
         out = io.BytesIO()
         ox.serialize(triples, out, format)
         return out.getvalue()
@@ -219,7 +243,7 @@ class RemoteStore:
             has_bnodes = any(isinstance(t, ox.BlankNode) for tr in triples for t in (tr.subject, tr.object))
             step = len(triples) if has_bnodes else _CHUNK  # blank nodes are scoped to one request
             for i in range(0, len(triples), step):
-                block = quad_block(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples[i:i + step])
+                block = quad_block(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples[i : i + step])
                 self.update(f"INSERT {{ {block} }} WHERE {{ }}")
         self._graphs = None
         return len(triples)
@@ -227,7 +251,12 @@ class RemoteStore:
     def _post_ntriples(self, graph: str, body: bytes) -> None:
         """Graph Store Protocol: add N-Triples to `graph`."""
         if body:
-            self._post(self.graph_store_url, params={"graph": graph}, data=body, headers={"Content-Type": "application/n-triples"})
+            self._post(
+                self.graph_store_url,
+                params={"graph": graph},
+                data=body,
+                headers={"Content-Type": "application/n-triples"},
+            )
         self._graphs = None
 
     def _drop(self, *graphs: str) -> None:
@@ -250,7 +279,9 @@ class RemoteStore:
 
     def staging_graphs(self) -> list[str]:
         """Staging graphs present now (none once every harvest has committed or aborted)."""
-        rows = self._select(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}')
+        rows = self._select(
+            f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{STAGING_PREFIX}")) }}'
+        )
         return sorted(r["g"].value for r in rows)
 
     def count(self, graph: str, minus: str | None = None) -> int:
@@ -267,7 +298,11 @@ class RemoteStore:
         with self._write_lock:
             try:
                 self._load(stage, quads)
-                self.update(f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{graph}>" if self.has_graph(stage) else f"DROP SILENT GRAPH <{graph}>")
+                self.update(
+                    f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{graph}>"
+                    if self.has_graph(stage)
+                    else f"DROP SILENT GRAPH <{graph}>"
+                )
             finally:
                 self._drop(stage)
 
@@ -303,7 +338,9 @@ class RemoteSourceWriter:
     def add_graphs(self, source: ox.Store, graphs: list[ox.NamedNode]) -> None:
         """The triples of `graphs` of a staging store, sent as N-Triples (Graph Store POST when configured)."""
         if self.store.graph_store_url:
-            self.store._post_ntriples(self.stage, b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs))
+            self.store._post_ntriples(
+                self.stage, b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs)
+            )
         else:
             self.add(q for g in graphs for q in source.quads_for_pattern(None, None, None, g))
 

@@ -24,7 +24,11 @@ class BadFields(ValueError):
 
 
 def curie(t: Term, prefix: str) -> str:
-    return t.obo_id or (f"{prefix}:{t.short_form}" if prefix and not t.short_form.startswith(prefix) else t.short_form.replace("_", ":", 1))
+    return t.obo_id or (
+        f"{prefix}:{t.short_form}"
+        if prefix and not t.short_form.startswith(prefix)
+        else t.short_form.replace("_", ":", 1)
+    )
 
 
 def field_values(t: Term, field: str, prefix: str) -> list[str]:
@@ -92,8 +96,15 @@ def parse_boosts(spec: str | None) -> list[Boost] | None:
 
 
 # boolean fields a boost or filter may name
-FLAGS = {"isDefiningOntology", "isObsolete", "hasDirectParents", "hasDirectChildren", "hasHierarchicalParents",
-         "hasHierarchicalChildren", "isPreferredRoot"}
+FLAGS = {
+    "isDefiningOntology",
+    "isObsolete",
+    "hasDirectParents",
+    "hasDirectChildren",
+    "hasHierarchicalParents",
+    "hasHierarchicalChildren",
+    "isPreferredRoot",
+}
 
 
 class FieldIndex:
@@ -156,8 +167,14 @@ class FieldIndex:
                 return set()
         return postings or set()
 
-    def search(self, text: str | None, fields: dict[str, int], boosts: list[Boost] | None,
-               exact: bool = False, within: set[int] | None = None) -> list[tuple[int, float]]:
+    def search(
+        self,
+        text: str | None,
+        fields: dict[str, int],
+        boosts: list[Boost] | None,
+        exact: bool = False,
+        within: set[int] | None = None,
+    ) -> list[tuple[int, float]]:
         """(term number, score) best first; with no text, every term (of `within`) in IRI order."""
         if not text or not normalise(text):
             return [(i, 0.0) for i in self.order if within is None or i in within]
@@ -188,14 +205,22 @@ class FieldIndex:
                 hits = [i for i in scores if any(tokens <= set(v.split()) for v in column[i])]
             for i in hits:
                 scores[i] += b.weight
-        return sorted(scores.items(), key=lambda x: (-x[1], len(self.terms[x[0]].label), self.terms[x[0]].iri, self.terms[x[0]].ontology))
+        return sorted(
+            scores.items(),
+            key=lambda x: (-x[1], len(self.terms[x[0]].label), self.terms[x[0]].iri, self.terms[x[0]].ontology),
+        )
 
 
 def _default_boosts(text: str) -> list[Boost]:
     """OLS4's boosts when the request names none (V2SearchFieldsParser.addBoostFieldsToQuery)."""
-    return [Boost("isDefiningOntology", "true", 1000, "whole"), Boost("label", text, 1000, "whole"),
-            Boost("label", text, 500, "edge"), Boost("curie", text, 500, "edge"), Boost("shortForm", text, 500, "edge"),
-            Boost("synonym", text, 500, "whole")]
+    return [
+        Boost("isDefiningOntology", "true", 1000, "whole"),
+        Boost("label", text, 1000, "whole"),
+        Boost("label", text, 500, "edge"),
+        Boost("curie", text, 500, "edge"),
+        Boost("shortForm", text, 500, "edge"),
+        Boost("synonym", text, 500, "whole"),
+    ]
 
 
 def field_index(idx: TermIndex) -> FieldIndex:
@@ -205,4 +230,3 @@ def field_index(idx: TermIndex) -> FieldIndex:
         fi = FieldIndex(idx)
         idx._field_index = fi  # type: ignore[attr-defined]
     return fi
-

@@ -38,8 +38,11 @@ class Candidate:
 def candidates(index: TermIndex, text: str, ontologies: list[str] | None = None, limit: int = 10) -> list[Candidate]:
     found = [Candidate(t, s, r) for t, s, r in index.search(text, ontologies=ontologies)[:limit]]
     if not found or found[0].score < DECISIVE:
-        choices = {i: e[0] for i, e in enumerate(index._entries)
-                   if not e[2].obsolete and (not ontologies or e[2].ontology in ontologies)}
+        choices = {
+            i: e[0]
+            for i, e in enumerate(index._entries)
+            if not e[2].obsolete and (not ontologies or e[2].ontology in ontologies)
+        }
         for _, score, i in process.extract(normalise(text), choices, scorer=fuzz.ratio, limit=limit, score_cutoff=80):
             _, kind, term = index._entries[i]
             found.append(Candidate(term, float(score) * 0.95, "fuzzy label" if kind == 0 else "fuzzy synonym"))
@@ -56,6 +59,10 @@ def decide(cands: list[Candidate]) -> Candidate | None:
     if not cands or cands[0].score < DECISIVE:
         return None
     rivals = [c for c in cands[1:] if c.term.iri != cands[0].term.iri]
-    if rivals and rivals[0].score > cands[0].score - MARGIN and normalise(rivals[0].term.label) != normalise(cands[0].term.label):
+    if (
+        rivals
+        and rivals[0].score > cands[0].score - MARGIN
+        and normalise(rivals[0].term.label) != normalise(cands[0].term.label)
+    ):
         return None
     return cands[0]

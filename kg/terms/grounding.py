@@ -28,8 +28,18 @@ PROPERTIES = {KG + "organism": ("organism", ["ncbitaxon"]), KG + "imagingMethod"
 MANUAL = "semapv:ManualMappingCuration"
 LEXICAL = "semapv:LexicalMatching"
 NO_TERM = "sssom:NoTermFound"
-COLUMNS = ["subject_label", "subject_category", "predicate_id", "object_id", "object_label", "mapping_justification",
-           "confidence", "author_id", "mapping_date", "comment"]
+COLUMNS = [
+    "subject_label",
+    "subject_category",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "confidence",
+    "author_id",
+    "mapping_date",
+    "comment",
+]
 HEADER = """# curie_map:
 #   FBbi: http://purl.obolibrary.org/obo/FBbi_
 #   NCBITaxon: http://purl.obolibrary.org/obo/NCBITaxon_
@@ -55,22 +65,32 @@ class TextValue:
 
 
 def _iri_to_curie(iri: str) -> str:
-    for prefix, ns in (("FBbi", "http://purl.obolibrary.org/obo/FBbi_"), ("NCBITaxon", "http://purl.obolibrary.org/obo/NCBITaxon_")):
+    for prefix, ns in (
+        ("FBbi", "http://purl.obolibrary.org/obo/FBbi_"),
+        ("NCBITaxon", "http://purl.obolibrary.org/obo/NCBITaxon_"),
+    ):
         if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns):]}"
+            return f"{prefix}:{iri[len(ns) :]}"
     return iri
 
 
 def _curie_to_iri(curie: str) -> str:
-    for prefix, ns in (("FBbi:", "http://purl.obolibrary.org/obo/FBbi_"), ("NCBITaxon:", "http://purl.obolibrary.org/obo/NCBITaxon_")):
+    for prefix, ns in (
+        ("FBbi:", "http://purl.obolibrary.org/obo/FBbi_"),
+        ("NCBITaxon:", "http://purl.obolibrary.org/obo/NCBITaxon_"),
+    ):
         if curie.startswith(prefix):
-            return ns + curie[len(prefix):]
+            return ns + curie[len(prefix) :]
     return curie
 
 
 def source_graphs(store) -> list[str]:
-    return [g.value for g in store.public_graphs()
-            if not g.value.startswith(ONTOLOGY_GRAPH) and g.value not in (PROVENANCE_GRAPH, GROUNDING_GRAPH, GRAPH + "links")]
+    return [
+        g.value
+        for g in store.public_graphs()
+        if not g.value.startswith(ONTOLOGY_GRAPH)
+        and g.value not in (PROVENANCE_GRAPH, GROUNDING_GRAPH, GRAPH + "links")
+    ]
 
 
 def value_counts(store) -> dict[tuple[str, str], dict[str, int]]:
@@ -99,7 +119,9 @@ def read_table(path: Path | None = None) -> dict[tuple[str, str], dict]:
     if not path.exists():
         return {}
     lines = [l for l in path.read_text(encoding="utf-8").splitlines() if not l.startswith("#")]
-    return {(row["subject_category"], normalise(row["subject_label"])): row for row in csv.DictReader(lines, delimiter="\t")}
+    return {
+        (row["subject_category"], normalise(row["subject_label"])): row for row in csv.DictReader(lines, delimiter="\t")
+    }
 
 
 @dataclass
@@ -131,8 +153,14 @@ def decide_all(index: TermIndex, values: list[TextValue], table: dict | None = N
                     cache[key] = Decision(v, chosen.term.iri, chosen.term.label, chosen.score, chosen.reason, LEXICAL)
                 else:
                     best = cands[0] if cands else None
-                    cache[key] = Decision(v, None, best.term.label if best else "", best.score if best else 0.0,
-                                          f"not decisive (best: {best.term.label}, {best.reason})" if best else "no candidate", LEXICAL)
+                    cache[key] = Decision(
+                        v,
+                        None,
+                        best.term.label if best else "",
+                        best.score if best else 0.0,
+                        f"not decisive (best: {best.term.label}, {best.reason})" if best else "no candidate",
+                        LEXICAL,
+                    )
         d = cache[key]
         out.append(Decision(v, d.iri, d.label, d.score, d.reason, d.justification))
     return out
@@ -158,7 +186,12 @@ def grounding_quads(decisions: list[Decision]) -> list[ox.Quad]:
             ox.Quad(node, ox.NamedNode(KG + "groundedProperty"), p, g),
             ox.Quad(node, ox.NamedNode(KG + "text"), ox.Literal(d.value.text), g),
             ox.Quad(node, ox.NamedNode(KG + "groundedTo"), term, g),
-            ox.Quad(node, ox.NamedNode(KG + "score"), ox.Literal(f"{d.score:.1f}", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")), g),
+            ox.Quad(
+                node,
+                ox.NamedNode(KG + "score"),
+                ox.Literal(f"{d.score:.1f}", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")),
+                g,
+            ),
             ox.Quad(node, ox.NamedNode(KG + "reason"), ox.Literal(d.reason), g),
             ox.Quad(node, ox.NamedNode(KG + "justification"), ox.Literal(d.justification), g),
             ox.Quad(node, ox.NamedNode(KG + "sourceGraph"), ox.NamedNode(d.value.graph), g),
@@ -177,10 +210,16 @@ def write_table(decisions: list[Decision], path: Path | None = None) -> Path:
         if key in rows:
             continue
         rows[key] = {
-            "subject_label": d.value.text, "subject_category": category, "predicate_id": "skos:exactMatch",
-            "object_id": _iri_to_curie(d.iri) if d.iri else NO_TERM, "object_label": d.label if d.iri else "",
-            "mapping_justification": d.justification, "confidence": f"{d.score / 100:.2f}",
-            "author_id": "https://w3id.org/gide-kg/vocab#Harvester", "mapping_date": date.today().isoformat(), "comment": d.reason,
+            "subject_label": d.value.text,
+            "subject_category": category,
+            "predicate_id": "skos:exactMatch",
+            "object_id": _iri_to_curie(d.iri) if d.iri else NO_TERM,
+            "object_label": d.label if d.iri else "",
+            "mapping_justification": d.justification,
+            "confidence": f"{d.score / 100:.2f}",
+            "author_id": "https://w3id.org/gide-kg/vocab#Harvester",
+            "mapping_date": date.today().isoformat(),
+            "comment": d.reason,
         }
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -206,8 +245,15 @@ def report(store, index: TermIndex, sources: dict) -> list[dict]:
             c = counts.get((graph, prop), {"iri": 0, "text": 0})
             ds = by_key.get((graph, prop), [])
             grounded = sum(1 for d in ds if d.iri)
-            out.append({
-                "source": name, "label": src.label, "property": category, "iri": c["iri"], "grounded_from_text": grounded,
-                "ungrounded": len(ds) - grounded, "ungrounded_values": sorted({d.value.text for d in ds if not d.iri}),
-            })
+            out.append(
+                {
+                    "source": name,
+                    "label": src.label,
+                    "property": category,
+                    "iri": c["iri"],
+                    "grounded_from_text": grounded,
+                    "ungrounded": len(ds) - grounded,
+                    "ungrounded_values": sorted({d.value.text for d in ds if not d.iri}),
+                }
+            )
     return out

@@ -33,9 +33,14 @@ from ..namespaces import (
 OIO = "http://www.geneontology.org/formats/oboInOwl#"
 DEFINITION = {OBO + "IAO_0000115", SKOS + "definition", RDFS + "comment"}
 # synonym predicate -> its scope (OBO synonym types), shown on term pages and as OLS obo_synonym
-SYNONYM_SCOPES = {OIO + "hasExactSynonym": "hasExactSynonym", OIO + "hasRelatedSynonym": "hasRelatedSynonym",
-                  OIO + "hasNarrowSynonym": "hasNarrowSynonym", OIO + "hasBroadSynonym": "hasBroadSynonym",
-                  SKOS + "altLabel": "altLabel", DWC + "vernacularName": "vernacularName"}
+SYNONYM_SCOPES = {
+    OIO + "hasExactSynonym": "hasExactSynonym",
+    OIO + "hasRelatedSynonym": "hasRelatedSynonym",
+    OIO + "hasNarrowSynonym": "hasNarrowSynonym",
+    OIO + "hasBroadSynonym": "hasBroadSynonym",
+    SKOS + "altLabel": "altLabel",
+    DWC + "vernacularName": "vernacularName",
+}
 SYNONYMS = set(SYNONYM_SCOPES)
 LABELS = {RDFS + "label", SKOS + "prefLabel"}
 # obsolete terms name their replacement with IAO:0100001 ("term replaced by") or oboInOwl:replacedBy
@@ -45,7 +50,11 @@ TERM_CLASSES = (OWL + "Class", SCHEMA + "Taxon", DWC + "Taxon", SKOS + "Concept"
 
 def _harvested() -> dict[str, tuple[str, str, str]]:
     """Namespaces of the harvested subsets (ontologies/namespaces.tsv): IRI prefix -> (id, prefix, ontology IRI)."""
-    return {r["namespace"]: (r["ontology"], r["prefix"], r["ontology_iri"]) for r in term_namespaces() if r["kind"] == "harvested"}
+    return {
+        r["namespace"]: (r["ontology"], r["prefix"], r["ontology_iri"])
+        for r in term_namespaces()
+        if r["kind"] == "harvested"
+    }
 
 
 HARVESTED = _harvested()
@@ -70,7 +79,9 @@ class Term:
     replaced_by: list[str] = field(default_factory=list)
     synonym_scopes: dict[str, str] = field(default_factory=dict)  # synonym -> OBO scope
     inferred_parents: dict[str, str] = field(default_factory=dict)  # parent IRI -> how it was inferred
-    equivalent_to: list[list[tuple[str, ...]]] = field(default_factory=list)  # intersections: ("class", iri) / ("some", property, filler)
+    equivalent_to: list[list[tuple[str, ...]]] = field(
+        default_factory=list
+    )  # intersections: ("class", iri) / ("some", property, filler)
     rank: str = ""
 
     @property
@@ -150,7 +161,14 @@ class TermIndex:
         """The copies of a term in every ontology that holds it (OLS's `appearsIn`)."""
         return list(self._by_iri.get(iri, []))
 
-    def find(self, ontology: str | None, iri: str | None = None, short_form: str | None = None, obo_id: str | None = None, id: str | None = None) -> list[Term]:
+    def find(
+        self,
+        ontology: str | None,
+        iri: str | None = None,
+        short_form: str | None = None,
+        obo_id: str | None = None,
+        id: str | None = None,
+    ) -> list[Term]:
         """Terms by IRI, short form, OBO id or any of them (`id`), optionally within one ontology."""
         found: list[Term] = []
         if iri:
@@ -167,8 +185,15 @@ class TermIndex:
         if iri in self._defining:
             return self._defining[iri]
         terms = self._by_iri.get(iri, [])
-        found = next((t for t in terms if not self.ontologies[t.ontology].harvested_subset
-                      and self.ontologies[t.ontology].prefix.lower() in t.short_form.lower()), terms[0] if terms else None)
+        found = next(
+            (
+                t
+                for t in terms
+                if not self.ontologies[t.ontology].harvested_subset
+                and self.ontologies[t.ontology].prefix.lower() in t.short_form.lower()
+            ),
+            terms[0] if terms else None,
+        )
         self._defining[iri] = found
         return found
 
@@ -223,18 +248,28 @@ class TermIndex:
         """What a term page shows, in one dict: identity, definition, synonyms with their OBO scope,
         obsolete / replaced-by, equivalent-class definitions, parents (each flagged when our inference,
         with how it was inferred), children, ancestors and the taxonomic rank."""
+
         def ref(iri: str) -> dict:
             return {"iri": iri, "label": self.label_of(iri)}
 
         return {
-            "iri": term.iri, "label": term.label, "ontology": term.ontology, "short_form": term.short_form,
-            "obo_id": term.obo_id, "definition": list(term.description),
+            "iri": term.iri,
+            "label": term.label,
+            "ontology": term.ontology,
+            "short_form": term.short_form,
+            "obo_id": term.obo_id,
+            "definition": list(term.description),
             "synonyms": [{"value": s, "scope": term.synonym_scopes.get(s, "")} for s in term.synonyms],
-            "obsolete": term.obsolete, "replaced_by": [ref(i) for i in term.replaced_by],
-            "equivalent_to": self.equivalent_text(term), "rank": term.rank or None,
+            "obsolete": term.obsolete,
+            "replaced_by": [ref(i) for i in term.replaced_by],
+            "equivalent_to": self.equivalent_text(term),
+            "rank": term.rank or None,
             "inferred": term.inferred,
-            "parents": [ref(p.iri) | {"inferred": p.iri in term.inferred_parents, "inference_note": term.inferred_parents.get(p.iri)}
-                        for p in self.parents(term)],
+            "parents": [
+                ref(p.iri)
+                | {"inferred": p.iri in term.inferred_parents, "inference_note": term.inferred_parents.get(p.iri)}
+                for p in self.parents(term)
+            ],
             "children": [ref(c.iri) | {"inferred": term.iri in c.inferred_parents} for c in self.children(term)],
             "ancestors": [ref(a.iri) for a in self.ancestors(term)],
         }
@@ -275,8 +310,14 @@ class TermIndex:
         return sorted(out)
 
     # -- search -----------------------------------------------------------------------------------
-    def search(self, q: str, ontologies: list[str] | None = None, exact: bool = False, obsoletes: bool = False,
-               within: set[str] | None = None) -> list[tuple[Term, float, str]]:
+    def search(
+        self,
+        q: str,
+        ontologies: list[str] | None = None,
+        exact: bool = False,
+        obsoletes: bool = False,
+        within: set[str] | None = None,
+    ) -> list[tuple[Term, float, str]]:
         """Ranked (term, score, reason) for a query: exact label, exact synonym, label prefix, all words."""
         nq = normalise(q)
         if not nq:
@@ -305,7 +346,11 @@ class TermIndex:
             i = bisect_left(self._texts, nq)
             while i < len(self._texts) and self._texts[i].startswith(nq):
                 _, kind, term = self._entries[i]
-                offer(term, (70.0 if kind == 0 else 60.0) - min(len(self._texts[i]) - len(nq), 50) / 10, "label prefix" if kind == 0 else "synonym prefix")
+                offer(
+                    term,
+                    (70.0 if kind == 0 else 60.0) - min(len(self._texts[i]) - len(nq), 50) / 10,
+                    "label prefix" if kind == 0 else "synonym prefix",
+                )
                 i += 1
             toks = nq.split()
             postings = None
@@ -320,7 +365,11 @@ class TermIndex:
                     break
             for idx in sorted(postings or ()):
                 text, kind, term = self._entries[idx]
-                offer(term, (50.0 if kind == 0 else 40.0) - min(len(text) - len(nq), 50) / 10, "all words in label" if kind == 0 else "all words in synonym")
+                offer(
+                    term,
+                    (50.0 if kind == 0 else 40.0) - min(len(text) - len(nq), 50) / 10,
+                    "all words in label" if kind == 0 else "all words in synonym",
+                )
         return sorted(best.values(), key=lambda x: (-x[1], len(x[0].label), x[0].iri))
 
     # -- building ---------------------------------------------------------------------------------
@@ -335,9 +384,15 @@ class TermIndex:
             if not store.has_graph(graph):
                 continue
             onto = Ontology(
-                id=name, prefix=entry.get("prefix", name.upper()), title=entry.get("label", name), iri=entry.get("iri", ""),
-                description=entry.get("description", ""), version=entry.get("version", ""), source=entry.get("source", ""),
-                licence=entry.get("licence", ""), harvested_subset=bool(entry.get("harvested_subset", False)),
+                id=name,
+                prefix=entry.get("prefix", name.upper()),
+                title=entry.get("label", name),
+                iri=entry.get("iri", ""),
+                description=entry.get("description", ""),
+                version=entry.get("version", ""),
+                source=entry.get("source", ""),
+                licence=entry.get("licence", ""),
+                harvested_subset=bool(entry.get("harvested_subset", False)),
             )
             namespace = entry.get("namespace") or [r["namespace"] for r in term_namespaces() if r["ontology"] == name]
             _load_graph(store, graph, onto, namespace)
@@ -355,16 +410,30 @@ class TermIndex:
 
 def _load_graph(store, graph: str, onto: Ontology, namespace: str | list[str] | None) -> None:
     namespaces = tuple([namespace] if isinstance(namespace, str) else namespace or [])
-    wanted = [RDFS + "label", RDFS + "subClassOf", OWL + "deprecated", SKOS + "prefLabel", DWC + "taxonRank",
-              KG + "inferredParent", KG + "inferenceNote", *DEFINITION, *SYNONYMS, *REPLACED_BY]
+    wanted = [
+        RDFS + "label",
+        RDFS + "subClassOf",
+        OWL + "deprecated",
+        SKOS + "prefLabel",
+        DWC + "taxonRank",
+        KG + "inferredParent",
+        KG + "inferenceNote",
+        *DEFINITION,
+        *SYNONYMS,
+        *REPLACED_BY,
+    ]
     rows = store.query(
         f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o
               FILTER(isIRI(?s) && ?p IN ({", ".join(f"<{w}>" for w in wanted)})) }} }}"""
     )
     terms = onto.terms
-    classes = {r["s"].value for r in store.query(
-        f"""SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s a ?t
-              FILTER(isIRI(?s) && ?t IN ({", ".join(f"<{c}>" for c in TERM_CLASSES)})) }} }}""")}
+    classes = {
+        r["s"].value
+        for r in store.query(
+            f"""SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s a ?t
+              FILTER(isIRI(?s) && ?t IN ({", ".join(f"<{c}>" for c in TERM_CLASSES)})) }} }}"""
+        )
+    }
     notes: dict[str, str] = {}
     for r in rows:
         s, p, o = r["s"].value, r["p"].value, r["o"]
@@ -417,7 +486,8 @@ def _load_equivalents(store, graph: str, terms: dict[str, Term]) -> None:
         f"""SELECT ?c ?x ?node ?first ?prop ?filler WHERE {{ GRAPH <{graph}> {{
               ?c <{OWL}equivalentClass> ?x . ?x <{OWL}intersectionOf> ?list .
               ?list <{RDF}rest>* ?node . ?node <{RDF}first> ?first .
-              OPTIONAL {{ ?first <{OWL}onProperty> ?prop ; <{OWL}someValuesFrom> ?filler }} }} }}""")
+              OPTIONAL {{ ?first <{OWL}onProperty> ?prop ; <{OWL}someValuesFrom> ?filler }} }} }}"""
+    )
     lists: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}
     nexts: dict[str, str] = {}
     for r in store.query(f"SELECT ?n ?m WHERE {{ GRAPH <{graph}> {{ ?n <{RDF}rest> ?m }} }}"):
@@ -454,7 +524,11 @@ def _load_harvested(store, ontologies: dict[str, Ontology]) -> None:
                   FILTER(!STRSTARTS(STR(?g), "{ONTOLOGY_GRAPH}")) }}"""
         ):
             term = taxa.terms.get(r["t"].value)
-            if term is not None and r["v"].value not in term.synonyms and normalise(r["v"].value) != normalise(term.label):
+            if (
+                term is not None
+                and r["v"].value not in term.synonyms
+                and normalise(r["v"].value) != normalise(term.label)
+            ):
                 term.synonyms.append(r["v"].value)
     rows = store.query(
         f"""SELECT ?t (SAMPLE(?l) AS ?label) WHERE {{ GRAPH ?g {{ ?t <{RDFS}label>|<{SCHEMA}name> ?l }}
@@ -467,9 +541,13 @@ def _load_harvested(store, ontologies: dict[str, Ontology]) -> None:
                 onto = ontologies.get(oid)
                 if onto is None:
                     onto = ontologies[oid] = Ontology(
-                        id=oid, prefix=prefix, title=f"{prefix} (terms used in the harvested metadata)", iri=oiri,
+                        id=oid,
+                        prefix=prefix,
+                        title=f"{prefix} (terms used in the harvested metadata)",
+                        iri=oiri,
                         description=f"The {prefix} terms that the harvested GIDE records use, labelled as the records name them; not the full ontology.",
-                        source="harvested records", harvested_subset=True,
+                        source="harvested records",
+                        harvested_subset=True,
                     )
                 onto.terms.setdefault(iri, Term(iri, oid, label=r["label"].value))
                 break

@@ -12,15 +12,22 @@ from ..namespaces import KG, OBO
 from .index import TermIndex
 
 TAXON = OBO + "NCBITaxon_"
-TOP_LEVEL = {TAXON + "2": "Bacteria", TAXON + "2157": "Archaea", TAXON + "2759": "Eukaryota", TAXON + "10239": "Viruses",
-             TAXON + "2787823": "unclassified entries", TAXON + "2787854": "other entries"}
+TOP_LEVEL = {
+    TAXON + "2": "Bacteria",
+    TAXON + "2157": "Archaea",
+    TAXON + "2759": "Eukaryota",
+    TAXON + "10239": "Viruses",
+    TAXON + "2787823": "unclassified entries",
+    TAXON + "2787854": "other entries",
+}
 
 
 def coverage(store, index: TermIndex) -> dict:
     """Organism terms used by studies, by how they reach a top-level division: through NCBI's asserted
     lineage, through a parent we inferred, or not at all (then listed)."""
-    used = sorted({r["t"].value for r in store.query(
-        f"SELECT DISTINCT ?t WHERE {{ ?s <{KG}organism> ?t FILTER(isIRI(?t)) }}")})
+    used = sorted(
+        {r["t"].value for r in store.query(f"SELECT DISTINCT ?t WHERE {{ ?s <{KG}organism> ?t FILTER(isIRI(?t)) }}")}
+    )
     out: dict = {"organisms": len(used), "asserted": 0, "inferred": 0, "missing": [], "by_division": {}}
     taxa = index.ontologies.get("ncbitaxon")
     for iri in used:

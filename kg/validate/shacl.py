@@ -54,21 +54,27 @@ def _validate_pyshacl(store, graph: str, shapes: rdflib.Graph) -> tuple[bool, li
 
     data = rdflib.Graph()
     data.parse(data=store.dump_graph(graph, ox.RdfFormat.N_TRIPLES), format="nt")
-    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True)
+    conforms, report, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True
+    )
     sh = rdflib.Namespace(SH)
     out = []
     for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):
         path = report.value(r, sh.resultPath)
         value = report.value(r, sh.value)
         focus = report.value(r, sh.focusNode)
-        out.append({
-            "focus": f"_:{focus}" if isinstance(focus, rdflib.BNode) else str(focus),
-            "path": str(path) if isinstance(path, rdflib.URIRef) else None,
-            "severity": str(report.value(r, sh.resultSeverity)).rsplit("#", 1)[-1],
-            "message": str(report.value(r, sh.resultMessage) or ""),
-            "shape": str(report.value(r, sh.sourceShape)) if isinstance(report.value(r, sh.sourceShape), rdflib.URIRef) else None,
-            "value": str(value) if value is not None else None,
-        })
+        out.append(
+            {
+                "focus": f"_:{focus}" if isinstance(focus, rdflib.BNode) else str(focus),
+                "path": str(path) if isinstance(path, rdflib.URIRef) else None,
+                "severity": str(report.value(r, sh.resultSeverity)).rsplit("#", 1)[-1],
+                "message": str(report.value(r, sh.resultMessage) or ""),
+                "shape": str(report.value(r, sh.sourceShape))
+                if isinstance(report.value(r, sh.sourceShape), rdflib.URIRef)
+                else None,
+                "value": str(value) if value is not None else None,
+            }
+        )
     return bool(conforms), out
 
 
@@ -96,14 +102,16 @@ def _validate_rudof(ntriples: bytes, shapes_nt: str) -> tuple[bool, list[dict]]:
     for e in report:
         shape = _term_text(e.source_shape)
         path = _term_text(e.path)
-        out.append({
-            "focus": _term_text(e.focus_node),
-            "path": path if path and not path.startswith("_:") else None,
-            "severity": str(e.severity).rsplit("#", 1)[-1],
-            "message": _term_text(e.message) or "",
-            "shape": shape if shape and not shape.startswith("_:") else None,
-            "value": _term_text(e.value),
-        })
+        out.append(
+            {
+                "focus": _term_text(e.focus_node),
+                "path": path if path and not path.startswith("_:") else None,
+                "severity": str(e.severity).rsplit("#", 1)[-1],
+                "message": _term_text(e.message) or "",
+                "shape": shape if shape and not shape.startswith("_:") else None,
+                "value": _term_text(e.value),
+            }
+        )
     return bool(report.conforms), out
 
 
@@ -114,7 +122,9 @@ def _rudof_job(job: tuple[bytes, str]) -> tuple[bool, list[dict], float]:
     return conforms, findings, time.perf_counter() - t
 
 
-def validate_sources(store, graphs: dict[str, str], shapes: rdflib.Graph, engine: str | None) -> dict[str, tuple[bool, list[dict], float]]:
+def validate_sources(
+    store, graphs: dict[str, str], shapes: rdflib.Graph, engine: str | None
+) -> dict[str, tuple[bool, list[dict], float]]:
     """Source name -> (conforms, findings, seconds). rudof runs the sources in parallel processes (one per
     core): each validation holds its process's GIL for seconds."""
     if engine_name(engine) == "rudof" and len(graphs) > 1 and (os.cpu_count() or 1) > 1:
@@ -136,10 +146,13 @@ def validate_sources(store, graphs: dict[str, str], shapes: rdflib.Graph, engine
 
 def comparable(findings: list[dict]) -> Counter:
     """Findings as a multiset that two engines can be compared on: blank nodes have no shared labels."""
+
     def term(v):
         return "_:" if isinstance(v, str) and v.startswith("_:") else v
 
-    return Counter((term(f["focus"]), f["path"], f["severity"], f["message"], f["shape"], term(f["value"])) for f in findings)
+    return Counter(
+        (term(f["focus"]), f["path"], f["severity"], f["message"], f["shape"], term(f["value"])) for f in findings
+    )
 
 
 def result_quads(source: str, findings: list[dict]) -> list[ox.Quad]:
@@ -148,9 +161,19 @@ def result_quads(source: str, findings: list[dict]) -> list[ox.Quad]:
     for i, f in enumerate(findings):
         r = ox.NamedNode(f"{VALIDATION_GRAPH}/{source}/{i}")
         quads += [
-            ox.Quad(r, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(SH + "ValidationResult"), g),
+            ox.Quad(
+                r,
+                ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                ox.NamedNode(SH + "ValidationResult"),
+                g,
+            ),
             ox.Quad(r, ox.NamedNode(KG + "harvestSource"), ox.Literal(source), g),
-            ox.Quad(r, ox.NamedNode(SH + "focusNode"), ox.NamedNode(f["focus"]) if "://" in f["focus"] else ox.Literal(f["focus"]), g),
+            ox.Quad(
+                r,
+                ox.NamedNode(SH + "focusNode"),
+                ox.NamedNode(f["focus"]) if "://" in f["focus"] else ox.Literal(f["focus"]),
+                g,
+            ),
             ox.Quad(r, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + f["severity"]), g),
             ox.Quad(r, ox.NamedNode(SH + "resultMessage"), ox.Literal(f["message"]), g),
         ]
@@ -162,7 +185,9 @@ def result_quads(source: str, findings: list[dict]) -> list[ox.Quad]:
 
 
 def validated_sources(store) -> set[str]:
-    rows = store.query(f"SELECT DISTINCT ?src WHERE {{ GRAPH <{VALIDATION_GRAPH}> {{ ?s <{KG}validatedSource> ?src }} }}")
+    rows = store.query(
+        f"SELECT DISTINCT ?src WHERE {{ GRAPH <{VALIDATION_GRAPH}> {{ ?s <{KG}validatedSource> ?src }} }}"
+    )
     return {r["src"].value for r in rows}
 
 
@@ -175,7 +200,9 @@ def validate_all(store, sources: dict, only: set[str] | None = None, engine: str
     shapes = shapes_graph()
     keep = [q for q in store.quads(VALIDATION_GRAPH)] if only is not None else []
     quads = []
-    graphs = {name: GRAPH + name for name in sources if store.has_graph(GRAPH + name) and (only is None or name in only)}
+    graphs = {
+        name: GRAPH + name for name in sources if store.has_graph(GRAPH + name) and (only is None or name in only)
+    }
     for name, (conforms, findings, seconds) in validate_sources(store, graphs, shapes, engine).items():
         summary["seconds"][name] = round(seconds, 3)
         summary["sources"][name] = {
@@ -184,11 +211,23 @@ def validate_all(store, sources: dict, only: set[str] | None = None, engine: str
             "violations": sum(1 for f in findings if f["severity"] == "Violation"),
         }
         quads += result_quads(name, [f for f in findings if f["severity"] != "Info"])
-        quads.append(ox.Quad(ox.NamedNode(f"{VALIDATION_GRAPH}/{name}"), ox.NamedNode(KG + "validatedSource"), ox.Literal(name),
-                             ox.NamedNode(VALIDATION_GRAPH)))
+        quads.append(
+            ox.Quad(
+                ox.NamedNode(f"{VALIDATION_GRAPH}/{name}"),
+                ox.NamedNode(KG + "validatedSource"),
+                ox.Literal(name),
+                ox.NamedNode(VALIDATION_GRAPH),
+            )
+        )
     redone = set(summary["sources"])
-    kept = [q for q in keep if not any(q.subject.value.startswith(f"{VALIDATION_GRAPH}/{n}/") or q.subject.value == f"{VALIDATION_GRAPH}/{n}"
-                                       for n in redone)]
+    kept = [
+        q
+        for q in keep
+        if not any(
+            q.subject.value.startswith(f"{VALIDATION_GRAPH}/{n}/") or q.subject.value == f"{VALIDATION_GRAPH}/{n}"
+            for n in redone
+        )
+    ]
     store.replace_graph(VALIDATION_GRAPH, kept + quads)
     return summary
 
@@ -200,5 +239,13 @@ def summary_from_store(store) -> list[dict]:
               GRAPH <{VALIDATION_GRAPH}> {{ ?r a <{SH}ValidationResult> ; <{KG}harvestSource> ?src ; <{SH}resultSeverity> ?sev ;
               <{SH}resultMessage> ?msg ; <{SH}focusNode> ?focus }} }} GROUP BY ?src ?sev ?msg ORDER BY ?src ?sev DESC(?n)"""
     )
-    return [{"source": r["src"].value, "severity": r["sev"].value.rsplit("#", 1)[-1], "message": r["msg"].value, "count": int(r["n"].value),
-             "focus": sorted(set(r["foci"].value.split()))[:20]} for r in rows]
+    return [
+        {
+            "source": r["src"].value,
+            "severity": r["sev"].value.rsplit("#", 1)[-1],
+            "message": r["msg"].value,
+            "count": int(r["n"].value),
+            "focus": sorted(set(r["foci"].value.split()))[:20],
+        }
+        for r in rows
+    ]
