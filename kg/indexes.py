@@ -32,6 +32,7 @@ from .config import ONTOLOGIES
 from .namespaces import KG, PROVENANCE_GRAPH
 from .search import StudyIndex
 from .terms import TermIndex
+from .terms.fields import field_index
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def code_version() -> str:
 
 def build(store) -> tuple[TermIndex, StudyIndex]:
     terms = TermIndex.from_store(store)
+    field_index(terms)  # OLS v2 search fields: built (and persisted) with the terms, never in a request
     return terms, StudyIndex.from_store(store, terms)
 
 
