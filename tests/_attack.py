@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-
 from _process import free_port, stop
 from test_ssrf import DISGUISES, Canary
 

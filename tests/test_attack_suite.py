@@ -11,7 +11,6 @@ the printed latencies is `benchmarks/attack_suite.py`; no timing is asserted her
 from __future__ import annotations
 
 import pytest
-
 from _attack import DISGUISES, PAYLOADS, attack, kg_serve, summary, xss_requests
 from test_ssrf import Canary
 
