@@ -62,7 +62,7 @@ def build_idr_store(path: Path) -> Path:
 def kg_serve(store: Path, log: Path, query_timeout: float = 2.0, start_timeout: float = 300.0):
     """`kg serve` (waitress) in a subprocess on a free port of 127.0.0.1; yields its base URL once /health is 200."""
     port = free_port()
-    cmd = [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port)]
+    cmd = [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--query-timeout", str(query_timeout)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     env.pop("KG_SERVICE_ALLOW", None)  # no SERVICE endpoint is allowed: every canary hit is a leak
