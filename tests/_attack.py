@@ -106,12 +106,11 @@ class Report:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, attack: str, r: requests.Response) -> None:
-        """Counts a status; a 5xx is allowed only as 503 + Retry-After (refused) or a query stopped at its limit."""
+        """Counts a status; a 5xx is allowed only as 503 + Retry-After: refused at once (busy) or a query
+        stopped at its time limit (told when to come back too)."""
         key = str(r.status_code)
         if r.status_code == 503 and r.headers.get("Retry-After"):
-            key = "503+Retry-After"
-        elif r.status_code == 503 and "time limit" in r.text:
-            key = "503 time limit"
+            key = "503 time limit" if "time limit" in r.text else "503+Retry-After"
         elif r.status_code >= 500:
             self.bad_5xx.append((attack, r.status_code, r.text[:200]))
         with self.lock:
@@ -338,7 +337,7 @@ def summary(report: Report) -> list[str]:
     for name in sorted(report.statuses):
         lines.append(f"{name}: {dict(sorted(report.statuses[name].items()))}")
     lines += [
-        f"5xx other than 503 + Retry-After (or a query stopped at its time limit): {len(report.bad_5xx)}",
+        f"5xx other than 503 + Retry-After (refused, or stopped at the time limit): {len(report.bad_5xx)}",
         f"attack requests without an answer: {len(report.errors)}",
         f"canary hits: {len(report.canary_hits)}",
         f"unescaped payloads: {len(report.unescaped)} ({report.reflected} HTML answers showed a payload, escaped)",

@@ -8,6 +8,7 @@ page (`wants_query_page`), preloaded with the named queries from queries/ and th
 
 from __future__ import annotations
 
+import math
 import re
 
 import pyoxigraph as ox
@@ -50,10 +51,17 @@ SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-descri
 """
 
 
-def _error(status: int, message: str, error: str) -> Response:
+def _error(status: int, message: str, error: str, retry_after: int | None = None) -> Response:
     resp = jsonify(error=error, status=status, message=message)
     resp.status_code = status
+    if retry_after is not None:  # every 503 says when to come back (a stopped query's worker is replaced by then)
+        resp.headers["Retry-After"] = str(retry_after)
     return resp
+
+
+def _retry_after_limit() -> int:
+    """Seconds a client stopped at the time limit should wait: the limit itself, at least one."""
+    return max(1, math.ceil(current_app.config.get("KG_QUERY_TIMEOUT") or 1))
 
 
 def _read_request() -> tuple[str | None, list[str], list[str]]:
@@ -136,11 +144,9 @@ def sparql():
         try:
             status, body, ctype, cut = workers.run(query, accept, words, default_graphs, named_graphs, cap)
         except QueryBusy as e:
-            resp = _error(503, str(e), "Service Unavailable")
-            resp.headers["Retry-After"] = str(e.retry_after)
-            return resp
+            return _error(503, str(e), "Service Unavailable", e.retry_after)
         except QueryTimeout as e:
-            return _error(503, str(e), "Service Unavailable")
+            return _error(503, str(e), "Service Unavailable", _retry_after_limit())
         except QueryCrashed as e:
             return _error(500, str(e), "Internal Server Error")
     else:
@@ -154,7 +160,7 @@ def sparql():
         except SyntaxError as e:
             return _error(400, f"SPARQL syntax error: {e}", "Bad Request")
         except TimeoutError as e:  # a remote store's time limit
-            return _error(503, str(e), "Service Unavailable")
+            return _error(503, str(e), "Service Unavailable", _retry_after_limit())
         except (ValueError, OSError, RuntimeError) as e:
             current_app.logger.warning("query evaluation failed: %s", e)
             return _error(500, "query evaluation failed: " + _safe_message(e), "Internal Server Error")
