@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..namespaces import DCT, GRAPH, KG, ONTOLOGY_GRAPH, PROV, PROVENANCE_GRAPH, RDF, SCHEMA, XSD
+from ..namespaces import DCT, GRAPH, KG, PROV, PROVENANCE_GRAPH, RDF, SCHEMA, XSD
 from .canonical import canonical_graphs
 
 VOID = "http://rdfs.org/ns/void#"
@@ -192,81 +192,6 @@ def _n(iri: str) -> ox.NamedNode:
 
 def _int(n: int) -> ox.Literal:
     return ox.Literal(str(n), datatype=_n(XSD + "integer"))
-
-
-def void_description(store, base: str, sources: dict) -> list[ox.Triple]:
-    """VoID: one void:Dataset per named graph (triples, entities, classes, properties, class and property
-    partitions) under a root dataset, and linksets from each source graph to the ontologies and across repositories."""
-    root = _n(base + "/.well-known/void#gide-kg")
-    t: list[ox.Triple] = [
-        ox.Triple(root, _n(RDF + "type"), _n(VOID + "Dataset")),
-        ox.Triple(root, _n(DCT + "title"), ox.Literal("GIDE knowledge graph")),
-        ox.Triple(root, _n(VOID + "sparqlEndpoint"), _n(base + "/sparql")),
-        ox.Triple(root, _n(VOID + "uriSpace"), ox.Literal("https://w3id.org/gide-kg/")),
-    ]
-    rows = store.query(
-        """SELECT ?g (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?o) AS ?objects)
-           WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"""
-    )
-    stats = {r["g"].value: r for r in rows}
-    classes = {}
-    for r in store.query("SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } } GROUP BY ?g ?c"):
-        classes.setdefault(r["g"].value, []).append((r["c"].value, int(r["n"].value)))
-    props = {}
-    for r in store.query("SELECT ?g ?p (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ?p"):
-        props.setdefault(r["g"].value, []).append((r["p"].value, int(r["n"].value)))
-    total = 0
-    for g in sorted(stats):
-        r = stats[g]
-        ds = _n(
-            base
-            + "/.well-known/void#"
-            + g.rsplit("/", 1)[-1].replace(":", "-")
-            + ("-ontology" if g.startswith(ONTOLOGY_GRAPH) else "")
-        )
-        total += int(r["triples"].value)
-        t += [
-            ox.Triple(root, _n(VOID + "subset"), ds),
-            ox.Triple(ds, _n(RDF + "type"), _n(VOID + "Dataset")),
-            ox.Triple(ds, _n(KG + "namedGraph"), _n(g)),
-            ox.Triple(ds, _n(VOID + "triples"), _int(int(r["triples"].value))),
-            ox.Triple(ds, _n(VOID + "entities"), _int(sum(n for _, n in classes.get(g, [])))),
-            ox.Triple(ds, _n(VOID + "distinctSubjects"), _int(int(r["subjects"].value))),
-            ox.Triple(ds, _n(VOID + "distinctObjects"), _int(int(r["objects"].value))),
-            ox.Triple(ds, _n(VOID + "properties"), _int(int(r["properties"].value))),
-            ox.Triple(ds, _n(VOID + "classes"), _int(len(classes.get(g, [])))),
-        ]
-        name = g[len(GRAPH) :] if g.startswith(GRAPH) else g
-        if name in sources:
-            t.append(ox.Triple(ds, _n(DCT + "title"), ox.Literal(sources[name].label)))
-        for i, (c, n) in enumerate(sorted(classes.get(g, []))):
-            part = _n(f"{ds.value}-class-{i}")
-            t += [
-                ox.Triple(ds, _n(VOID + "classPartition"), part),
-                ox.Triple(part, _n(VOID + "class"), _n(c)),
-                ox.Triple(part, _n(VOID + "entities"), _int(n)),
-            ]
-        for i, (p, n) in enumerate(sorted(props.get(g, []))):
-            part = _n(f"{ds.value}-property-{i}")
-            t += [
-                ox.Triple(ds, _n(VOID + "propertyPartition"), part),
-                ox.Triple(part, _n(VOID + "property"), _n(p)),
-                ox.Triple(part, _n(VOID + "triples"), _int(n)),
-            ]
-    t.append(ox.Triple(root, _n(VOID + "triples"), _int(total)))
-    # linksets: study -> ontology term links of each source, and the cross-repository links
-    for r in store.query(f"""SELECT ?g ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
-            FILTER(?p IN (<{KG}organism>, <{KG}imagingMethod>, <{KG}relatedStudy>, <{KG}sameDataAs>) && isIRI(?o)) }} GROUP BY ?g ?p"""):
-        g, p = r["g"].value, r["p"].value
-        ls = _n(base + "/.well-known/void#links-" + g.rsplit("/", 1)[-1] + "-" + p.rsplit("#", 1)[-1])
-        t += [
-            ox.Triple(root, _n(VOID + "subset"), ls),
-            ox.Triple(ls, _n(RDF + "type"), _n(VOID + "Linkset")),
-            ox.Triple(ls, _n(VOID + "linkPredicate"), _n(p)),
-            ox.Triple(ls, _n(VOID + "triples"), _int(int(r["n"].value))),
-            ox.Triple(ls, _n(KG + "namedGraph"), _n(g)),
-        ]
-    return t
 
 
 def dcat_catalog(store, base: str, sources: dict, dumps: dict | None) -> list[ox.Triple]:
