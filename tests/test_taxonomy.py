@@ -61,7 +61,9 @@ def test_inferred_parents_are_flagged(full_store, select, index):
 
 def test_bacteria_search_includes_the_filled_taxa(full_store):
     with running_app(full_store) as base:
-        r = requests.get(base + "/gide/search", params={"organism": "ncbitaxon:2", "size": 100}, timeout=60).json()
+        # /gide matches exact IRIs by default, as gide-search does; descendants are our opt-in there
+        params = {"organism": "ncbitaxon:2", "expand": "true", "size": 100}
+        r = requests.get(base + "/gide/search", params=params, timeout=60).json()
     ids = {h["entry"]["identifier"] for h in r["hits"]}
     assert {"S-BIAD2353", "S-BIAD1292"} <= ids  # Bacillus subtilis PY79, Synechocystis sp.
     assert r["total"] == len(ids)
