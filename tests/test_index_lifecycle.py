@@ -33,6 +33,9 @@ def _search(client) -> dict:
 
 
 def test_a_restart_loads_the_indexes_instead_of_building_them(store_dir):
+    # the store is shared by the session: a server started on it earlier (e.g. the attack suite) may
+    # have persisted its indexes already; start from none so that the first app has to build them
+    (store_dir / FOLDER / FILE).unlink(missing_ok=True)
     store = open_store(store_dir)
     first = create_app(store)
     service = first.extensions["kg_indexes"]
