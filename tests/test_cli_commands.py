@@ -92,24 +92,11 @@ def test_stats(disk_store):
 
 def test_reharvest_writes_only_the_difference(disk_store):
     path, _ = disk_store
-    before = run(
-        "query",
-        "--store",
-        str(path),
-        "--format",
-        "csv",
-        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }",
-    ).stdout
+    count_idr = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }"
+    before = run("query", "--store", str(path), "--format", "csv", count_idr).stdout
     r = run("harvest", "--store", str(path), "idr")
     assert r.returncode == 0
-    after = run(
-        "query",
-        "--store",
-        str(path),
-        "--format",
-        "csv",
-        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/idr> { ?s ?p ?o } }",
-    ).stdout
+    after = run("query", "--store", str(path), "--format", "csv", count_idr).stdout
     assert before == after
     runs = run(
         "query",

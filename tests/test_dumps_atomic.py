@@ -8,19 +8,17 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from kg.pipeline import HarvestOptions, run_harvest
-from kg.serve.app import create_app
 from kg.store import open_store
 from kg.store.dumps import TMP_PREFIX, read_manifest, write_dumps
+
+from _server import running_app
 
 ROOT = Path(__file__).parents[1]
 SOURCE = "ssbd-rdf"  # one record: the smallest harvest
@@ -31,19 +29,6 @@ def small(sources):
     store = open_store(None)
     run_harvest(store, {SOURCE: sources[SOURCE]}, HarvestOptions(derived=False, validate=False))
     return store, {SOURCE: sources[SOURCE]}
-
-
-@contextmanager
-def serving(store, sources, dumps: Path):
-    app = create_app(store, sources, dumps_dir=dumps)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
 
 
 def served_whole(base: str) -> list[str]:
@@ -103,7 +88,7 @@ def test_killed_while_writing_dumps_serves_whole_files(small, tmp_path):
     assert status == -signal.SIGKILL, "the harvest finished before it could be killed while writing dumps"
     assert any(p.name.startswith(TMP_PREFIX) for p in dumps.iterdir())  # it was killed mid-write
     assert read_manifest(dumps) == before  # the manifest is the earlier one, whole
-    with serving(store, sources, dumps) as base:
+    with running_app(store, sources, dumps_dir=dumps) as base:
         assert served_whole(base) == EXPECTED  # every file listed is served, whole, and matches dumps.json
     write_dumps(store, dumps, sources)  # the next run clears what the killed one left
     assert not any(p.name.startswith(TMP_PREFIX) for p in dumps.iterdir())
@@ -115,7 +100,7 @@ def test_mismatching_file_is_not_served(small, tmp_path):
     write_dumps(store, dumps, sources)
     (dumps / "gide-kg.nq.gz").write_bytes(b"")  # as the interrupted write of the issue left it: 0 bytes
     (dumps / f"{TMP_PREFIX}gide-kg.ttl.gz").write_bytes(b"\x1f\x8b partial")  # a temporary file left behind
-    with serving(store, sources, dumps) as base:
+    with running_app(store, sources, dumps_dir=dumps) as base:
         assert served_whole(base) == sorted(set(EXPECTED) - {"gide-kg.nq.gz"})
         listing = requests.get(f"{base}/downloads", params={"format": "json"}, timeout=60).json()
         assert (
