@@ -124,3 +124,23 @@ def test_dcat_catalogue(base, dumps):
         .startswith("text/html")
     )
     assert requests.get(base + "/catalog", params={"format": "docx"}, timeout=30).status_code == 400
+    # every dump of a source graph is a distribution with the manifest's size and checksum
+    by_file = {e["file"]: e for e in entries}
+    for dist in g.objects(bia, dcat.distribution):
+        e = by_file[str(dist).rsplit("/", 1)[-1]]
+        assert int(g.value(dist, dcat.byteSize)) == e["bytes"]
+        assert str(g.value(dist, rdflib.URIRef("http://spdx.org/rdf/terms#checksum"))) == "sha256:" + e["sha256"]
+    assert str(g.value(bia, rdflib.DCTERMS.description)).startswith(f"{STUDIES['bia']} studies harvested from")
+
+
+def test_dcat_rows_cannot_change_the_query(full_store, sources):
+    """Configuration values reach the catalogue's query as RDF terms: quotes and braces stay text."""
+    from dataclasses import replace
+
+    from kg.serve.dcat import dcat_triples
+
+    hostile = '" ) } } ; DROP ALL ; SELECT * { ?s ?p ?o } #'
+    triples = dcat_triples(full_store, "http://127.0.0.1:1", {"bia": replace(sources["bia"], label=hostile)}, None)
+    titles = {t.object.value for t in triples if t.predicate.value == "http://purl.org/dc/terms/title"}
+    assert hostile in titles
+    assert sum(1 for _ in full_store.store.quads_for_pattern(None, None, None)) > 0

@@ -8,7 +8,8 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, send_from_directory
 
 from ..formats import serialize
-from ..store.dumps import dcat_catalog, read_manifest, verified
+from ..store.dumps import read_manifest, verified
+from .dcat import dcat_triples
 from .generation_cache import cached
 from .negotiation import json_twin_requested, page_representation
 from .void import void_triples
@@ -57,7 +58,7 @@ def void():
 def catalog():
     store = current_app.config["KG_STORE"]
     return _rdf(
-        dcat_catalog(store, _base(), current_app.config["KG_SOURCES"], read_manifest(_dumps_dir())), "DCAT catalogue"
+        dcat_triples(store, _base(), current_app.config["KG_SOURCES"], read_manifest(_dumps_dir())), "DCAT catalogue"
     )
 
 

@@ -50,3 +50,25 @@ def bind_iri(text: str, iri: str, placeholder: str = STUDY_PLACEHOLDER) -> str:
     import pyoxigraph as ox
 
     return text.replace(placeholder, str(ox.NamedNode(iri)))
+
+
+def bind_values(text: str, variables: tuple[str, ...], rows: list[tuple]) -> str:
+    """The query with its empty `VALUES (?a ?b …) { }` block for exactly these variables filled with `rows`.
+    Each value is written as an RDF term by pyoxigraph (a str becomes a literal, an int an xsd:integer, an
+    `ox.NamedNode` an IRI, None UNDEF), so a value cannot change the query's structure."""
+    import pyoxigraph as ox
+
+    def term(v) -> str:
+        if v is None:
+            return "UNDEF"
+        if isinstance(v, bool | int):
+            v = ox.Literal(str(int(v)), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+        elif isinstance(v, str):
+            v = ox.Literal(v)
+        return str(v)
+
+    block = "VALUES (" + " ".join("?" + v for v in variables) + ") { }"
+    if text.count(block) != 1:
+        raise ValueError(f"the query has no single empty block {block!r}")
+    body = " ".join("(" + " ".join(term(v) for v in row) + ")" for row in rows)
+    return text.replace(block, block[:-3] + "{ " + body + " }")

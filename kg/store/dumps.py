@@ -1,5 +1,5 @@
-"""Downloadable dumps of the graph (written at harvest time, with checksums) and the VoID / DCAT
-descriptions of what the store holds."""
+"""Downloadable dumps of the graph, written at harvest time with checksums, and their manifest (dumps.json),
+which the DCAT catalogue (kg/serve/dcat.py) describes."""
 
 from __future__ import annotations
 
@@ -13,12 +13,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..namespaces import DCT, GRAPH, KG, PROV, PROVENANCE_GRAPH, RDF, SCHEMA, XSD
+from ..namespaces import GRAPH
 from .canonical import canonical_graphs
 
-VOID = "http://rdfs.org/ns/void#"
-DCAT = "http://www.w3.org/ns/dcat#"
-FOAF = "http://xmlns.com/foaf/0.1/"
 MANIFEST = "dumps.json"
 
 
@@ -184,85 +181,3 @@ def verified(folder: Path, entry: dict) -> bool:
     except OSError:
         return False
     return file_sha256(path) == entry.get("sha256")
-
-
-def _n(iri: str) -> ox.NamedNode:
-    return ox.NamedNode(iri)
-
-
-def _int(n: int) -> ox.Literal:
-    return ox.Literal(str(n), datatype=_n(XSD + "integer"))
-
-
-def dcat_catalog(store, base: str, sources: dict, dumps: dict | None) -> list[ox.Triple]:
-    """A DCAT catalogue: one dcat:Dataset per harvest source, with its dumps as distributions and the
-    SPARQL endpoint as a data service."""
-    cat = _n(base + "/catalog")
-    service = _n(base + "/sparql")
-    t = [
-        ox.Triple(cat, _n(RDF + "type"), _n(DCAT + "Catalog")),
-        ox.Triple(
-            cat,
-            _n(DCT + "title"),
-            ox.Literal("GIDE knowledge graph: the study metadata of the GIDE image repositories"),
-        ),
-        ox.Triple(cat, _n(DCAT + "service"), service),
-        ox.Triple(service, _n(RDF + "type"), _n(DCAT + "DataService")),
-        ox.Triple(service, _n(DCAT + "endpointURL"), service),
-        ox.Triple(service, _n(DCT + "conformsTo"), _n("https://www.w3.org/TR/sparql11-protocol/")),
-    ]
-    modified = {}
-    for (
-        r
-    ) in store.query(f"""SELECT ?src (MAX(?end) AS ?m) WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?run a <{KG}HarvestRun> ;
-            <{KG}harvestSource> ?src ; <{KG}status> "succeeded" ; <{PROV}endedAtTime> ?end }} }} GROUP BY ?src"""):
-        modified[r["src"].value] = r["m"]
-    counts = {
-        r["g"].value: int(r["n"].value)
-        for r in store.query(
-            f"SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> }} }} GROUP BY ?g"
-        )
-    }
-    files = {(d.get("graph"), d["format"]): d for d in (dumps or {}).get("dumps", [])}
-    for name, src in sources.items():
-        g = GRAPH + name
-        if g not in counts:
-            continue
-        ds = _n(f"{base}/catalog#{name}")
-        t += [
-            ox.Triple(cat, _n(DCAT + "dataset"), ds),
-            ox.Triple(ds, _n(RDF + "type"), _n(DCAT + "Dataset")),
-            ox.Triple(ds, _n(DCT + "title"), ox.Literal(src.label)),
-            ox.Triple(
-                ds,
-                _n(DCT + "description"),
-                ox.Literal(
-                    f"{counts[g]} studies harvested from {src.label} ({src.kind} records), normalised into the GIDE knowledge graph."
-                ),
-            ),
-            ox.Triple(ds, _n(DCT + "publisher"), _n(src.publisher)),
-            ox.Triple(ds, _n(DCAT + "landingPage"), _n(src.landing or src.publisher)),
-            ox.Triple(ds, _n(KG + "namedGraph"), _n(g)),
-            ox.Triple(ds, _n(DCAT + "keyword"), ox.Literal("bioimaging")),
-        ]
-        if name in modified:
-            t.append(ox.Triple(ds, _n(DCT + "modified"), modified[name]))
-        for fmt in ("application/n-quads", "text/turtle"):
-            d = files.get((g, fmt))
-            if d:
-                dist = _n(f"{base}/downloads/{d['file']}")
-                t += [
-                    ox.Triple(ds, _n(DCAT + "distribution"), dist),
-                    ox.Triple(dist, _n(RDF + "type"), _n(DCAT + "Distribution")),
-                    ox.Triple(dist, _n(DCAT + "downloadURL"), dist),
-                    ox.Triple(dist, _n(DCAT + "mediaType"), _n(f"https://www.iana.org/assignments/media-types/{fmt}")),
-                    ox.Triple(
-                        dist,
-                        _n(DCAT + "compressFormat"),
-                        _n("https://www.iana.org/assignments/media-types/application/gzip"),
-                    ),
-                    ox.Triple(dist, _n(DCAT + "byteSize"), _int(d["bytes"])),
-                    ox.Triple(dist, _n("http://spdx.org/rdf/terms#checksum"), ox.Literal("sha256:" + d["sha256"])),
-                ]
-        t.append(ox.Triple(service, _n(DCAT + "servesDataset"), ds))
-    return t
