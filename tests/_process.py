@@ -14,8 +14,9 @@ def free_port() -> int:
 
 
 def stop(proc: subprocess.Popen, grace: float = 30.0) -> None:
-    """Ctrl-C (the server shuts down), then SIGKILL if it has not exited within `grace` s."""
-    proc.send_signal(signal.SIGINT)
+    """SIGTERM (the server shuts down as on Ctrl-C; SIGINT would be ignored when the test run itself was
+    started in the background), then SIGKILL if it has not exited within `grace` s."""
+    proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(grace)
     except subprocess.TimeoutExpired:

@@ -161,6 +161,10 @@ def serve_granian(config: dict, host: str, port: int, limits: Limits | None = No
     ).serve()
 
 
+def _exit_cleanly(signum, frame) -> None:
+    raise SystemExit(0)
+
+
 def serve(
     make_app: Callable[[], object], host: str, port: int, limits: Limits | None = None, processes: int = 1
 ) -> None:
@@ -168,6 +172,8 @@ def serve(
     opens its own store handle; with one process it is called here."""
     sock = listen(host, port)
     if processes <= 1:
+        # SIGTERM (systemd, docker stop, a test) shuts down like Ctrl-C, through the same clean-up
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         make_server(make_app(), sock=sock, limits=limits).run()
         return
     children: dict[int, int] = {}
