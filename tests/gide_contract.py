@@ -209,3 +209,24 @@ def portal_problems(body: dict) -> list[str]:
         if any(not isinstance(x.get("name"), str) for x in organisms + methods):
             problems.append(f"{e.get('id')}: organism or method without a name")
     return problems
+
+
+# What gide-search's index filters and aggregates on (search/indexer.py `faceted_search`, read at its source):
+# keyword terms on `taxon_ids.id` (its IndexableDataset collects the Taxon nodes listed directly in `about`),
+# `imaging_method_ids.id` (the DefinedTerm nodes of `measurementMethod` whose id is an FBbi IRI), `publisher.id`,
+# `license`, a date range / yearly histogram on `datePublished`, and `thumbnailUrl` existing. Keyed by the
+# names of the /search facets.
+def index_keys(entry: dict) -> dict[str, set[str]]:
+    """The facet keys one entry contributes to in gide-search's index (the filters it matches)."""
+    date = entry.get("datePublished") or ""
+    return {
+        "organism": {a["id"] for a in entry["about"] if "Taxon" in a["type"]},
+        "imaging_method": {
+            m["id"]
+            for m in entry["measurementMethod"]
+            if "DefinedTerm" in m["type"] and m["id"].startswith("http://purl.obolibrary.org/obo/FBbi_")
+        },
+        "publisher": {entry["publisher"]["id"]},
+        "license": {entry["license"]} if entry.get("license") else set(),
+        "year_published": {date[:4]} if date[:4].isdigit() else set(),
+    }

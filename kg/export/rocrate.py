@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..jsonld_contexts import context_terms
-from ..namespaces import GRAPH, SCHEMA
+from ..namespaces import GRAPH, KG, RDFS, SCHEMA
 from ..study_nodes import NOT_FOLLOWED, RDF_TYPE, GraphNodes, key
 
 RO_CRATE = "https://w3id.org/ro/crate/1.2/context"
@@ -75,6 +75,10 @@ TERM_TYPES = {
     GIDE_TERMS["bao"] + "BAO_0002004": "DefinedTerm",
     SCHEMA + "taxonomicRange": "Taxon",
 }
+# Sources that are not GIDE crates (IDR's study files, SSBD's RDF) state a study's organism and imaging
+# method only with our own kg:organism / kg:imagingMethod; the profile (and gide-search's model) wants them
+# on the root as `about` / `measurementMethod`, so a root without those gets them from these.
+PROFILE_FROM_OWN = {"about": (KG + "organism", "Taxon"), "measurementMethod": (KG + "imagingMethod", "DefinedTerm")}
 
 
 @lru_cache(maxsize=1)
@@ -173,14 +177,27 @@ def _described(crate_nodes: list[dict], nodes: GraphNodes, labels: dict[str, str
     return list(extra.values())
 
 
-def _labels(store, iris: set[str]) -> dict[str, str]:
-    """Ontology labels of terms (one query for a batch)."""
+def _labels(store, iris: set[str], pred: str = RDFS + "label") -> dict[str, str]:
+    """Ontology labels of terms, or another naming property's values, in any graph (one query for a batch)."""
     if not iris:
         return {}
     values = " ".join(f"<{i}>" for i in sorted(iris) if "<" not in i and ">" not in i and " " not in i)
     rows = store.query(f"""SELECT ?t (MIN(STR(?l)) AS ?label) WHERE {{ VALUES ?t {{ {values} }}
-                            ?t <http://www.w3.org/2000/01/rdf-schema#label> ?l }} GROUP BY ?t""")
+                            ?t <{pred}> ?l }} GROUP BY ?t""")
     return {r["t"].value: r["label"].value for r in rows if r["label"] is not None}
+
+
+def _names(store, nodes: GraphNodes, closures: list[list[str]]) -> dict[str, str]:
+    """Labels of the terms the crates reference, and the names of publishers their source graph does not
+    describe (another source names them: IDR's study files reference the IDR publisher the IDR crates describe)."""
+    labels = _labels(store, set().union(*(_referenced(nodes, c) for c in closures)))
+    publishers = {
+        o.value
+        for c in closures
+        for o in nodes.nodes.get(c[0], {}).get(SCHEMA + "publisher", ())
+        if isinstance(o, ox.NamedNode) and o.value not in nodes.nodes
+    }
+    return labels | _labels(store, publishers, SCHEMA + "name")
 
 
 def _referenced(nodes: GraphNodes, closure: list[str]) -> set[str]:
@@ -189,12 +206,50 @@ def _referenced(nodes: GraphNodes, closure: list[str]) -> set[str]:
         for pred, objs in nodes.nodes.get(s, {}).items():
             if pred in TERM_TYPES:
                 out.update(o.value for o in objs if isinstance(o, ox.NamedNode) and o.value not in nodes.nodes)
+    study = nodes.nodes.get(closure[0], {}) if closure else {}
+    for pred, _ in PROFILE_FROM_OWN.values():  # named whether or not the source describes them
+        out.update(o.value for o in study.get(pred, ()) if isinstance(o, ox.NamedNode))
     return out
+
+
+def _profile_fields(body: list[dict], nodes: GraphNodes, study: str, labels: dict[str, str]) -> None:
+    """Give a root that lacks them the profile's `about` / `measurementMethod` (from kg:organism /
+    kg:imagingMethod, as Taxon / DefinedTerm nodes with their ontology names) and a publisher node with its
+    name, so gide-search indexes crates of the sources that are not GIDE crates too. Crate sources always
+    have all three, so their crates (and their round trip) are unchanged."""
+    by_id = {n["@id"]: n for n in body}
+    root = by_id[study]
+    for prop, (pred, kind) in PROFILE_FROM_OWN.items():
+        terms = [o.value for o in nodes.nodes.get(study, {}).get(pred, ()) if isinstance(o, ox.NamedNode)]
+        if prop in root or not terms:
+            continue
+        root[prop] = [{"@id": t} for t in terms]
+        for t in terms:
+            node = by_id.get(t)
+            if node is None:  # undescribed: _described adds it with its label
+                continue
+            node["@type"] = kind  # one type, the one gide-search dispatches on
+            name = labels.get(t) or t.rstrip("/").rsplit("/", 1)[-1].replace("_", ":", 1)
+            node.setdefault("scientificName" if kind == "Taxon" else "name", name)
+    publisher = root.get("publisher")
+    ref = publisher.get("@id") if isinstance(publisher, dict) else None
+    if ref and ref not in by_id and ref in labels:
+        body.append({"@id": ref, "@type": "Organization", "name": labels[ref]})
+    for prop in PROFILE_FROM_OWN:  # a term the source describes with rdfs:label only (SSBD's RDF) gets its name
+        for item in root.get(prop, []) if isinstance(root.get(prop), list) else [root.get(prop)]:
+            node = by_id.get(item.get("@id")) if isinstance(item, dict) else None
+            label = node.get(RDFS + "label") if node else None
+            texts = [v.get("@value") if isinstance(v, dict) else v for v in (label if isinstance(label, list) else [label])]
+            texts = [t for t in texts if isinstance(t, str) and t]
+            if texts and not ({"name", "scientificName"} & set(node)):
+                name = min(texts, key=lambda v: (len(v), v))
+                node["scientificName" if node.get("@type") == "Taxon" else "name"] = name
 
 
 def _crate(nodes: GraphNodes, study: str, file_name: str, labels: dict[str, str]) -> dict:
     closure = nodes.closure(study)
     body = [_node(nodes, s, own=s == study or s.startswith((study + "#", "_:")), study=study) for s in closure]
+    _profile_fields(body, nodes, study, labels)
     body += _described(body, nodes, labels)
     body.sort(key=lambda n: (n["@id"] != study, n["@id"]))
     descriptor = {
@@ -222,7 +277,7 @@ def crate_for(store, study: str, graph: str, file_name: str = "ro-crate-metadata
     nodes.add(study_triples(store, study, graph))
     if study not in nodes.nodes:
         raise KeyError(f"no statements about {study} in {graph}")
-    return _crate(nodes, study, file_name, _labels(store, _referenced(nodes, nodes.closure(study))))
+    return _crate(nodes, study, file_name, _names(store, nodes, [nodes.closure(study)]))
 
 
 def studies_of(store, graph: str) -> list[tuple[str, str]]:
@@ -239,7 +294,7 @@ def crates_of(store, source: str):
     nodes = GraphNodes.of(store, [graph])
     studies = studies_of(store, graph)
     closures = {s: nodes.closure(s) for s, _ in studies}
-    labels = _labels(store, set().union(*(_referenced(nodes, c) for c in closures.values())) if closures else set())
+    labels = _names(store, nodes, list(closures.values()))
     for study, ident in studies:
         name = f"{ident}-ro-crate-metadata.json"
         yield ident, _crate(nodes, study, name, labels)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pyoxigraph as ox
 
-from ..namespaces import SCHEMA
+from ..namespaces import KG, SCHEMA
 from ..study_nodes import RDF_TYPE, GraphNodes, Node, key
 
 DWC = "http://rs.tdwg.org/dwc/terms/"
@@ -164,8 +164,12 @@ class EntryBuilder:
             "datePublished": _first(n, SCHEMA + "datePublished") or "",
             "license": _first(n, SCHEMA + "license") or "",
             "publisher": {**self.organization(publisher), "id": publisher_id(publisher)},
-            "about": [self.about(a) for a in _objects(n, SCHEMA + "about")],
-            "measurementMethod": [self.method(m) for m in _objects(n, DWCIRI + "measurementMethod")],
+            # a study no GIDE crate describes (IDR's study files, SSBD's RDF) names its organisms and
+            # methods only with kg:organism / kg:imagingMethod: those stand in, so filters and cards agree
+            "about": [self.about(a) for a in _objects(n, SCHEMA + "about") or _objects(n, KG + "organism")],
+            "measurementMethod": [
+                self.method(m) for m in _objects(n, DWCIRI + "measurementMethod") or _objects(n, KG + "imagingMethod")
+            ],
             "thumbnailUrl": _texts(n, SCHEMA + "thumbnailUrl"),
             "identifier": _first(n, SCHEMA + "identifier"),
             "keywords": _texts(n, SCHEMA + "keywords"),

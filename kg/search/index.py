@@ -18,7 +18,7 @@ from ..namespaces import GRAPH, KG, OBO, ONTOLOGY_GRAPH, SCHEMA
 from ..study_nodes import GraphNodes
 from ..terms import TermIndex
 from ..terms.index import normalise
-from .entries import EntryBuilder
+from .entries import EntryBuilder, index_fields
 from .facets import facets as declared_facets
 from .facets import licence_labels
 
@@ -73,6 +73,7 @@ class SearchQuery:
     require_thumbnail: bool = False
     expand: bool = True
     facet_counts: str = "others"  # others: each facet over the other filters (choices stay visible); all: over every filter (gide-search)
+    facet_values: str = "graph"  # graph: every value any source states; entry: what the study's Dataset entry shows (gide-search)
     sort: str = "relevance"  # relevance | date | -date | size | -size | title
     offset: int = 0
     size: int = 20
@@ -85,6 +86,23 @@ class SearchResult:
     facets: dict[str, list[dict]]
     expanded: dict[str, list[str]]
     matched: list[int] = field(default_factory=list)  # every matching document, in result order
+
+
+def entry_values(entry: dict) -> dict[str, list[str]]:
+    """The values gide-search filters and counts a document by, read from its `Dataset` entry as its index
+    does: the taxa and FBbi terms listed directly in `about` / `measurementMethod` (its taxon_ids /
+    imaging_method_ids), the one licence, the year of the one `datePublished`. A filter on them matches
+    exactly the studies whose card shows the value."""
+    if not entry:
+        return {}
+    extra = index_fields(entry)
+    date = entry.get("datePublished") or ""
+    return {
+        "organism": [t["id"] for t in extra["taxon_ids"]],
+        "imaging_method": [m["id"] for m in extra["imaging_method_ids"]],
+        "license": [entry["license"]] if entry.get("license") else [],
+        "year": [date[:4]] if re.match(r"\d{4}", date) else [],
+    }
 
 
 def _tokens(text: str) -> list[str]:
@@ -114,11 +132,16 @@ class StudyIndex:
         # bitmaps and a facet count is one popcount, so a faceted search costs O(facet values), not
         # O(documents x facets) — the facet index that SPARQL GROUP BY per request cannot match at scale.
         self.bits: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+        self.entry_bits: dict[str, dict[str, int]] = {}  # the same for entry_values (gide-search's view)
         self.thumb_bits = 0
         for i, d in enumerate(docs):
             for f in FACETS:
                 for v in d.facets.get(f, ()):
                     self.bits[f][v] = self.bits[f].get(v, 0) | (1 << i)
+            for f, vals in entry_values(d.entry).items():
+                into = self.entry_bits.setdefault(f, {})
+                for v in vals:
+                    into[v] = into.get(v, 0) | (1 << i)
             if d.thumbnails:
                 self.thumb_bits |= 1 << i
         self.all_bits = (1 << len(docs)) - 1
@@ -329,9 +352,14 @@ class StudyIndex:
             orders[sort] = ids
         return orders[sort]
 
-    def _years(self, keep) -> int:
+    def _bits(self, facet: str, sq: SearchQuery) -> dict[str, int]:
+        if sq.facet_values == "entry" and facet in self.entry_bits:
+            return self.entry_bits[facet]
+        return self.bits[facet]
+
+    def _years(self, keep, sq: SearchQuery) -> int:
         out = 0
-        for y, b in self.bits["year"].items():
+        for y, b in self._bits("year", sq).items():
             if y.isdigit() and keep(int(y)):
                 out |= b
         return out
@@ -355,12 +383,12 @@ class StudyIndex:
         if sq.require_thumbnail:
             base &= self.thumb_bits
         if sq.year_from:
-            base &= self._years(lambda y: y >= sq.year_from)
+            base &= self._years(lambda y: y >= sq.year_from, sq)
         if sq.year_to:
-            base &= self._years(lambda y: y <= sq.year_to)
+            base &= self._years(lambda y: y <= sq.year_to, sq)
         wanted_bits = {}
         for facet, vals in wanted.items():
-            values = self.bits.get(facet, {})
+            values = self._bits(facet, sq) if facet in self.bits else {}
             b = 0
             for v in vals:
                 b |= values.get(v, 0)
@@ -376,7 +404,7 @@ class StudyIndex:
             for f, b in wanted_bits.items():
                 if f != facet or sq.facet_counts == "all":
                     pool &= b
-            counts = {k: n for k, b in self.bits[facet].items() if (n := (b & pool).bit_count())}
+            counts = {k: n for k, b in self._bits(facet, sq).items() if (n := (b & pool).bit_count())}
             facets[facet] = [
                 {"key": k, "count": c, "label": self.label(facet, k)}
                 for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -250,6 +250,7 @@ def parse_search(query_string: bytes, args, rule: str) -> tuple[SearchQuery, dic
     sq.require_thumbnail = bool(opts.get("require_thumbnail"))
     sq.expand = (not gide) if opts.get("expand") is None else opts["expand"]
     sq.facet_counts = "all" if gide else "others"
+    sq.facet_values = "entry" if gide and not sq.expand else "graph"
     sq.size = opts.get("size") or 20
     sq.offset = (opts["page"] - 1) * sq.size if opts.get("page") else opts.get("offset") or 0
     return sq, {"extras": bool(opts.get("extras"))}
