@@ -1,7 +1,8 @@
 """gide-search's API under /gide: /search, /api/entry/{id}, /health, /openapi.json and /docs.
 
 Defaults follow gide-search (BioImage-Archive/gide-search `search/api.py`, `search/indexer.py`) so its
-portal and clients work unchanged: exact-IRI filters, facets aggregated as its Elasticsearch
+portal and clients work unchanged: exact-IRI filters and facets on the values each entry lists (its index's
+taxon_ids / imaging_method_ids, licence, datePublished year), aggregated as its Elasticsearch
 aggregations are (over the whole result, top 10 publishers / 200 organisms / 70 methods / 50 licences,
 a yearly histogram newest first with empty years inside the range), publisher ids with their final
 slash, hits whose `entry` is its `Dataset` document, and FastAPI's 422 `{detail: [{loc, msg, type}]}`
