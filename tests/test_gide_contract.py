@@ -356,12 +356,12 @@ def test_facets_count_what_the_entries_list(base, http, indexed):
 
 
 def test_filters_match_exactly_the_entries_that_list_the_value(base, http, indexed):
-    """Every publisher, licence and year, the first 40 organisms and methods: the total is the number of entries
+    """Every publisher, licence and year, the first 20 organisms and methods: the total is the number of entries
     listing the value and every hit lists it (what gide-search's nested term filters on its index give)."""
     facets = search(http, base, size=1)["facets"]
     asked = 0
     for name in ("publisher", "license", "organism", "imaging_method"):
-        for b in facets[name][:40]:
+        for b in facets[name][:20]:
             body = search(http, base, **{name: b["key"]}, size=100)
             want = {i for i, keys in indexed.items() if b["key"] in keys[name]}
             assert body["total"] == len(want) and {h["id"] for h in body["hits"]} <= want, (name, b["key"])
@@ -370,7 +370,7 @@ def test_filters_match_exactly_the_entries_that_list_the_value(base, http, index
         want = sum(1 for keys in indexed.values() if b["key"] in keys["year_published"])
         assert search(http, base, year_from=b["key"], year_to=b["key"], size=1)["total"] == want == b["count"]
         asked += 1
-    assert asked > 100
+    assert asked >= 60
 
 
 def test_studies_only_native_records_describe_show_their_organism_and_method(base, http):
