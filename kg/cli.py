@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import os
 import sys
 import time
@@ -184,9 +185,11 @@ def _store_is_empty(store, config=None) -> bool:
 
 def _repair(store, args) -> None:
     """Links, closure and grounding left stale by a harvest killed after a swap: rebuilt before serving."""
-    from .pipeline import derived_stale, repair_derived
+    from .derived_marker import derived_stale  # not the harvester's imports: a restart checks this first
 
     if derived_stale(store):
+        from .pipeline import repair_derived
+
         print(
             "an earlier harvest stopped before rebuilding the links, closure and grounding graphs; rebuilding them now",
             file=sys.stderr,
@@ -214,6 +217,9 @@ def cmd_serve(args, store=None, background=None, sources=None) -> int:
     started = time.perf_counter()
     service = IndexService(store)
     indexes = service.warm()  # before the socket accepts: no request waits for (or stampedes) an index build
+    # what start-up allocated (indexes, modules) lives as long as the process: later garbage collections
+    # skip it instead of scanning it again on every request (and forked processes share its pages)
+    gc.freeze()
     how = "loaded" if service.loads else "built"
     print(f"search and term indexes {how} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     options = {

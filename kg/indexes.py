@@ -18,6 +18,7 @@ graph anyway.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -36,7 +37,7 @@ from .terms.fields import field_index
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the file layout (not the index classes: their source is hashed) changes
+FORMAT = 2  # bump when the file layout (not the index classes: their source is hashed) changes
 FOLDER = "kg-indexes"
 FILE = "indexes.pickle"
 
@@ -96,42 +97,111 @@ def build(store) -> tuple[TermIndex, StudyIndex]:
 
 
 class IndexFile:
-    """Indexes persisted in one file: a one-line header (format, code version, generation), then a pickle.
-    Written to a temporary file, fsynced and renamed, so a reader sees the old file or the new one."""
+    """Indexes persisted in one file: a one-line header (format, code version, generation, size of the
+    first part), the study and term indexes pickled, then the OLS v2 field index pickled apart: /search
+    does not need it, so it is read on its first use (`kg.terms.fields.field_index`), not at start-up.
+    Written to a temporary file, fsynced and renamed, so a reader sees the old file or the new one.
+
+    Loading is mostly allocating a few hundred thousand small objects, during which Python's cyclic
+    garbage collector would scan the growing heap again and again: it is paused for the load (about half
+    the load time; benchmarks/bench_restart.py)."""
 
     def __init__(self, path: Path):
         self.path = path
 
-    def header(self, generation: str) -> bytes:
-        return f"kg-indexes {FORMAT} {code_version()} {generation}\n".encode()
+    def header(self, generation: str) -> str:
+        return f"kg-indexes {FORMAT} {code_version()} {generation}"
 
     def load(self, generation: str) -> Indexes | None:
         try:
-            with open(self.path, "rb") as f:
-                if f.readline() != self.header(generation):
-                    return None
-                terms, studies = pickle.load(f)
+            f = open(self.path, "rb")
         except FileNotFoundError:
             return None
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
-            # a damaged file, or classes that have changed shape: rebuild (and overwrite it)
-            log.warning("ignoring the persisted indexes at %s: %s", self.path, e)
+        except OSError as e:
+            log.warning("cannot read the persisted indexes at %s: %s", self.path, e)
             return None
+        with f:
+            try:
+                head, _, size = f.readline().decode("utf-8", "replace").rstrip("\n").rpartition(" ")
+                if head != self.header(generation) or not size.isdigit():
+                    return None
+                main = f.read(int(size))
+                terms, studies = _unpickle(main)
+                # the field index stays in the file until it is asked for; an open descriptor keeps this
+                # file's bytes readable even after a newer harvest's file replaces it
+                terms._field_index_source = _Part(os.dup(f.fileno()), f.tell(), self.path)
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
+                # a damaged file, or classes that have changed shape: rebuild (and overwrite it)
+                log.warning("ignoring the persisted indexes at %s: %s", self.path, e)
+                return None
         return Indexes(generation, terms, studies)
 
     def save(self, idx: Indexes) -> None:
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        fields = field_index(idx.terms)
+        state = idx.terms.__dict__  # pickled without its field index (the second part), then put back
+        kept = {k: state.pop(k) for k in ("_field_index", "_field_index_source") if k in state}
+        try:
+            main = pickle.dumps((idx.terms, idx.studies), protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            state.update(kept)
         try:
             self.path.parent.mkdir(exist_ok=True)
             with open(tmp, "wb") as f:
-                f.write(self.header(idx.generation))
-                pickle.dump((idx.terms, idx.studies), f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(f"{self.header(idx.generation)} {len(main)}\n".encode())
+                f.write(main)
+                pickle.dump(fields, f, protocol=pickle.HIGHEST_PROTOCOL)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
         except OSError as e:  # a read-only folder: serve from memory, rebuild after a restart
             log.warning("cannot persist the indexes at %s: %s", self.path, e)
             tmp.unlink(missing_ok=True)
+
+
+def _unpickle(data: bytes):
+    """pickle.loads with the cyclic garbage collector paused (see IndexFile)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Part:
+    """The rest of a persisted index file (the field index), read on demand through a descriptor of the
+    file it was loaded from (positional reads: forked serving processes share the descriptor). Returns
+    None when it cannot be read; the caller then builds the field index."""
+
+    def __init__(self, fd: int, offset: int, path: Path):
+        self.fd, self.offset, self.path = fd, offset, path
+
+    def __call__(self):
+        try:
+            size = os.fstat(self.fd).st_size - self.offset
+            return _unpickle(os.pread(self.fd, size, self.offset))
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
+            log.warning("cannot read the field index persisted at %s: %s; building it", self.path, e)
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __reduce__(self):  # never persisted: a copy of the index reads (or builds) its field index itself
+        return (_no_part, ())
+
+
+def _no_part() -> None:
+    return None
 
 
 # Built indexes of stores without a folder (in memory, remote), per store object: several apps over one

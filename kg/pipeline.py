@@ -22,13 +22,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .config import Source, default_cache_path
+from .derived_marker import clear_derived_stale, derived_stale, mark_derived_stale
 from .harvest import rocrate_dir, rocrate_http
 from .harvest.http import Fetcher
 from .mapping.engine import RuleSet, map_crates
 from .mapping.idr_study import parse_idr_study
 from .mapping.rdf_file import parse_turtle
 from .mapping.rocrate import parse_crate
-from .namespaces import KG, PROVENANCE_GRAPH, XSD, source_graph
+from .namespaces import source_graph
 from .records import Quarantined, RawRecord, utcnow
 from .store.interface import SourceWriter, Store
 from .store.provenance import RunRecord, derivation_quads, record_quads, run_count_quads, run_quads
@@ -517,32 +518,7 @@ def load_phase(
     return summary
 
 
-# -- links, closure and grounding follow the sources, even across a killed harvest ---------------------
-# A source's swap and the rebuild of the derived graphs are separate writes: a harvest killed between them
-# would leave links and grounding that describe the previous sources. So the load phase states
-# `kg:Harvester kg:derivedGraphsStale <time>` in the provenance graph before the first swap and removes it
-# once the derived graphs are rebuilt; `kg harvest`, `kg up` and `kg serve` finding it repair first.
-_HARVESTER = ox.NamedNode(KG + "Harvester")
-_STALE = ox.NamedNode(KG + "derivedGraphsStale")
-_PROV = ox.NamedNode(PROVENANCE_GRAPH)
-
-
-def derived_stale(store: Store) -> bool:
-    return any(True for _ in store.quads_for_pattern(_HARVESTER, _STALE, None, PROVENANCE_GRAPH))
-
-
-def mark_derived_stale(store: Store) -> None:
-    store.append(
-        [ox.Quad(_HARVESTER, _STALE, ox.Literal(utcnow().isoformat(), datatype=ox.NamedNode(XSD + "dateTime")), _PROV)]
-    )
-    store.flush()
-
-
-def clear_derived_stale(store: Store) -> None:
-    marks = list(store.quads_for_pattern(_HARVESTER, _STALE, None, PROVENANCE_GRAPH))
-    if marks:
-        store.remove(marks)
-        store.flush()
+# -- links, closure and grounding follow the sources, even across a killed harvest: kg/derived_marker.py
 
 
 def repair_derived(store: Store, on_step: Step | None = None) -> HarvestSummary | None:

@@ -9,6 +9,7 @@ any of its descendants (TermIndex.expand).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -62,6 +63,26 @@ class StudyDoc:
     @property
     def year(self) -> str:
         return self.date[:4] if re.match(r"\d{4}", self.date or "") else ""
+
+    # The GIDE entry is over half of a persisted index and /search never reads it: it is pickled as JSON
+    # text (one string, not thousands of small objects) and decoded on first use, so a restart loads the
+    # index in about half the time (kg/indexes.py, benchmarks/bench_restart.py).
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if "entry" in state:
+            state["_entry_json"] = json.dumps(state.pop("entry"), ensure_ascii=False, separators=(",", ":"))
+        return state
+
+    def __getattr__(self, name: str):
+        state = self.__dict__
+        if name == "entry":
+            packed = state.get("_entry_json")
+            if packed is not None:  # thread-safe: the entry is set before the text is dropped
+                state.setdefault("entry", json.loads(packed))
+                state.pop("_entry_json", None)
+            if "entry" in state:
+                return state["entry"]
+        raise AttributeError(name)
 
 
 @dataclass
@@ -238,7 +259,7 @@ class StudyIndex:
                 ("terms", term_text),
                 ("samples", " ".join(d.samples)),
             ):
-                d.tf[fname] = Counter(_tokens(text))
+                d.tf[fname] = dict(Counter(_tokens(text)))  # a dict unpickles faster
 
         def label(iri: str) -> str:
             t = terms.get(iri)
@@ -427,16 +448,18 @@ class StudyIndex:
         node_terms: set[str] = set()
         studies_under: dict[str, set[int]] = {}
         direct: Counter = Counter()
+        lineage = self.__dict__.setdefault("_lineage", {})  # term -> it and its ancestors (memoised, like labels)
         for i in doc_ids if doc_ids is not None else range(len(self.docs)):
             d = self.docs[i]
             for k in d.facets.get(facet, ()):
                 direct[k] += 1
-                if not self.terms.get(k):
-                    continue
-                t = self.terms.get(k)
-                for a in [t] + self.terms.ancestors(t):
-                    studies_under.setdefault(a.iri, set()).add(i)
-                    node_terms.add(a.iri)
+                up = lineage.get(k)
+                if up is None:
+                    t = self.terms.get(k)
+                    up = lineage[k] = [t.iri, *(a.iri for a in self.terms.ancestors(t))] if t else []
+                for a in up:
+                    studies_under.setdefault(a, set()).add(i)
+                    node_terms.add(a)
         children: dict[str, list[str]] = {}
         roots = []
         for iri in node_terms:
