@@ -107,15 +107,29 @@ def main() -> None:
         store = work / "store"
         cmd = [sys.executable, "-m", "kg.cli", "harvest", "--no-validate", "--store", str(store)]
         subprocess.run([*cmd, "--dumps", str(work / "dumps")], cwd=ROOT, check=True, capture_output=True)
-    from kg.indexes import build
+    import gc
+
+    from kg.indexes import IndexService, build
     from kg.store import open_store
 
+    # the baseline, and the file every restart loads (written here unless this generation's exists)
+    writable = open_store(store)
+    service = IndexService(writable)
+    t = time.perf_counter()
+    service.warm()
+    built = time.perf_counter() - t
+    if not service.builds:  # this generation's file was there already: time a build anyway
+        t = time.perf_counter()
+        build(writable, summaries=True)
+        built = time.perf_counter() - t
+    del writable, service
+    gc.collect()  # closes the store: `kg serve` opens it next
     # byte-compiled modules as an installed kg has them (PYTHONDONTWRITEBYTECODE would compile every
     # module at every start), cached outside the source tree
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PYTHONPATH=str(ROOT), PYTHONPYCACHEPREFIX=str(Path(tempfile.gettempdir()) / "kg-bench-pycache"))
     times, cpus, lookups = [], [], []
-    for i in range(args.repeat):  # the first one also writes the index file if the store has none yet
+    for i in range(args.repeat):
         seconds, cpu, proc, port, log = restart(store, env)
         try:
             lookups.append(lookup_p50(port))
@@ -125,17 +139,13 @@ def main() -> None:
         print(f"  restart {i + 1}: first /search after {seconds:.2f} s, {cpu:.2f} s of server CPU ({how})")
         times.append(seconds)
         cpus.append(cpu)
-    ro = open_store(store, read_only=True)
-    t = time.perf_counter()
-    build(ro)
-    built = time.perf_counter() - t
-    first = statistics.median(times[1:] or times)
-    cpu = statistics.median(cpus[1:] or cpus)
+    first = statistics.median(times)
+    cpu = statistics.median(cpus)
     lookup = statistics.median(lookups)
-    print(f"restart → first /search 200 (median of restarts 2..{args.repeat}): {first:.2f} s (target <= 1 s); "
+    print(f"restart → first /search 200 (median of {args.repeat} restarts): {first:.2f} s (target <= 1 s); "
           f"server CPU by then {cpu:.2f} s")
     print(f"one SPARQL lookup p50: {lookup * 1000:.1f} ms  → restart = {first / lookup:.0f}x one lookup")
-    print(f"index build in process: {built:.1f} s → restart = {first / built:.3f}x a build")
+    print(f"index build (with the study summaries) in process: {built:.1f} s → restart = {first / built:.3f}x a build")
 
 
 if __name__ == "__main__":

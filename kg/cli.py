@@ -62,6 +62,11 @@ def _print_step(step: str, summary, dumps: str = "") -> None:
         print(f"SHACL validation in {summary.seconds['validation']:.1f} s ({checked}); see /quality", file=sys.stderr)
     elif step == "dumps":
         print(f"dumps: {len(summary.dumps)} files in {dumps}", file=sys.stderr)
+    elif step == "indexes":
+        print(
+            f"search and term indexes {summary.indexes} in {summary.seconds['indexes']:.1f} s and kept with the store",
+            file=sys.stderr,
+        )
 
 
 def _harvest_args(args):
@@ -84,6 +89,7 @@ def _harvest_args(args):
         cache=Path(args.cache),
         validate=not args.no_validate,
         dumps=Path(args.dumps),
+        indexes=not getattr(args, "no_indexes", True),  # `kg up` builds them itself before it serves
     )
     return sources, options, 0
 
@@ -576,6 +582,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-validate",
         action="store_true",
         help="skip SHACL validation (otherwise sources whose records changed are validated)",
+    )
+    h.add_argument(
+        "--no-indexes",
+        action="store_true",
+        help="do not build the search and term indexes into the store folder (then the next `kg serve` builds them before it listens)",
     )
     h.set_defaults(func=cmd_harvest)
 

@@ -29,7 +29,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ONTOLOGIES
+from .config import ONTOLOGIES, QUERIES
 from .namespaces import KG, PROVENANCE_GRAPH
 from .search import StudyIndex
 from .terms import TermIndex
@@ -48,11 +48,57 @@ class IndexesNotReady(RuntimeError):
 
 @dataclass(frozen=True)
 class Indexes:
-    """One generation's indexes; replaced as a whole, never changed."""
+    """One generation's indexes; replaced as a whole, never changed. `summaries`: every study's page
+    summary (kg/serve/describe.py), when computed with them, so a first visit of a study page is a look-up."""
 
     generation: str
     terms: TermIndex
     studies: StudyIndex
+    summaries: Summaries | None = None
+
+
+class Summaries:
+    """Study IRI -> its page summary, each kept pickled (in memory, or in the index file, read with one
+    positional read on demand): a restart does not unpickle 1,200 summaries it may never show, and
+    every `get` returns a fresh copy that a page may change."""
+
+    def __init__(self, blobs: dict[str, bytes] | None = None, fd: int = -1, base: int = 0, table=None):
+        self._blobs = blobs
+        self._fd, self._base, self._table = fd, base, table  # table: IRI -> (offset, length) after `base`
+
+    @classmethod
+    def of(cls, summaries: dict[str, dict]) -> Summaries:
+        return cls({k: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL) for k, v in summaries.items()})
+
+    def __len__(self) -> int:
+        return len(self._blobs if self._blobs is not None else self._table)
+
+    def get(self, iri: str) -> dict | None:
+        try:
+            if self._blobs is not None:
+                blob = self._blobs.get(iri)
+            else:
+                at = self._table.get(iri)
+                blob = os.pread(self._fd, at[1], self._base + at[0]) if at else None
+            return pickle.loads(blob) if blob else None
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as e:  # the caller queries instead
+            log.warning("cannot read the persisted summary of %s: %s", iri, e)
+            return None
+
+    def blobs(self) -> dict[str, bytes]:
+        return self._blobs if self._blobs is not None else {k: self.get_blob(k) for k in self._table}
+
+    def get_blob(self, iri: str) -> bytes:
+        at = self._table[iri]
+        return os.pread(self._fd, at[1], self._base + at[0])
+
+    def __del__(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __reduce__(self):
+        return (Summaries, (self.blobs(),))
 
 
 def harvest_generation(store) -> str:
@@ -80,6 +126,8 @@ def code_version() -> str:
         *sorted((here / "search").glob("*.py")),
         *sorted((here / "terms").glob("*.py")),
         here / "study_nodes.py",
+        here / "serve" / "describe.py",
+        *sorted((QUERIES / "internal" / "study").glob("*.rq")),
         here.parent / "data" / "facets.toml",
         *sorted(ONTOLOGIES.glob("*.toml")),
         *sorted(ONTOLOGIES.glob("*.tsv")),
@@ -90,16 +138,22 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def build(store) -> tuple[TermIndex, StudyIndex]:
+def build(store, summaries: bool = False) -> tuple[TermIndex, StudyIndex, Summaries | None]:
     terms = TermIndex.from_store(store)
     field_index(terms)  # OLS v2 search fields: built (and persisted) with the terms, never in a request
-    return terms, StudyIndex.from_store(store, terms)
+    studies = StudyIndex.from_store(store, terms)
+    if not summaries:
+        return terms, studies, None
+    from .serve.describe import study_summaries
+
+    return terms, studies, Summaries.of(study_summaries(store, [d.iri for d in studies.docs]))
 
 
 class IndexFile:
-    """Indexes persisted in one file: a one-line header (format, code version, generation, size of the
-    first part), the study and term indexes pickled, then the OLS v2 field index pickled apart: /search
-    does not need it, so it is read on its first use (`kg.terms.fields.field_index`), not at start-up.
+    """Indexes persisted in one file: a one-line header (format, code version, generation, sizes of the
+    parts), the study and term indexes pickled, then the OLS v2 field index pickled apart (/search does
+    not need it, so it is read on its first use, `kg.terms.fields.field_index`, not at start-up), then
+    the study summaries, if any: a table IRI -> (offset, length) and each summary pickled on its own.
     Written to a temporary file, fsynced and renamed, so a reader sees the old file or the new one.
 
     Loading is mostly allocating a few hundred thousand small objects, during which Python's cyclic
@@ -122,19 +176,24 @@ class IndexFile:
             return None
         with f:
             try:
-                head, _, size = f.readline().decode("utf-8", "replace").rstrip("\n").rpartition(" ")
-                if head != self.header(generation) or not size.isdigit():
+                head, *sizes = f.readline().decode("utf-8", "replace").rstrip("\n").rsplit(" ", 3)
+                if head != self.header(generation) or not all(n.isdigit() for n in sizes):
                     return None
-                main = f.read(int(size))
-                terms, studies = _unpickle(main)
-                # the field index stays in the file until it is asked for; an open descriptor keeps this
-                # file's bytes readable even after a newer harvest's file replaces it
-                terms._field_index_source = _Part(os.dup(f.fileno()), f.tell(), self.path)
+                n_main, n_fields, n_table = map(int, sizes)
+                terms, studies = _unpickle(f.read(n_main))
+                # the field index and the summaries stay in the file until asked for; an open descriptor
+                # keeps this file's bytes readable even after a newer harvest's file replaces it
+                at = f.tell()
+                terms._field_index_source = _Part(os.dup(f.fileno()), at, n_fields, self.path)
+                summaries = None
+                if n_table:
+                    table = pickle.loads(os.pread(f.fileno(), n_table, at + n_fields))
+                    summaries = Summaries(fd=os.dup(f.fileno()), base=at + n_fields + n_table, table=table)
             except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
                 # a damaged file, or classes that have changed shape: rebuild (and overwrite it)
                 log.warning("ignoring the persisted indexes at %s: %s", self.path, e)
                 return None
-        return Indexes(generation, terms, studies)
+        return Indexes(generation, terms, studies, summaries)
 
     def save(self, idx: Indexes) -> None:
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
@@ -145,12 +204,21 @@ class IndexFile:
             main = pickle.dumps((idx.terms, idx.studies), protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             state.update(kept)
+        fields = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+        blobs = idx.summaries.blobs() if idx.summaries is not None else {}
+        table, at = {}, 0
+        for iri, blob in blobs.items():
+            table[iri] = (at, len(blob))
+            at += len(blob)
+        table = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL) if blobs else b""
         try:
             self.path.parent.mkdir(exist_ok=True)
             with open(tmp, "wb") as f:
-                f.write(f"{self.header(idx.generation)} {len(main)}\n".encode())
+                f.write(f"{self.header(idx.generation)} {len(main)} {len(fields)} {len(table)}\n".encode())
                 f.write(main)
-                pickle.dump(fields, f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(fields)
+                f.write(table)
+                f.writelines(blobs.values())
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
@@ -175,13 +243,15 @@ class _Part:
     file it was loaded from (positional reads: forked serving processes share the descriptor). Returns
     None when it cannot be read; the caller then builds the field index."""
 
-    def __init__(self, fd: int, offset: int, path: Path):
-        self.fd, self.offset, self.path = fd, offset, path
+    def __init__(self, fd: int, offset: int, size: int, path: Path):
+        self.fd, self.offset, self.size, self.path = fd, offset, size, path
+        self.read = False  # whether the field index came from the file (tests)
 
     def __call__(self):
         try:
-            size = os.fstat(self.fd).st_size - self.offset
-            return _unpickle(os.pread(self.fd, size, self.offset))
+            fields = _unpickle(os.pread(self.fd, self.size, self.offset))
+            self.read = True
+            return fields
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
             log.warning("cannot read the field index persisted at %s: %s; building it", self.path, e)
             return None
@@ -213,12 +283,23 @@ class IndexService:
     """The indexes of one store, kept current with its harvest generation (see the module docstring).
     `builds` / `loads` count index builds and loads from a file (for tests and logs)."""
 
-    def __init__(self, store, check_interval: float = 5.0, folder: Path | None = None, seed: Indexes | None = None):
+    def __init__(
+        self,
+        store,
+        check_interval: float = 5.0,
+        folder: Path | None = None,
+        seed: Indexes | None = None,
+        summaries: bool | None = None,
+    ):
         self.store = store
         self.check_interval = check_interval
         path = store.local_path  # the store's folder, if it has one (kg/store/interface.py)
         folder = folder or (Path(path) / FOLDER if path is not None else None)
         self.file = IndexFile(folder / FILE) if folder is not None else None
+        # every study's page summary is computed with the indexes (a few seconds more per build) where
+        # they are persisted, so that it is paid once per harvest, not per process start; else pages
+        # query per study and cache per generation
+        self.summaries = self.file is not None if summaries is None else summaries
         self.builds = 0
         self.loads = 0
         self._current: Indexes | None = seed  # e.g. built by the parent of a forked serving process
@@ -276,8 +357,7 @@ class IndexService:
             idx = self._load(gen)
             if idx is None:
                 started = time.perf_counter()
-                terms, studies = build(self.store)
-                idx = Indexes(gen, terms, studies)
+                idx = Indexes(gen, *build(self.store, self.summaries))
                 self.builds += 1
                 log.info("built the indexes of generation %s in %.1f s", gen, time.perf_counter() - started)
                 self._save(idx)
@@ -288,10 +368,10 @@ class IndexService:
             return idx
 
     def _load(self, gen: str) -> Indexes | None:
-        if self.file is not None:
-            return self.file.load(gen)
-        cached = _MEMORY.get(self.store)
-        return cached if cached is not None and cached.generation == gen else None
+        found = self.file.load(gen) if self.file is not None else _MEMORY.get(self.store)
+        if found is None or found.generation != gen or (self.summaries and found.summaries is None):
+            return None  # none, an older generation's, or without the study summaries asked for
+        return found
 
     def _save(self, idx: Indexes) -> None:
         if self.file is not None:

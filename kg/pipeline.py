@@ -435,6 +435,7 @@ class HarvestOptions:
     derived: bool = True  # rebuild the links and grounding graphs (the closure is always rebuilt)
     validate: bool = True  # SHACL-validate the sources whose records changed
     dumps: Path | None = None  # write the dumps there (None: no dumps)
+    indexes: bool = False  # build and persist the search and term indexes with an on-disk store (`kg harvest`)
 
 
 @dataclass
@@ -448,6 +449,7 @@ class HarvestSummary:
     grounded: tuple[int, int] | None = None  # text-only values grounded, left for curators
     validation: dict | None = None  # validate_all's summary ({"sources", "seconds"})
     dumps: list[dict] | None = None  # the dump files written
+    indexes: str | None = None  # "built" or "loaded": the indexes persisted for the next `kg serve`
     seconds: dict[str, float] = field(default_factory=dict)  # per step: ontologies, harvest, links, ...
 
     @property
@@ -482,7 +484,22 @@ def run_harvest(
     --rocrates folder and KeyError for an unknown source name (the CLI checks names first)."""
     options = options or HarvestOptions()
     summary = load_phase(store, sources, options, progress, on_step)
-    return follow_up(store, sources, summary, options, on_step)
+    summary = follow_up(store, sources, summary, options, on_step)
+    if options.indexes and store.local_path is not None:
+        with _stepper(summary, on_step)("indexes"):
+            summary.indexes = persist_indexes(store)
+    return summary
+
+
+def persist_indexes(store: Store) -> str:
+    """Build the search and term indexes of the store's generation into its folder (kg/indexes.py), so the
+    next `kg serve` loads them in under a second instead of building them before it listens. Every
+    harvest records a run, hence a new generation: this runs even when no record changed."""
+    from .indexes import IndexService
+
+    service = IndexService(store)
+    service.warm()
+    return "loaded" if service.loads else "built"
 
 
 def load_phase(

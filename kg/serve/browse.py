@@ -27,7 +27,7 @@ from ..formats import serialize
 from ..namespaces import source_graph
 from ..store.stats import collect_stats
 from . import describe, term_page
-from .generation_cache import cached
+from .generation_cache import cached, current_generation
 from .links import is_iri, safe_href
 from .negotiation import page_representation
 from .queries import named_queries
@@ -145,7 +145,7 @@ def study(source: str, accession: str):
     rep = _representation()
     if rep not in ("html", "json"):
         return _rdf_response(iri, rep)
-    summary = cached("study", iri, lambda: dict(describe.study_summary(store, iri), similar=similar_studies(iri)))
+    summary = cached("study", iri, lambda: dict(study_summary(store, iri), similar=similar_studies(iri)))
     if rep == "json":
         return jsonify(summary)
     # the rendered page too is kept per generation (and host): a later visit costs the generation check
@@ -161,6 +161,19 @@ def study(source: str, accession: str):
             canonical=request.url_root.rstrip("/") + request.path,
         ),
     )
+
+
+def study_summary(store, iri: str) -> dict:
+    """The study's page summary: computed with the indexes of this generation (kg/indexes.py), so a
+    first visit reads it instead of running the page's ~20 queries; queried when there is none."""
+    from .app import indexes
+
+    idx = indexes()
+    if idx.summaries is not None and idx.generation == current_generation().partition("+")[0]:
+        summary = idx.summaries.get(iri)
+        if summary is not None:
+            return summary
+    return describe.study_summary(store, iri)
 
 
 def similar_studies(iri: str) -> list[dict]:
