@@ -112,6 +112,7 @@ def _tokens(text: str) -> list[str]:
     return normalise(text).split()
 
 
+SIMILAR_KEYS = ("organism", "imaging_method", "biological_process", "cell_line", "anatomy")  # all facets (bitmaps)
 PRESORTED = ("date", "-date", "size", "-size", "title")  # orders that do not depend on the query text
 
 
@@ -419,26 +420,37 @@ class StudyIndex:
 
     def similar(self, iri: str, limit: int = 5) -> list[tuple[StudyDoc, float, list[str]]]:
         """Studies sharing organisms, imaging methods and GO / cell-line / anatomy terms, ranked by overlap
-        (Jaccard over those terms; studies of the same publication ranked up)."""
-        doc = self.by_iri.get(iri)
-        if doc is None:
+        (Jaccard over those terms; studies of the same publication ranked up). Only studies sharing a
+        term are scored (the facet bitmaps name them), and only the returned ones are labelled: a study
+        page's first visit pays this, not a pass over every study."""
+        position = self.__dict__.get("_positions")
+        if position is None:  # memoised like the labels: the index never changes
+            features = [frozenset((k, v) for k in SIMILAR_KEYS for v in d.facets.get(k, ())) for d in self.docs]
+            self._features = features
+            position = self._positions = {d.iri: i for i, d in enumerate(self.docs)}
+        features = self.__dict__["_features"]
+        at = position.get(iri)
+        if at is None or not features[at]:
             return []
-        keys = ("organism", "imaging_method", "biological_process", "cell_line", "anatomy")
-        mine = {(k, v) for k in keys for v in doc.facets.get(k, ())}
-        if not mine:
-            return []
+        doc, mine = self.docs[at], features[at]
+        candidates = 0
+        for k, v in mine:
+            candidates |= self.bits[k].get(v, 0)
+        candidates &= ~(1 << at)
+        cites = set(doc.citations)
         out = []
-        for other in self.docs:
-            if other.iri == iri:
+        while candidates:
+            low = candidates & -candidates
+            candidates ^= low
+            j = low.bit_length() - 1
+            shared = mine & features[j]
+            other = self.docs[j]
+            if other.iri == iri or not shared:
                 continue
-            theirs = {(k, v) for k in keys for v in other.facets.get(k, ())}
-            shared = mine & theirs
-            if not shared:
-                continue
-            score = len(shared) / len(mine | theirs) + (0.5 if set(doc.citations) & set(other.citations) else 0.0)
-            out.append((other, score, sorted(self.label(k, v) for k, v in shared)))
+            score = len(shared) / len(mine | features[j]) + (0.5 if cites & set(other.citations) else 0.0)
+            out.append((other, score, shared))
         out.sort(key=lambda x: (-x[1], x[0].iri))
-        return out[:limit]
+        return [(other, score, sorted(self.label(k, v) for k, v in shared)) for other, score, shared in out[:limit]]
 
     def tree(self, facet: str, doc_ids: list[int] | None = None) -> list[dict]:
         """Counts rolled up along the ontology hierarchy: each node counts the studies (of `doc_ids`)
