@@ -67,13 +67,26 @@ class Summaries:
         self._fd, self._base, self._table = fd, base, table  # table: IRI -> (offset, length) after `base`
 
     @classmethod
-    def of(cls, summaries: dict[str, dict]) -> Summaries:
-        return cls({k: pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL) for k, v in summaries.items()})
+    def of(cls, summaries: dict[str, dict], labels: dict[str, dict[str, str]]) -> Summaries:
+        """From each study's summary and the labels its statements are shown with."""
+        return cls(
+            {k: pickle.dumps((v, labels.get(k, {})), protocol=pickle.HIGHEST_PROTOCOL) for k, v in summaries.items()}
+        )
 
     def __len__(self) -> int:
         return len(self._blobs if self._blobs is not None else self._table)
 
     def get(self, iri: str) -> dict | None:
+        """The study's page summary (describe.study_summary), or None."""
+        pair = self._pair(iri)
+        return pair[0] if pair else None
+
+    def labels(self, iri: str) -> dict[str, str] | None:
+        """The labels of the IRIs in the study's statements (describe.labels), or None."""
+        pair = self._pair(iri)
+        return pair[1] if pair else None
+
+    def _pair(self, iri: str) -> tuple[dict, dict[str, str]] | None:
         try:
             if self._blobs is not None:
                 blob = self._blobs.get(iri)
@@ -144,9 +157,10 @@ def build(store, summaries: bool = False) -> tuple[TermIndex, StudyIndex, Summar
     studies = StudyIndex.from_store(store, terms)
     if not summaries:
         return terms, studies, None
-    from .serve.describe import study_summaries
+    from .serve.describe import statement_labels, study_summaries
 
-    return terms, studies, Summaries.of(study_summaries(store, [d.iri for d in studies.docs]))
+    summaries = study_summaries(store, [d.iri for d in studies.docs])
+    return terms, studies, Summaries.of(summaries, statement_labels(store, summaries))
 
 
 class IndexFile:

@@ -5,6 +5,7 @@ over HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import gc
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,6 +14,7 @@ import requests
 from kg.indexes import FILE, FOLDER, IndexService, harvest_generation
 from kg.pipeline import harvest_snapshot
 from kg.serve.app import create_app
+from kg.serve.describe import study_summary
 from kg.store import open_store
 from kg.store.ontologies import load_ontologies
 
@@ -54,6 +56,12 @@ def test_a_restart_loads_the_indexes_instead_of_building_them(store_dir):
     assert hits[0]["entry"]["id"] == IDR3
     service = app.extensions["kg_indexes"]
     assert (service.builds, service.loads) == (0, 1)
+    # every study's page summary was computed with the indexes and persisted: a first visit reads it,
+    # and it is what the page's own queries give
+    assert len(service.current(wait=0).summaries) == 127
+    twin = app.test_client().get("/study/idr/idr0003", query_string={"format": "json"}).get_json()
+    assert twin.pop("similar") is not None
+    assert twin == json.loads(json.dumps(study_summary(store, IDR3)))
     # a term look-up answers from the same loaded generation
     assert (
         app.test_client().get("/api/ontologies/fbbi/terms", query_string={"obo_id": "FBbi:00000246"}).status_code == 200

@@ -154,7 +154,7 @@ def study(source: str, accession: str):
         (iri, request.url_root),
         lambda: render_template(
             "study.html",
-            s=study_view(summary, _sources(), store),
+            s=study_view(summary, _sources(), store, precomputed(iri, "labels")),
             source=_sources()[source],
             alternates=_alternates(request.path),
             jsonld=schema_org(summary),
@@ -166,14 +166,19 @@ def study(source: str, accession: str):
 def study_summary(store, iri: str) -> dict:
     """The study's page summary: computed with the indexes of this generation (kg/indexes.py), so a
     first visit reads it instead of running the page's ~20 queries; queried when there is none."""
+    summary = precomputed(iri, "get")
+    return summary if summary is not None else describe.study_summary(store, iri)
+
+
+def precomputed(iri: str, what: str):
+    """The study's summary ("get") or statement labels ("labels") computed with the indexes, if they
+    were and are of the generation being served; else None (the caller queries)."""
     from .app import indexes
 
     idx = indexes()
-    if idx.summaries is not None and idx.generation == current_generation().partition("+")[0]:
-        summary = idx.summaries.get(iri)
-        if summary is not None:
-            return summary
-    return describe.study_summary(store, iri)
+    if idx.summaries is None or idx.generation != current_generation().partition("+")[0]:
+        return None
+    return getattr(idx.summaries, what)(iri)
 
 
 def similar_studies(iri: str) -> list[dict]:

@@ -206,6 +206,18 @@ def study_summaries(store, iris: list[str], chunk: int = 400) -> dict[str, dict]
     return {i: summary for i in iris if (summary := _summary(i, lambda name, i=i: rows[i].get(name, [])))}
 
 
+def statement_labels(store, summaries: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """Per study, the labels of the predicates and IRI values of its statements (what the page's "said
+    by" section asks `labels` for), from one `labels` pass over every study's IRIs."""
+    wanted = {iri: _statement_iris(s["statements_by_source"]) for iri, s in summaries.items()}
+    found = labels(store, set().union(*wanted.values()))
+    return {iri: {i: found[i] for i in iris if i in found} for iri, iris in wanted.items()}
+
+
+def _statement_iris(rows: list[dict]) -> set[str]:
+    return {r["p"] for r in rows} | {r["o"] for r in rows if r.get("iri") == "true"}
+
+
 def _bulk_text(text: str) -> tuple[str, int | None]:
     """An internal study query rewritten for many studies: `?study` first in the projection and the
     grouping; a final LIMIT becomes a per-study limit (returned, applied by the caller)."""
