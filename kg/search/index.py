@@ -425,29 +425,28 @@ class StudyIndex:
         page's first visit pays this, not a pass over every study."""
         position = self.__dict__.get("_positions")
         if position is None:  # memoised like the labels: the index never changes
-            features = [frozenset((k, v) for k in SIMILAR_KEYS for v in d.facets.get(k, ())) for d in self.docs]
-            self._features = features
+            self._features = [frozenset((k, v) for k in SIMILAR_KEYS for v in d.facets.get(k, ())) for d in self.docs]
+            self._citations = [frozenset(d.citations) for d in self.docs]
             position = self._positions = {d.iri: i for i, d in enumerate(self.docs)}
-        features = self.__dict__["_features"]
+        features, citations = self.__dict__["_features"], self.__dict__["_citations"]
         at = position.get(iri)
         if at is None or not features[at]:
             return []
-        doc, mine = self.docs[at], features[at]
+        mine, cites = features[at], citations[at]
         candidates = 0
         for k, v in mine:
             candidates |= self.bits[k].get(v, 0)
         candidates &= ~(1 << at)
-        cites = set(doc.citations)
         out = []
-        while candidates:
-            low = candidates & -candidates
-            candidates ^= low
-            j = low.bit_length() - 1
-            shared = mine & features[j]
+        for j, bit in enumerate(reversed(bin(candidates)[2:])):  # the studies sharing a term, in index order
+            if bit == "0":
+                continue
+            theirs = features[j]
+            shared = mine & theirs
             other = self.docs[j]
             if other.iri == iri or not shared:
                 continue
-            score = len(shared) / len(mine | features[j]) + (0.5 if cites & set(other.citations) else 0.0)
+            score = len(shared) / len(mine | theirs) + (0.5 if cites & citations[j] else 0.0)
             out.append((other, score, shared))
         out.sort(key=lambda x: (-x[1], x[0].iri))
         return [(other, score, sorted(self.label(k, v) for k, v in shared)) for other, score, shared in out[:limit]]
