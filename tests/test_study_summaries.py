@@ -35,3 +35,26 @@ def test_bulk_summaries_equal_the_per_study_ones_for_every_study(full_store):
         "https://w3id.org/gide-kg/record/idr-study/idr0003-study.txt",
         "https://w3id.org/gide-kg/record/idr/idr0003-ro-crate-metadata.json",
     ]
+
+
+def test_similar_studies_are_those_sharing_the_most_terms(full_store):
+    """The study page's similar studies (StudyIndex.similar scores only studies the facet bitmaps say
+    share a term) against the definition scored over every study: Jaccard over organism, imaging method,
+    GO, cell-line and anatomy terms, +0.5 for a shared publication, ties by IRI."""
+    from kg.indexes import IndexService
+
+    index = IndexService(full_store).warm().studies  # the session's indexes of this store, if built already
+    keys = ("organism", "imaging_method", "biological_process", "cell_line", "anatomy")
+
+    def terms(d):
+        return {(k, v) for k in keys for v in d.facets.get(k, ())}
+
+    for doc in index.docs[::7]:
+        scored = [
+            (-(len(terms(doc) & terms(o)) / len(terms(doc) | terms(o)) + (0.5 if set(doc.citations) & set(o.citations) else 0)), o.iri)
+            for o in index.docs
+            if o.iri != doc.iri and terms(doc) & terms(o)
+        ]
+        assert [(o.iri, -s) for o, s, _ in index.similar(doc.iri)] == [(i, s) for s, i in sorted(scored)[:5]]
+    idr3 = [o.iri for o, _, _ in index.similar("https://idr.openmicroscopy.org/study/idr0003/")]
+    assert len(idr3) == 5 and "https://idr.openmicroscopy.org/study/idr0003/" not in idr3
