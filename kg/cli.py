@@ -221,7 +221,9 @@ def cmd_serve(args, store=None, background=None, sources=None) -> int:
         background.start().join()
         background = None
     started = time.perf_counter()
-    service = IndexService(store)
+    # `kg up` after a harvest: the study summaries (seconds more) are left out so /search answers sooner;
+    # pages query per study until the next `kg harvest` persists indexes with them
+    service = IndexService(store, summaries=False if background is not None else None)
     indexes = service.warm()  # before the socket accepts: no request waits for (or stampedes) an index build
     # what start-up allocated (indexes, modules) lives as long as the process: later garbage collections
     # skip it instead of scanning it again on every request (and forked processes share its pages)

@@ -382,10 +382,10 @@ class IndexService:
             return idx
 
     def _load(self, gen: str) -> Indexes | None:
+        # indexes persisted without the study summaries (by `kg up`, which serves before computing them)
+        # are served as they are: pages then query per study, rather than a restart rebuilding everything
         found = self.file.load(gen) if self.file is not None else _MEMORY.get(self.store)
-        if found is None or found.generation != gen or (self.summaries and found.summaries is None):
-            return None  # none, an older generation's, or without the study summaries asked for
-        return found
+        return found if found is not None and found.generation == gen else None
 
     def _save(self, idx: Indexes) -> None:
         if self.file is not None:
