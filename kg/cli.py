@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import os
 import sys
 import time
@@ -61,6 +62,11 @@ def _print_step(step: str, summary, dumps: str = "") -> None:
         print(f"SHACL validation in {summary.seconds['validation']:.1f} s ({checked}); see /quality", file=sys.stderr)
     elif step == "dumps":
         print(f"dumps: {len(summary.dumps)} files in {dumps}", file=sys.stderr)
+    elif step == "indexes":
+        print(
+            f"search and term indexes {summary.indexes} in {summary.seconds['indexes']:.1f} s and kept with the store",
+            file=sys.stderr,
+        )
 
 
 def _harvest_args(args):
@@ -83,6 +89,7 @@ def _harvest_args(args):
         cache=Path(args.cache),
         validate=not args.no_validate,
         dumps=Path(args.dumps),
+        indexes=not getattr(args, "no_indexes", True),  # `kg up` builds them itself before it serves
     )
     return sources, options, 0
 
@@ -184,9 +191,11 @@ def _store_is_empty(store, config=None) -> bool:
 
 def _repair(store, args) -> None:
     """Links, closure and grounding left stale by a harvest killed after a swap: rebuilt before serving."""
-    from .pipeline import derived_stale, repair_derived
+    from .derived_marker import derived_stale  # not the harvester's imports: a restart checks this first
 
     if derived_stale(store):
+        from .pipeline import repair_derived
+
         print(
             "an earlier harvest stopped before rebuilding the links, closure and grounding graphs; rebuilding them now",
             file=sys.stderr,
@@ -212,8 +221,13 @@ def cmd_serve(args, store=None, background=None, sources=None) -> int:
         background.start().join()
         background = None
     started = time.perf_counter()
-    service = IndexService(store)
+    # `kg up` after a harvest: the study summaries (seconds more) are left out so /search answers sooner;
+    # pages query per study until the next `kg harvest` persists indexes with them
+    service = IndexService(store, summaries=False if background is not None else None)
     indexes = service.warm()  # before the socket accepts: no request waits for (or stampedes) an index build
+    # what start-up allocated (indexes, modules) lives as long as the process: later garbage collections
+    # skip it instead of scanning it again on every request (and forked processes share its pages)
+    gc.freeze()
     how = "loaded" if service.loads else "built"
     print(f"search and term indexes {how} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     options = {
@@ -570,6 +584,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-validate",
         action="store_true",
         help="skip SHACL validation (otherwise sources whose records changed are validated)",
+    )
+    h.add_argument(
+        "--no-indexes",
+        action="store_true",
+        help="do not build the search and term indexes into the store folder (then the next `kg serve` builds them before it listens)",
     )
     h.set_defaults(func=cmd_harvest)
 

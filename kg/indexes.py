@@ -18,6 +18,7 @@ graph anyway.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -28,7 +29,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ONTOLOGIES
+from .config import ONTOLOGIES, QUERIES
 from .namespaces import KG, PROVENANCE_GRAPH
 from .search import StudyIndex
 from .terms import TermIndex
@@ -36,7 +37,7 @@ from .terms.fields import field_index
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the file layout (not the index classes: their source is hashed) changes
+FORMAT = 2  # bump when the file layout (not the index classes: their source is hashed) changes
 FOLDER = "kg-indexes"
 FILE = "indexes.pickle"
 
@@ -47,11 +48,70 @@ class IndexesNotReady(RuntimeError):
 
 @dataclass(frozen=True)
 class Indexes:
-    """One generation's indexes; replaced as a whole, never changed."""
+    """One generation's indexes; replaced as a whole, never changed. `summaries`: every study's page
+    summary (kg/serve/describe.py), when computed with them, so a first visit of a study page is a look-up."""
 
     generation: str
     terms: TermIndex
     studies: StudyIndex
+    summaries: Summaries | None = None
+
+
+class Summaries:
+    """Study IRI -> its page summary, each kept pickled (in memory, or in the index file, read with one
+    positional read on demand): a restart does not unpickle 1,200 summaries it may never show, and
+    every `get` returns a fresh copy that a page may change."""
+
+    def __init__(self, blobs: dict[str, bytes] | None = None, fd: int = -1, base: int = 0, table=None):
+        self._blobs = blobs
+        self._fd, self._base, self._table = fd, base, table  # table: IRI -> (offset, length) after `base`
+
+    @classmethod
+    def of(cls, summaries: dict[str, dict], labels: dict[str, dict[str, str]]) -> Summaries:
+        """From each study's summary and the labels its statements are shown with."""
+        return cls(
+            {k: pickle.dumps((v, labels.get(k, {})), protocol=pickle.HIGHEST_PROTOCOL) for k, v in summaries.items()}
+        )
+
+    def __len__(self) -> int:
+        return len(self._blobs if self._blobs is not None else self._table)
+
+    def get(self, iri: str) -> dict | None:
+        """The study's page summary (describe.study_summary), or None."""
+        pair = self._pair(iri)
+        return pair[0] if pair else None
+
+    def labels(self, iri: str) -> dict[str, str] | None:
+        """The labels of the IRIs in the study's statements (describe.labels), or None."""
+        pair = self._pair(iri)
+        return pair[1] if pair else None
+
+    def _pair(self, iri: str) -> tuple[dict, dict[str, str]] | None:
+        try:
+            if self._blobs is not None:
+                blob = self._blobs.get(iri)
+            else:
+                at = self._table.get(iri)
+                blob = os.pread(self._fd, at[1], self._base + at[0]) if at else None
+            return pickle.loads(blob) if blob else None
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as e:  # the caller queries instead
+            log.warning("cannot read the persisted summary of %s: %s", iri, e)
+            return None
+
+    def blobs(self) -> dict[str, bytes]:
+        return self._blobs if self._blobs is not None else {k: self.get_blob(k) for k in self._table}
+
+    def get_blob(self, iri: str) -> bytes:
+        at = self._table[iri]
+        return os.pread(self._fd, at[1], self._base + at[0])
+
+    def __del__(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __reduce__(self):
+        return (Summaries, (self.blobs(),))
 
 
 def harvest_generation(store) -> str:
@@ -79,6 +139,8 @@ def code_version() -> str:
         *sorted((here / "search").glob("*.py")),
         *sorted((here / "terms").glob("*.py")),
         here / "study_nodes.py",
+        here / "serve" / "describe.py",
+        *sorted((QUERIES / "internal" / "study").glob("*.rq")),
         here.parent / "data" / "facets.toml",
         *sorted(ONTOLOGIES.glob("*.toml")),
         *sorted(ONTOLOGIES.glob("*.tsv")),
@@ -89,49 +151,141 @@ def code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def build(store) -> tuple[TermIndex, StudyIndex]:
+def build(store, summaries: bool = False) -> tuple[TermIndex, StudyIndex, Summaries | None]:
     terms = TermIndex.from_store(store)
     field_index(terms)  # OLS v2 search fields: built (and persisted) with the terms, never in a request
-    return terms, StudyIndex.from_store(store, terms)
+    studies = StudyIndex.from_store(store, terms)
+    if not summaries:
+        return terms, studies, None
+    from .serve.describe import statement_labels, study_summaries
+
+    summaries = study_summaries(store, [d.iri for d in studies.docs])
+    return terms, studies, Summaries.of(summaries, statement_labels(store, summaries))
 
 
 class IndexFile:
-    """Indexes persisted in one file: a one-line header (format, code version, generation), then a pickle.
-    Written to a temporary file, fsynced and renamed, so a reader sees the old file or the new one."""
+    """Indexes persisted in one file: a one-line header (format, code version, generation, sizes of the
+    parts), the study and term indexes pickled, then the OLS v2 field index pickled apart (/search does
+    not need it, so it is read on its first use, `kg.terms.fields.field_index`, not at start-up), then
+    the study summaries, if any: a table IRI -> (offset, length) and each summary pickled on its own.
+    Written to a temporary file, fsynced and renamed, so a reader sees the old file or the new one.
+
+    Loading is mostly allocating a few hundred thousand small objects, during which Python's cyclic
+    garbage collector would scan the growing heap again and again: it is paused for the load (about half
+    the load time; benchmarks/bench_restart.py)."""
 
     def __init__(self, path: Path):
         self.path = path
 
-    def header(self, generation: str) -> bytes:
-        return f"kg-indexes {FORMAT} {code_version()} {generation}\n".encode()
+    def header(self, generation: str) -> str:
+        return f"kg-indexes {FORMAT} {code_version()} {generation}"
 
     def load(self, generation: str) -> Indexes | None:
         try:
-            with open(self.path, "rb") as f:
-                if f.readline() != self.header(generation):
-                    return None
-                terms, studies = pickle.load(f)
+            f = open(self.path, "rb")
         except FileNotFoundError:
             return None
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
-            # a damaged file, or classes that have changed shape: rebuild (and overwrite it)
-            log.warning("ignoring the persisted indexes at %s: %s", self.path, e)
+        except OSError as e:
+            log.warning("cannot read the persisted indexes at %s: %s", self.path, e)
             return None
-        return Indexes(generation, terms, studies)
+        with f:
+            try:
+                head, *sizes = f.readline().decode("utf-8", "replace").rstrip("\n").rsplit(" ", 3)
+                if head != self.header(generation) or not all(n.isdigit() for n in sizes):
+                    return None
+                n_main, n_fields, n_table = map(int, sizes)
+                terms, studies = _unpickle(f.read(n_main))
+                # the field index and the summaries stay in the file until asked for; an open descriptor
+                # keeps this file's bytes readable even after a newer harvest's file replaces it
+                at = f.tell()
+                terms._field_index_source = _Part(os.dup(f.fileno()), at, n_fields, self.path)
+                summaries = None
+                if n_table:
+                    table = pickle.loads(os.pread(f.fileno(), n_table, at + n_fields))
+                    summaries = Summaries(fd=os.dup(f.fileno()), base=at + n_fields + n_table, table=table)
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
+                # a damaged file, or classes that have changed shape: rebuild (and overwrite it)
+                log.warning("ignoring the persisted indexes at %s: %s", self.path, e)
+                return None
+        return Indexes(generation, terms, studies, summaries)
 
     def save(self, idx: Indexes) -> None:
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+        fields = field_index(idx.terms)
+        state = idx.terms.__dict__  # pickled without its field index (the second part), then put back
+        kept = {k: state.pop(k) for k in ("_field_index", "_field_index_source") if k in state}
+        try:
+            main = pickle.dumps((idx.terms, idx.studies), protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            state.update(kept)
+        fields = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+        blobs = idx.summaries.blobs() if idx.summaries is not None else {}
+        table, at = {}, 0
+        for iri, blob in blobs.items():
+            table[iri] = (at, len(blob))
+            at += len(blob)
+        table = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL) if blobs else b""
         try:
             self.path.parent.mkdir(exist_ok=True)
             with open(tmp, "wb") as f:
-                f.write(self.header(idx.generation))
-                pickle.dump((idx.terms, idx.studies), f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(f"{self.header(idx.generation)} {len(main)} {len(fields)} {len(table)}\n".encode())
+                f.write(main)
+                f.write(fields)
+                f.write(table)
+                f.writelines(blobs.values())
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
         except OSError as e:  # a read-only folder: serve from memory, rebuild after a restart
             log.warning("cannot persist the indexes at %s: %s", self.path, e)
             tmp.unlink(missing_ok=True)
+
+
+def _unpickle(data: bytes):
+    """pickle.loads with the cyclic garbage collector paused (see IndexFile)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Part:
+    """The rest of a persisted index file (the field index), read on demand through a descriptor of the
+    file it was loaded from (positional reads: forked serving processes share the descriptor). Returns
+    None when it cannot be read; the caller then builds the field index."""
+
+    def __init__(self, fd: int, offset: int, size: int, path: Path):
+        self.fd, self.offset, self.size, self.path = fd, offset, size, path
+        self.read = False  # whether the field index came from the file (tests)
+
+    def __call__(self):
+        try:
+            fields = _unpickle(os.pread(self.fd, self.size, self.offset))
+            self.read = True
+            return fields
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
+            log.warning("cannot read the field index persisted at %s: %s; building it", self.path, e)
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __reduce__(self):  # never persisted: a copy of the index reads (or builds) its field index itself
+        return (_no_part, ())
+
+
+def _no_part() -> None:
+    return None
 
 
 # Built indexes of stores without a folder (in memory, remote), per store object: several apps over one
@@ -143,12 +297,23 @@ class IndexService:
     """The indexes of one store, kept current with its harvest generation (see the module docstring).
     `builds` / `loads` count index builds and loads from a file (for tests and logs)."""
 
-    def __init__(self, store, check_interval: float = 5.0, folder: Path | None = None, seed: Indexes | None = None):
+    def __init__(
+        self,
+        store,
+        check_interval: float = 5.0,
+        folder: Path | None = None,
+        seed: Indexes | None = None,
+        summaries: bool | None = None,
+    ):
         self.store = store
         self.check_interval = check_interval
         path = store.local_path  # the store's folder, if it has one (kg/store/interface.py)
         folder = folder or (Path(path) / FOLDER if path is not None else None)
         self.file = IndexFile(folder / FILE) if folder is not None else None
+        # every study's page summary is computed with the indexes (a few seconds more per build) where
+        # they are persisted, so that it is paid once per harvest, not per process start; else pages
+        # query per study and cache per generation
+        self.summaries = self.file is not None if summaries is None else summaries
         self.builds = 0
         self.loads = 0
         self._current: Indexes | None = seed  # e.g. built by the parent of a forked serving process
@@ -206,8 +371,7 @@ class IndexService:
             idx = self._load(gen)
             if idx is None:
                 started = time.perf_counter()
-                terms, studies = build(self.store)
-                idx = Indexes(gen, terms, studies)
+                idx = Indexes(gen, *build(self.store, self.summaries))
                 self.builds += 1
                 log.info("built the indexes of generation %s in %.1f s", gen, time.perf_counter() - started)
                 self._save(idx)
@@ -218,10 +382,10 @@ class IndexService:
             return idx
 
     def _load(self, gen: str) -> Indexes | None:
-        if self.file is not None:
-            return self.file.load(gen)
-        cached = _MEMORY.get(self.store)
-        return cached if cached is not None and cached.generation == gen else None
+        # indexes persisted without the study summaries (by `kg up`, which serves before computing them)
+        # are served as they are: pages then query per study, rather than a restart rebuilding everything
+        found = self.file.load(gen) if self.file is not None else _MEMORY.get(self.store)
+        return found if found is not None and found.generation == gen else None
 
     def _save(self, idx: Indexes) -> None:
         if self.file is not None:

@@ -22,13 +22,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .config import Source, default_cache_path
+from .derived_marker import clear_derived_stale, derived_stale, mark_derived_stale
 from .harvest import rocrate_dir, rocrate_http
 from .harvest.http import Fetcher
 from .mapping.engine import RuleSet, map_crates
 from .mapping.idr_study import parse_idr_study
 from .mapping.rdf_file import parse_turtle
 from .mapping.rocrate import parse_crate
-from .namespaces import KG, PROVENANCE_GRAPH, XSD, source_graph
+from .namespaces import source_graph
 from .records import Quarantined, RawRecord, utcnow
 from .store.interface import SourceWriter, Store
 from .store.provenance import RunRecord, derivation_quads, record_quads, run_count_quads, run_quads
@@ -434,6 +435,7 @@ class HarvestOptions:
     derived: bool = True  # rebuild the links and grounding graphs (the closure is always rebuilt)
     validate: bool = True  # SHACL-validate the sources whose records changed
     dumps: Path | None = None  # write the dumps there (None: no dumps)
+    indexes: bool = False  # build and persist the search and term indexes with an on-disk store (`kg harvest`)
 
 
 @dataclass
@@ -447,6 +449,7 @@ class HarvestSummary:
     grounded: tuple[int, int] | None = None  # text-only values grounded, left for curators
     validation: dict | None = None  # validate_all's summary ({"sources", "seconds"})
     dumps: list[dict] | None = None  # the dump files written
+    indexes: str | None = None  # "built" or "loaded": the indexes persisted for the next `kg serve`
     seconds: dict[str, float] = field(default_factory=dict)  # per step: ontologies, harvest, links, ...
 
     @property
@@ -481,7 +484,22 @@ def run_harvest(
     --rocrates folder and KeyError for an unknown source name (the CLI checks names first)."""
     options = options or HarvestOptions()
     summary = load_phase(store, sources, options, progress, on_step)
-    return follow_up(store, sources, summary, options, on_step)
+    summary = follow_up(store, sources, summary, options, on_step)
+    if options.indexes and store.local_path is not None:
+        with _stepper(summary, on_step)("indexes"):
+            summary.indexes = persist_indexes(store)
+    return summary
+
+
+def persist_indexes(store: Store) -> str:
+    """Build the search and term indexes of the store's generation into its folder (kg/indexes.py), so the
+    next `kg serve` loads them in under a second instead of building them before it listens. Every
+    harvest records a run, hence a new generation: this runs even when no record changed."""
+    from .indexes import IndexService
+
+    service = IndexService(store)
+    service.warm()
+    return "loaded" if service.loads else "built"
 
 
 def load_phase(
@@ -517,32 +535,7 @@ def load_phase(
     return summary
 
 
-# -- links, closure and grounding follow the sources, even across a killed harvest ---------------------
-# A source's swap and the rebuild of the derived graphs are separate writes: a harvest killed between them
-# would leave links and grounding that describe the previous sources. So the load phase states
-# `kg:Harvester kg:derivedGraphsStale <time>` in the provenance graph before the first swap and removes it
-# once the derived graphs are rebuilt; `kg harvest`, `kg up` and `kg serve` finding it repair first.
-_HARVESTER = ox.NamedNode(KG + "Harvester")
-_STALE = ox.NamedNode(KG + "derivedGraphsStale")
-_PROV = ox.NamedNode(PROVENANCE_GRAPH)
-
-
-def derived_stale(store: Store) -> bool:
-    return any(True for _ in store.quads_for_pattern(_HARVESTER, _STALE, None, PROVENANCE_GRAPH))
-
-
-def mark_derived_stale(store: Store) -> None:
-    store.append(
-        [ox.Quad(_HARVESTER, _STALE, ox.Literal(utcnow().isoformat(), datatype=ox.NamedNode(XSD + "dateTime")), _PROV)]
-    )
-    store.flush()
-
-
-def clear_derived_stale(store: Store) -> None:
-    marks = list(store.quads_for_pattern(_HARVESTER, _STALE, None, PROVENANCE_GRAPH))
-    if marks:
-        store.remove(marks)
-        store.flush()
+# -- links, closure and grounding follow the sources, even across a killed harvest: kg/derived_marker.py
 
 
 def repair_derived(store: Store, on_step: Step | None = None) -> HarvestSummary | None:

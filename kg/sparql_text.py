@@ -11,6 +11,7 @@ punctuation followed by more code, so a keyword can be found twice but never hid
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -31,7 +32,15 @@ _PN_LOCAL = f"(?>(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:[{_PN_CHARS}:]|{_PLX}|\\.+(?:[
 _VARNAME = f"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
 _ECHAR = r"\\[tbnrf\\\"']"
 
-_TOKEN = re.compile(
+
+@functools.cache
+def _token() -> re.Pattern:
+    """The token pattern, compiled on first use: its Unicode classes take about 0.1 s of CPU to compile,
+    which a restarting server should not pay before it answers its first /search."""
+    return re.compile(_TOKEN_PATTERN)
+
+
+_TOKEN_PATTERN = (
     "|".join(
         f"(?P<{name}>{pattern})"
         for name, pattern in [
@@ -56,7 +65,7 @@ _TOKEN = re.compile(
             ("word", _PN_PREFIX),  # keywords, function names; a whole name run, so a failed pname is not rescanned
             ("punct", r"[\s\S]"),
         ]
-    ),
+    )
 )
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESC = re.compile(r"\\(.)")
@@ -83,7 +92,7 @@ def unescape_codepoints(text: str) -> str:
 def tokens(text: str, code_only: bool = True) -> list[Token]:
     """The query's tokens in order; without whitespace and comments unless `code_only` is False."""
     skip = ("ws", "comment") if code_only else ()
-    return [Token(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text) if m.lastgroup not in skip]
+    return [Token(m.lastgroup, m.group(), m.start()) for m in _token().finditer(text) if m.lastgroup not in skip]
 
 
 @dataclass
@@ -128,7 +137,7 @@ def structure(text: str, max_tokens: int | None = None) -> Structure:
     stops after `max_tokens` code tokens (then `truncated` is set and the rest is unknown)."""
     st = Structure()
     # (kind, text) pairs: ~3x cheaper than Token objects, which matters for a 1 MiB query of tiny tokens
-    pairs = ((m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment"))
+    pairs = ((m.lastgroup, m.group()) for m in _token().finditer(text) if m.lastgroup not in ("ws", "comment"))
     toks = list(itertools.islice(pairs, max_tokens + 1 if max_tokens else None))
     if max_tokens and len(toks) > max_tokens:
         st.truncated = True

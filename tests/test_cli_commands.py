@@ -43,6 +43,8 @@ def test_harvest_summary(disk_store):
     assert lines["idr"][1:4] == [str(STUDIES["idr"])] * 2 + ["0"] and lines["idr"][-1] == "ok"
     assert lines["ssbd-repository"][1:4] == [str(STUDIES["ssbd-repository"])] * 2 + ["0"]
     assert f"total: {STUDIES['idr'] + STUDIES['ssbd-repository']} studies loaded, 0 records quarantined" in r.stdout
+    # `kg harvest` builds the search and term indexes into the store folder: the next `kg serve` loads them
+    assert "search and term indexes built in" in r.stderr
 
 
 def test_query_formats(disk_store):
@@ -198,3 +200,5 @@ def test_serve_over_http(disk_store):
     finally:
         proc.terminate()
         proc.wait(10)
+    # the indexes the last `kg harvest` persisted were loaded, not built before listening
+    assert "search and term indexes loaded in" in proc.stderr.read()

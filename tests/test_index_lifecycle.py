@@ -5,6 +5,7 @@ over HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import gc
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,6 +14,7 @@ import requests
 from kg.indexes import FILE, FOLDER, IndexService, harvest_generation
 from kg.pipeline import harvest_snapshot
 from kg.serve.app import create_app
+from kg.serve.describe import study_summary
 from kg.store import open_store
 from kg.store.ontologies import load_ontologies
 
@@ -54,19 +56,29 @@ def test_a_restart_loads_the_indexes_instead_of_building_them(store_dir):
     assert hits[0]["entry"]["id"] == IDR3
     service = app.extensions["kg_indexes"]
     assert (service.builds, service.loads) == (0, 1)
+    # every study's page summary was computed with the indexes and persisted: a first visit reads it,
+    # and it is what the page's own queries give
+    assert len(service.current(wait=0).summaries) == 127
+    twin = app.test_client().get("/study/idr/idr0003", query_string={"format": "json"}).get_json()
+    assert twin.pop("similar") is not None
+    assert twin == json.loads(json.dumps(study_summary(store, IDR3)))
     # a term look-up answers from the same loaded generation
     assert (
         app.test_client().get("/api/ontologies/fbbi/terms", query_string={"obo_id": "FBbi:00000246"}).status_code == 200
     )
     assert (service.builds, service.loads) == (0, 1)
-    # the OLS v2 search fields came with the loaded terms: a v2 search builds nothing in the request
+    # the OLS v2 search fields were persisted with the terms but stay in the file until a v2 search asks
+    # for them (/search does not need them): read then, not built in the request
     loaded_terms = service.current(wait=0).terms
-    assert loaded_terms.__dict__.get("_field_index") is not None
+    assert loaded_terms.__dict__.get("_field_index") is None
+    part = loaded_terms.__dict__["_field_index_source"]
     r = app.test_client().get("/api/v2/ontologies/fbbi/classes", query_string={"search": "confocal", "size": 1})
     assert r.status_code == 200 and r.get_json()["elements"][0]["iri"].startswith(
         "http://purl.obolibrary.org/obo/FBbi_"
     )
+    assert part.read and part.fd == -1  # read from the file once, its descriptor closed
     assert service.current(wait=0).terms.__dict__["_field_index"] is loaded_terms.__dict__["_field_index"]
+    assert (service.builds, service.loads) == (0, 1)
 
 
 def test_a_new_harvest_is_built_while_the_previous_generation_is_served(store_dir, sources, tmp_path):

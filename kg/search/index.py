@@ -9,6 +9,7 @@ any of its descendants (TermIndex.expand).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -63,6 +64,26 @@ class StudyDoc:
     def year(self) -> str:
         return self.date[:4] if re.match(r"\d{4}", self.date or "") else ""
 
+    # The GIDE entry is over half of a persisted index and /search never reads it: it is pickled as JSON
+    # text (one string, not thousands of small objects) and decoded on first use, so a restart loads the
+    # index in about half the time (kg/indexes.py, benchmarks/bench_restart.py).
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if "entry" in state:
+            state["_entry_json"] = json.dumps(state.pop("entry"), ensure_ascii=False, separators=(",", ":"))
+        return state
+
+    def __getattr__(self, name: str):
+        state = self.__dict__
+        if name == "entry":
+            packed = state.get("_entry_json")
+            if packed is not None:  # thread-safe: the entry is set before the text is dropped
+                state.setdefault("entry", json.loads(packed))
+                state.pop("_entry_json", None)
+            if "entry" in state:
+                return state["entry"]
+        raise AttributeError(name)
+
 
 @dataclass
 class SearchQuery:
@@ -109,6 +130,7 @@ def _tokens(text: str) -> list[str]:
     return normalise(text).split()
 
 
+SIMILAR_KEYS = ("organism", "imaging_method", "biological_process", "cell_line", "anatomy")  # all facets (bitmaps)
 PRESORTED = ("date", "-date", "size", "-size", "title")  # orders that do not depend on the query text
 
 
@@ -261,7 +283,7 @@ class StudyIndex:
                 ("terms", term_text),
                 ("samples", " ".join(d.samples)),
             ):
-                d.tf[fname] = Counter(_tokens(text))
+                d.tf[fname] = dict(Counter(_tokens(text)))  # a dict unpickles faster
 
         def label(iri: str) -> str:
             t = terms.get(iri)
@@ -426,26 +448,36 @@ class StudyIndex:
 
     def similar(self, iri: str, limit: int = 5) -> list[tuple[StudyDoc, float, list[str]]]:
         """Studies sharing organisms, imaging methods and GO / cell-line / anatomy terms, ranked by overlap
-        (Jaccard over those terms; studies of the same publication ranked up)."""
-        doc = self.by_iri.get(iri)
-        if doc is None:
+        (Jaccard over those terms; studies of the same publication ranked up). Only studies sharing a
+        term are scored (the facet bitmaps name them), and only the returned ones are labelled: a study
+        page's first visit pays this, not a pass over every study."""
+        position = self.__dict__.get("_positions")
+        if position is None:  # memoised like the labels: the index never changes
+            self._features = [frozenset((k, v) for k in SIMILAR_KEYS for v in d.facets.get(k, ())) for d in self.docs]
+            self._citations = [frozenset(d.citations) for d in self.docs]
+            position = self._positions = {d.iri: i for i, d in enumerate(self.docs)}
+        features, citations = self.__dict__["_features"], self.__dict__["_citations"]
+        at = position.get(iri)
+        if at is None or not features[at]:
             return []
-        keys = ("organism", "imaging_method", "biological_process", "cell_line", "anatomy")
-        mine = {(k, v) for k in keys for v in doc.facets.get(k, ())}
-        if not mine:
-            return []
+        mine, cites = features[at], citations[at]
+        candidates = 0
+        for k, v in mine:
+            candidates |= self.bits[k].get(v, 0)
+        candidates &= ~(1 << at)
         out = []
-        for other in self.docs:
-            if other.iri == iri:
+        for j, bit in enumerate(reversed(bin(candidates)[2:])):  # the studies sharing a term, in index order
+            if bit == "0":
                 continue
-            theirs = {(k, v) for k in keys for v in other.facets.get(k, ())}
+            theirs = features[j]
             shared = mine & theirs
-            if not shared:
+            other = self.docs[j]
+            if other.iri == iri or not shared:
                 continue
-            score = len(shared) / len(mine | theirs) + (0.5 if set(doc.citations) & set(other.citations) else 0.0)
-            out.append((other, score, sorted(self.label(k, v) for k, v in shared)))
+            score = len(shared) / len(mine | theirs) + (0.5 if cites & citations[j] else 0.0)
+            out.append((other, score, shared))
         out.sort(key=lambda x: (-x[1], x[0].iri))
-        return out[:limit]
+        return [(other, score, sorted(self.label(k, v) for k, v in shared)) for other, score, shared in out[:limit]]
 
     def tree(self, facet: str, doc_ids: list[int] | None = None) -> list[dict]:
         """Counts rolled up along the ontology hierarchy: each node counts the studies (of `doc_ids`)
@@ -455,16 +487,18 @@ class StudyIndex:
         node_terms: set[str] = set()
         studies_under: dict[str, set[int]] = {}
         direct: Counter = Counter()
+        lineage = self.__dict__.setdefault("_lineage", {})  # term -> it and its ancestors (memoised, like labels)
         for i in doc_ids if doc_ids is not None else range(len(self.docs)):
             d = self.docs[i]
             for k in d.facets.get(facet, ()):
                 direct[k] += 1
-                if not self.terms.get(k):
-                    continue
-                t = self.terms.get(k)
-                for a in [t] + self.terms.ancestors(t):
-                    studies_under.setdefault(a.iri, set()).add(i)
-                    node_terms.add(a.iri)
+                up = lineage.get(k)
+                if up is None:
+                    t = self.terms.get(k)
+                    up = lineage[k] = [t.iri, *(a.iri for a in self.terms.ancestors(t))] if t else []
+                for a in up:
+                    studies_under.setdefault(a, set()).add(i)
+                    node_terms.add(a)
         children: dict[str, list[str]] = {}
         roots = []
         for iri in node_terms:

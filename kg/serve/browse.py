@@ -27,7 +27,7 @@ from ..formats import serialize
 from ..namespaces import source_graph
 from ..store.stats import collect_stats
 from . import describe, term_page
-from .generation_cache import cached
+from .generation_cache import cached, current_generation
 from .links import is_iri, safe_href
 from .negotiation import page_representation
 from .queries import named_queries
@@ -145,7 +145,7 @@ def study(source: str, accession: str):
     rep = _representation()
     if rep not in ("html", "json"):
         return _rdf_response(iri, rep)
-    summary = cached("study", iri, lambda: dict(describe.study_summary(store, iri), similar=similar_studies(iri)))
+    summary = cached("study", iri, lambda: dict(study_summary(store, iri), similar=similar_studies(iri)))
     if rep == "json":
         return jsonify(summary)
     # the rendered page too is kept per generation (and host): a later visit costs the generation check
@@ -154,13 +154,31 @@ def study(source: str, accession: str):
         (iri, request.url_root),
         lambda: render_template(
             "study.html",
-            s=study_view(summary, _sources(), store),
+            s=study_view(summary, _sources(), store, precomputed(iri, "labels")),
             source=_sources()[source],
             alternates=_alternates(request.path),
             jsonld=schema_org(summary),
             canonical=request.url_root.rstrip("/") + request.path,
         ),
     )
+
+
+def study_summary(store, iri: str) -> dict:
+    """The study's page summary: computed with the indexes of this generation (kg/indexes.py), so a
+    first visit reads it instead of running the page's ~20 queries; queried when there is none."""
+    summary = precomputed(iri, "get")
+    return summary if summary is not None else describe.study_summary(store, iri)
+
+
+def precomputed(iri: str, what: str):
+    """The study's summary ("get") or statement labels ("labels") computed with the indexes, if they
+    were and are of the generation being served; else None (the caller queries)."""
+    from .app import indexes
+
+    idx = indexes()
+    if idx.summaries is None or idx.generation != current_generation().partition("+")[0]:
+        return None
+    return getattr(idx.summaries, what)(iri)
 
 
 def similar_studies(iri: str) -> list[dict]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 
 from ..config import QUERIES
 from ..namespaces import DWC, RDFS, SCHEMA, SKOS, compact
-from .queries import bind_iri, internal_queries
+from .queries import STUDY_PLACEHOLDER, bind_iri, internal_queries
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -182,20 +184,70 @@ LIST_SECTIONS = {  # summary key → internal query (queries/internal/study/<nam
 def study_summary(store, iri: str) -> dict:
     """Everything a study page shows, as plain data (the page's JSON twin). The queries are data files
     (queries/internal/study/*.rq); the result is cached per harvest generation by the caller."""
-    basic = _rows(store, "basic", iri)
+    return _summary(iri, lambda name: _rows(store, name, iri))
+
+
+def study_summaries(store, iris: list[str], chunk: int = 400) -> dict[str, dict]:
+    """`study_summary` of many studies at once: each internal query runs once per `chunk` studies (its
+    VALUES clause lists them, `?study` is projected and grouped by) instead of once per study, so all
+    ~1,200 studies cost a few seconds, not a minute. The same queries, grouped per study in the order
+    they answer, give the same summaries (tests/test_study_summaries.py checks every study)."""
+    rows: dict[str, dict[str, list[dict]]] = {i: {} for i in iris}
+    for name, query in STUDY_QUERIES().items():
+        text, limit = _bulk_text(query.text)
+        for start in range(0, len(iris), chunk):
+            values = " ".join(_iri(i) for i in iris[start : start + chunk])
+            result = store.query(text.replace(STUDY_PLACEHOLDER, values))
+            names = [v.value for v in result.variables][1:]
+            for r in result:
+                mine = rows[r["study"].value].setdefault(name, [])
+                if limit is None or len(mine) < limit:
+                    mine.append({n: (r[n].value if r[n] is not None else None) for n in names})
+    return {i: summary for i in iris if (summary := _summary(i, lambda name, i=i: rows[i].get(name, [])))}
+
+
+def statement_labels(store, summaries: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """Per study, the labels of the predicates and IRI values of its statements (what the page's "said
+    by" section asks `labels` for), from one `labels` pass over every study's IRIs."""
+    wanted = {iri: _statement_iris(s["statements_by_source"]) for iri, s in summaries.items()}
+    found = labels(store, set().union(*wanted.values()))
+    return {iri: {i: found[i] for i in iris if i in found} for iri, iris in wanted.items()}
+
+
+def _statement_iris(rows: list[dict]) -> set[str]:
+    return {r["p"] for r in rows} | {r["o"] for r in rows if r.get("iri") == "true"}
+
+
+def _bulk_text(text: str) -> tuple[str, int | None]:
+    """An internal study query rewritten for many studies: `?study` first in the projection and the
+    grouping; a final LIMIT becomes a per-study limit (returned, applied by the caller)."""
+    limit = None
+    m = re.search(r"\bLIMIT\s+(\d+)\s*$", text)
+    if m:
+        text, limit = text[: m.start()], int(m.group(1))
+    text, n = re.subn(r"\bSELECT(\s+DISTINCT)?\s", lambda m: f"SELECT{m.group(1) or ''} ?study ", text, count=1)
+    if n != 1:
+        raise ValueError("an internal study query without SELECT")
+    text = re.sub(r"\bGROUP BY\s", "GROUP BY ?study ", text, count=1)
+    return text, limit
+
+
+def _summary(iri: str, rows) -> dict:
+    """A study's summary from `rows(query name)`: the rows of one internal query for this study."""
+    basic = rows("basic")
     if not basic:
         return {}
     summary = dict(basic[0], iri=iri)
-    summary["keywords"] = [r["k"] for r in _rows(store, "keywords", iri)]
-    summary["thumbnails"] = [r["t"] for r in _rows(store, "thumbnails", iri)]
-    summary["data_dois"] = [r["d"] for r in _rows(store, "data-dois", iri)]
+    summary["keywords"] = [r["k"] for r in rows("keywords")]
+    summary["thumbnails"] = [r["t"] for r in rows("thumbnails")]
+    summary["data_dois"] = [r["d"] for r in rows("data-dois")]
     for key, name in LIST_SECTIONS.items():
-        summary[key] = _rows(store, name, iri)
+        summary[key] = [dict(r) for r in rows(name)]
     for a in summary["authors"]:
         a["orcid"] = a["author"] if a["author"].startswith("https://orcid.org/") else None
         a["email"] = None  # e-mail addresses stay in the graph but are not put on public pages
     # sorted here: ORDER BY in the query triples its cost (12 ms of a 45 ms page)
-    by_source = sorted(_rows(store, "by-source", iri), key=lambda r: (r["g"], r["p"], r["o"]))
+    by_source = sorted(rows("by-source"), key=lambda r: (r["g"], r["p"], r["o"]))
     summary["sources"] = sorted({r["g"] for r in by_source if r["p"] == RDF_TYPE and r["o"] == SCHEMA + "Dataset"})
     summary["statements_by_source"] = by_source
     return summary

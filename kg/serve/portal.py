@@ -8,6 +8,7 @@ anatomy, biological_process, study_type, ome_zarr, expand (hierarchy expansion, 
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
@@ -100,6 +101,7 @@ def search():
 def health():
     store = current_app.config["KG_STORE"]
     body = {"status": "ok", "store": "pyoxigraph", "graphs": len(store.public_graphs())}
+    body["process"] = os.getpid()  # which serving process answered (`kg serve --processes N`; one per connection)
     background = current_app.config.get("KG_BACKGROUND")  # `kg up`: the harvest's follow-up, still running or done
     if background is not None:
         body["background"] = background.state()

@@ -67,11 +67,12 @@ def merged_publications(pubs: list[dict]) -> list[dict]:
     return [{k: v for k, v in g.items() if k not in ("pmids", "title")} for g in groups]
 
 
-def by_source(rows: list[dict], sources: dict, store) -> list[dict]:
+def by_source(rows: list[dict], sources: dict, store, lab: dict[str, str] | None = None) -> list[dict]:
     """The statements about the study grouped by the source graph that made them, labelled (source
-    graphs only: the provenance graph has its own section)."""
+    graphs only: the provenance graph has its own section). `lab`: their labels, if already known."""
     names = {GRAPH + name: src.label for name, src in sources.items()}
-    lab = labels(store, {r["p"] for r in rows} | {r["o"] for r in rows if r.get("iri") == "true"})
+    if lab is None:
+        lab = labels(store, {r["p"] for r in rows} | {r["o"] for r in rows if r.get("iri") == "true"})
     out: dict[str, dict] = {}
     for r in rows:
         if r["g"] not in names:  # provenance and derived graphs have their own sections
@@ -105,11 +106,11 @@ def cite_text(s: dict) -> str:
     return " ".join(p for p in parts if p.strip(" .,"))
 
 
-def study_view(summary: dict, sources: dict, store) -> dict:
+def study_view(summary: dict, sources: dict, store, labels: dict[str, str] | None = None) -> dict:
     v = dict(summary)
     v["license_name"] = licence_name(summary.get("license"))
     v["sizes"] = [dict(z, human=human_size(z.get("value"), z.get("unitText"))) for z in summary.get("sizes", [])]
     v["publications"] = merged_publications(summary.get("publications", []))
-    v["said_by"] = by_source(summary.get("statements_by_source", []), sources, store)
+    v["said_by"] = by_source(summary.get("statements_by_source", []), sources, store, labels)
     v["cite"] = cite_text(summary)
     return v

@@ -8,6 +8,7 @@ field matched whole scores twice its weight, and boosts (`boostFields`, or OLS4'
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass
 
@@ -223,10 +224,19 @@ def _default_boosts(text: str) -> list[Boost]:
     ]
 
 
+_FIRST_USE = threading.Lock()
+
+
 def field_index(idx: TermIndex) -> FieldIndex:
-    """The FieldIndex of a TermIndex, built on first use and kept with it."""
+    """The FieldIndex of a TermIndex, kept with it: read on first use from where kg/indexes.py persisted it
+    (`_field_index_source`, a callable), else built."""
     fi = getattr(idx, "_field_index", None)
     if fi is None:
-        fi = FieldIndex(idx)
-        idx._field_index = fi  # type: ignore[attr-defined]
+        with _FIRST_USE:  # one load or build, however many requests arrive at once
+            fi = getattr(idx, "_field_index", None)
+            if fi is None:
+                source = getattr(idx, "_field_index_source", None)
+                fi = source() if source is not None else None
+                idx._field_index = fi if fi is not None else FieldIndex(idx)  # type: ignore[attr-defined]
+                fi = idx._field_index
     return fi
