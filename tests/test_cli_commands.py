@@ -139,7 +139,7 @@ def test_store_in_use_is_a_clear_error(disk_store):
     )
     try:
         assert holder.stdout.readline().strip() == "open"
-        r = run("harvest", "--store", str(path), "idr")
+        r = run("harvest", "--no-indexes", "--store", str(path), "idr")
         assert r.returncode == 3 and "cannot open the store" in r.stderr
         assert "another process holds it for writing" in r.stderr
         r = run("stats", "--store", str(path))  # readers work alongside a writer

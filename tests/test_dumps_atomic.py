@@ -56,6 +56,7 @@ def kill_during_dumps(store_dir: Path, dumps: Path) -> int:
         "--dumps",
         str(dumps),
         "--no-validate",
+        "--no-indexes",
     ]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)}

@@ -62,6 +62,7 @@ def test_full_disk_is_a_clear_failure(tmp_path):
                 "--dumps",
                 str(disk / "dumps"),
                 "--no-validate",
+                "--no-indexes",
             ],
             capture_output=True,
             text=True,

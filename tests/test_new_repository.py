@@ -73,6 +73,7 @@ def test_cli_summary_says_new_source(tmp_path):
             "--dumps",
             str(tmp_path / "d"),
             "--no-validate",
+            "--no-indexes",
             "--rocrates",
             str(FIXTURE),
         ],

@@ -28,6 +28,7 @@ def harvest(folder: Path, seed: str) -> Path:
             "--dumps",
             str(folder / "dumps"),
             "--no-validate",
+            "--no-indexes",
             "idr-study",
             "ssbd-rdf",
         ],

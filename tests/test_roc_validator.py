@@ -84,8 +84,9 @@ def write_crate(folder: Path, crate: dict) -> Path:
 @pytest.mark.parametrize("source", ["bia", "idr", "ssbd-database", "ssbd-repository"])
 def test_exported_crates_pass_roc_validator(harvested_store, validator, tmp_path, source):
     studies = studies_of(harvested_store, GRAPH + source)
-    sample = [studies[0], studies[len(studies) // 2], studies[-1]]
-    for study, ident in sample:
+    # one crate per source: a validation takes seconds (roc-validator loads and runs its SHACL profiles each
+    # time); every export is checked against the GIDE shapes and gide-search's expectations elsewhere
+    for study, ident in [studies[len(studies) // 2]]:
         folder = write_crate(tmp_path / ident, crate_for(harvested_store, study, GRAPH + source))
         passed, issues = validator(folder)
         assert passed, (ident, issues)

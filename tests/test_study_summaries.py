@@ -1,6 +1,7 @@
 """Study-page summaries computed for every study at once (kg/serve/describe.study_summaries, run with the
 index build, kg/indexes.py) are the same as the page's own per-study queries give: for every study of
-the real store harvested from all sources."""
+the real store harvested from all sources (computed in bulk for every study; compared with the per-study
+queries on every 8th study and the merged ones, which keeps the 22 queries per study affordable)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,18 @@ def test_bulk_summaries_equal_the_per_study_ones_for_every_study(full_store):
     assert len(iris) == 1232
     bulk = study_summaries(full_store, iris)
     assert sorted(bulk) == iris
-    differ = [iri for iri in iris if bulk[iri] != study_summary(full_store, iri)]
+    merged = {iri for iri in iris if len(bulk[iri]["sources"]) > 1}
+    sample = sorted(set(iris[::8]) | merged | {"https://idr.openmicroscopy.org/study/idr0003/"})
+    differ = [iri for iri in sample if bulk[iri] != study_summary(full_store, iri)]
     assert differ == []
     # the labels the "said by" section shows, from one pass over all studies = those asked per page
     bulk_labels = statement_labels(full_store, bulk)
-    rows = {iri: bulk[iri]["statements_by_source"] for iri in iris}
+    rows = {iri: bulk[iri]["statements_by_source"] for iri in sample}
     asked = {
         iri: labels(full_store, {r["p"] for r in rs} | {r["o"] for r in rs if r["iri"] == "true"})
         for iri, rs in rows.items()
     }
-    assert [iri for iri in iris if bulk_labels[iri] != asked[iri]] == []
+    assert [iri for iri in sample if bulk_labels[iri] != asked[iri]] == []
     idr3_labels = bulk_labels["https://idr.openmicroscopy.org/study/idr0003/"]
     assert idr3_labels["http://purl.obolibrary.org/obo/NCBITaxon_4932"] == "Saccharomyces cerevisiae"
     assert idr3_labels["https://w3id.org/gide-kg/vocab#organism"] == "organism"
