@@ -106,5 +106,6 @@ def main() -> None:
         )
         print(f"  study page, later visits (warm)       p50 {p50(warm):7.2f} ms  = {p50(warm) / lookup:5.2f}x lookup")
 
+
 if __name__ == "__main__":
     main()

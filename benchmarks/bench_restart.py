@@ -86,7 +86,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def lookup_p50(port: int, rounds: int = 30) -> float:
-    q = quote("SELECT ?s WHERE { ?s <https://schema.org/identifier> \"idr0003\" } LIMIT 20")
+    q = quote('SELECT ?s WHERE { ?s <https://schema.org/identifier> "idr0003" } LIMIT 20')
     times = []
     for _ in range(rounds):
         t = time.perf_counter()
@@ -97,7 +97,9 @@ def lookup_p50(port: int, rounds: int = 30) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--store", help="a harvested on-disk store (default: `kg harvest --no-validate` into a temp folder)")
+    ap.add_argument(
+        "--store", help="a harvested on-disk store (default: `kg harvest --no-validate` into a temp folder)"
+    )
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     if args.store:
@@ -142,8 +144,10 @@ def main() -> None:
     first = statistics.median(times)
     cpu = statistics.median(cpus)
     lookup = statistics.median(lookups)
-    print(f"restart → first /search 200 (median of {args.repeat} restarts): {first:.2f} s (target <= 1 s); "
-          f"server CPU by then {cpu:.2f} s")
+    print(
+        f"restart → first /search 200 (median of {args.repeat} restarts): {first:.2f} s (target <= 1 s); "
+        f"server CPU by then {cpu:.2f} s"
+    )
     print(f"one SPARQL lookup p50: {lookup * 1000:.1f} ms  → restart = {first / lookup:.0f}x one lookup")
     print(f"index build (with the study summaries) in process: {built:.1f} s → restart = {first / built:.3f}x a build")
 

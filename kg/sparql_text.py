@@ -40,32 +40,30 @@ def _token() -> re.Pattern:
     return re.compile(_TOKEN_PATTERN)
 
 
-_TOKEN_PATTERN = (
-    "|".join(
-        f"(?P<{name}>{pattern})"
-        for name, pattern in [
-            ("ws", r"[ \t\r\n]+"),
-            ("comment", r"#[^\r\n]*"),
-            ("iri", r'<[^<>"{}|^`\\\x00-\x20]*>'),
-            ("op", r"\^\^|&&|\|\||!=|<=|>=|[{}()\[\],;*+/=!|&^<>-]"),  # early: punctuation that starts no other token
+_TOKEN_PATTERN = "|".join(
+    f"(?P<{name}>{pattern})"
+    for name, pattern in [
+        ("ws", r"[ \t\r\n]+"),
+        ("comment", r"#[^\r\n]*"),
+        ("iri", r'<[^<>"{}|^`\\\x00-\x20]*>'),
+        ("op", r"\^\^|&&|\|\||!=|<=|>=|[{}()\[\],;*+/=!|&^<>-]"),  # early: punctuation that starts no other token
+        (
+            "string",
             (
-                "string",
-                (
-                    f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}))*'''"
-                    f'|"""(?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}))*"""'
-                    f"|'(?:[^'\\\\\\n\\r]|{_ECHAR})*'"
-                    f'|"(?:[^"\\\\\\n\\r]|{_ECHAR})*"'
-                ),
+                f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}))*'''"
+                f'|"""(?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}))*"""'
+                f"|'(?:[^'\\\\\\n\\r]|{_ECHAR})*'"
+                f'|"(?:[^"\\\\\\n\\r]|{_ECHAR})*"'
             ),
-            ("pname", f"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"),
-            ("bnode", f"_:(?>[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}]|\\.+[{_PN_CHARS}])*)"),
-            ("var", f"[?$]{_VARNAME}"),
-            ("langtag", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
-            ("number", r"[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"),
-            ("word", _PN_PREFIX),  # keywords, function names; a whole name run, so a failed pname is not rescanned
-            ("punct", r"[\s\S]"),
-        ]
-    )
+        ),
+        ("pname", f"(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?"),
+        ("bnode", f"_:(?>[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}]|\\.+[{_PN_CHARS}])*)"),
+        ("var", f"[?$]{_VARNAME}"),
+        ("langtag", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
+        ("number", r"[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"),
+        ("word", _PN_PREFIX),  # keywords, function names; a whole name run, so a failed pname is not rescanned
+        ("punct", r"[\s\S]"),
+    ]
 )
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESC = re.compile(r"\\(.)")

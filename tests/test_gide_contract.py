@@ -53,7 +53,10 @@ def count(store, where: str) -> int:
 def listed(facet: str, term: str) -> str:
     """SPARQL for "the study's entry lists the term": its about / measurementMethod, or (a study no GIDE crate
     describes) its kg:organism / kg:imagingMethod."""
-    profile, ours = {"organism": (S + "about", KG + "organism"), "imaging_method": (DWCIRI + "measurementMethod", KG + "imagingMethod")}[facet]
+    profile, ours = {
+        "organism": (S + "about", KG + "organism"),
+        "imaging_method": (DWCIRI + "measurementMethod", KG + "imagingMethod"),
+    }[facet]
     return f"{{ ?s <{profile}> <{term}> }} UNION {{ ?s <{ours}> <{term}> FILTER NOT EXISTS {{ ?s <{profile}> ?any }} }}"
 
 

@@ -317,7 +317,10 @@ def test_crates_of_native_sources_frame_into_gide_search_documents(full_store):
             except Exception as e:  # noqa: BLE001 — every failure is listed
                 failures[ident] = str(e)[:200]
     assert passed == 127 and set(failures) == set(NATIVE_GAPS), failures
-    crate_idr = {r["i"].value for r in full_store.query(f"SELECT ?i {{ GRAPH <{GRAPH}idr> {{ ?s <http://schema.org/identifier> ?i }} }}")}
+    crate_idr = {
+        r["i"].value
+        for r in full_store.query(f"SELECT ?i {{ GRAPH <{GRAPH}idr> {{ ?s <http://schema.org/identifier> ?i }} }}")
+    }
     assert set(NATIVE_GAPS) <= crate_idr  # their pages and downloads are the IDR crates, which pass
 
 
@@ -332,6 +335,8 @@ def test_download_of_a_study_only_native_records_describe(full_store):
         crate = requests.get(base + "/study/idr/idr0159/ro-crate-metadata.json", timeout=60).json()
     doc = Dataset.model_validate(index_document(crate))
     # framing compacts to obo: ids, which gide-search's model expands again
-    assert [(a.id, a.type, a.scientificName) for a in doc.about] == [("obo:NCBITaxon_7070", ["Taxon"], "Tribolium castaneum")]
+    assert [(a.id, a.type, a.scientificName) for a in doc.about] == [
+        ("obo:NCBITaxon_7070", ["Taxon"], "Tribolium castaneum")
+    ]
     assert [(m.id, m.name) for m in doc.measurementMethod] == [("obo:FBbi_00000369", "SPIM")]
     assert (doc.publisher.id, doc.publisher.name) == ("https://idr.openmicroscopy.org/", "Image Data Resource")

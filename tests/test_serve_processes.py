@@ -42,7 +42,18 @@ def test_two_processes_answer_alike_and_stop_on_sigterm(idr_store_dir):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--store", str(idr_store_dir), "--port", str(port), "--processes", "2"],
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "serve",
+            "--store",
+            str(idr_store_dir),
+            "--port",
+            str(port),
+            "--processes",
+            "2",
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,

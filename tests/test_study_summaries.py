@@ -10,9 +10,7 @@ from kg.serve.describe import labels, statement_labels, study_summaries, study_s
 
 
 def test_bulk_summaries_equal_the_per_study_ones_for_every_study(full_store):
-    iris = sorted(
-        r["s"].value for r in full_store.query(f"SELECT DISTINCT ?s WHERE {{ ?s a <{SCHEMA}Dataset> }}")
-    )
+    iris = sorted(r["s"].value for r in full_store.query(f"SELECT DISTINCT ?s WHERE {{ ?s a <{SCHEMA}Dataset> }}"))
     assert len(iris) == 1232
     bulk = study_summaries(full_store, iris)
     assert sorted(bulk) == iris
@@ -54,7 +52,13 @@ def test_similar_studies_are_those_sharing_the_most_terms(full_store):
 
     for doc in index.docs[::7]:
         scored = [
-            (-(len(terms(doc) & terms(o)) / len(terms(doc) | terms(o)) + (0.5 if set(doc.citations) & set(o.citations) else 0)), o.iri)
+            (
+                -(
+                    len(terms(doc) & terms(o)) / len(terms(doc) | terms(o))
+                    + (0.5 if set(doc.citations) & set(o.citations) else 0)
+                ),
+                o.iri,
+            )
             for o in index.docs
             if o.iri != doc.iri and terms(doc) & terms(o)
         ]

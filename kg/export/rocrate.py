@@ -239,7 +239,9 @@ def _profile_fields(body: list[dict], nodes: GraphNodes, study: str, labels: dic
         for item in root.get(prop, []) if isinstance(root.get(prop), list) else [root.get(prop)]:
             node = by_id.get(item.get("@id")) if isinstance(item, dict) else None
             label = node.get(RDFS + "label") if node else None
-            texts = [v.get("@value") if isinstance(v, dict) else v for v in (label if isinstance(label, list) else [label])]
+            texts = [
+                v.get("@value") if isinstance(v, dict) else v for v in (label if isinstance(label, list) else [label])
+            ]
             texts = [t for t in texts if isinstance(t, str) and t]
             if texts and not ({"name", "scientificName"} & set(node)):
                 name = min(texts, key=lambda v: (len(v), v))

@@ -94,7 +94,9 @@ class SearchQuery:
     require_thumbnail: bool = False
     expand: bool = True
     facet_counts: str = "others"  # others: each facet over the other filters (choices stay visible); all: over every filter (gide-search)
-    facet_values: str = "graph"  # graph: every value any source states; entry: what the study's Dataset entry shows (gide-search)
+    facet_values: str = (
+        "graph"  # graph: every value any source states; entry: what the study's Dataset entry shows (gide-search)
+    )
     sort: str = "relevance"  # relevance | date | -date | size | -size | title
     offset: int = 0
     size: int = 20
