@@ -12,7 +12,8 @@ Workloads, each request drawn at random from real values of the store:
 Clients are threads with keep-alive connections, spread over a few client processes. Prints per endpoint
 requests, errors, p50 / p99 and the req/s of each run, then the ratios.
 
-    python benchmarks/bench_mixed.py [--store PATH] [--seconds 8] [--processes 2] [--no-virtuoso]
+    python benchmarks/bench_mixed.py [--store PATH] [--seconds 8] [--processes 2] [--no-virtuoso] [--no-granian]
+    python benchmarks/bench_mixed.py --store PATH --only lookups --clients 20 --before main   # lookups, before/after
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def warm_up(port: int, requests_: list, connections: int = 8) -> None:
 
 
 def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[float, dict]:
-    """(requests/s, {endpoint: (count, errors, p50 ms, p99 ms)}) of `clients` clients for `seconds`."""
+    """(answered requests/s, {endpoint: (count, errors, p50 ms, p99 ms)}) of `clients` clients for `seconds`;
+    refusals (503) and failures count as errors, not in the rate."""
     procs = min(clients, 4)
     per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     queue = mp.get_context("fork").Queue()
@@ -163,7 +165,7 @@ def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[
         ms = sorted(m for s, m in rows if s == 200)
         errors = sum(1 for s, _ in rows if s != 200)
         stats[name] = (len(rows), errors, percentile(ms, 0.5), percentile(ms, 0.99))
-    return len(results) / seconds, stats
+    return sum(1 for _, status, _ in results if status == 200) / seconds, stats  # answered requests only: a 503 is no answer
 
 
 # -- workloads ------------------------------------------------------------------------------------
@@ -179,7 +181,7 @@ def lookup_request(identifier: str, path: str, unique: bool = False) -> tuple:
 def workloads(port: int) -> tuple[list, list, list]:
     """(mixed, lookup on /sparql, identifiers) from real studies of the served store."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    c.request("GET", "/gide/search?size=100&sort=title")
+    c.request("GET", "/gide/search?size=100&sort=title&extras=true")  # study_page is one of our extras
     entries = json.loads(c.getresponse().read())["hits"]
     ids = [h["entry"]["identifier"] for h in entries]
     pages = [h["entry"]["study_page"].split(f":{port}", 1)[1] for h in entries]
@@ -212,12 +214,13 @@ def workloads(port: int) -> tuple[list, list, list]:
 
 
 # -- servers --------------------------------------------------------------------------------------
-def start_kg(store: Path, options: list[str]) -> tuple[subprocess.Popen, int]:
+def start_kg(store: Path, options: list[str], code: Path = ROOT) -> tuple[subprocess.Popen, int]:
+    """`kg serve` of the code in `code` (this checkout, or an older commit's) on the store."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--port", str(port), *options],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -295,6 +298,15 @@ def report(label: str, rps: float, stats: dict) -> None:
         print(f"      {name:<18} n={n:<6} errors={errors:<4} p50 {p50:8.1f} ms   p99 {p99:8.1f} ms")
 
 
+def checkout(ref: str, work: Path) -> Path:
+    """The repository's code at git `ref` in a folder of its own, to serve the same store as "before"."""
+    out = work / f"code-{ref.replace('/', '-')}"
+    out.mkdir()
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -309,7 +321,20 @@ def main() -> None:
         help="serving processes of the scaled kg run (default: %(default)s)",
     )
     ap.add_argument("--no-virtuoso", action="store_true", help="leave Virtuoso out")
+    ap.add_argument("--no-granian", action="store_true", help="leave the granian run out")
+    ap.add_argument(
+        "--only", choices=["mixed", "lookups"], help="run one workload (lookups: no restart figures either)"
+    )
+    ap.add_argument(
+        "--clients", type=int, nargs="+", default=list(LEVELS), help="client counts (default: %(default)s)"
+    )
+    ap.add_argument(
+        "--before",
+        metavar="GIT_REF",
+        help="also serve the store with the code of GIT_REF (e.g. main), default options: a before/after in one run",
+    )
     args = ap.parse_args()
+    levels = args.clients
     work = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
     store = Path(args.store) if args.store else work / "store"
     if not args.store:
@@ -331,70 +356,79 @@ def main() -> None:
             capture_output=True,
         )
     print(f"bench_mixed: store {store}, {args.seconds:.0f} s per run, 127.0.0.1 only; {os.cpu_count()} cores")
-    restart_figures(store)
+    if args.only != "lookups":
+        restart_figures(store)
     rps: dict[tuple[str, str, int], float] = {}
     lookup_ids: list[str] = []
     one, many = "kg serve --processes 1 --cache-mb 0", f"kg serve --processes {args.processes}"
+    default = "kg serve"  # the options a user gets without any
     fast = f"kg serve --processes {args.processes} --server granian"
-    for label in (one, many, fast):
-        proc, port = start_kg(store, label.split()[2:])
+    runs = [(one, ROOT), (default, ROOT), (many, ROOT)] + ([] if args.no_granian else [(fast, ROOT)])
+    if args.before:
+        runs.insert(0, (f"{default} @{args.before}", checkout(args.before, work)))
+    workloads_ = ["mixed", "lookup"] if args.only is None else [{"mixed": "mixed", "lookups": "lookup"}[args.only]]
+    for label, code in runs:
+        proc, port = start_kg(store, label.split("@")[0].split()[2:], code)
         try:
             mixed, lookups, lookup_ids = workloads(port)
-            warm_up(port, mixed + lookups, 1 if label == one else 8)
-            for clients in LEVELS:
-                r, stats = run_load(port, mixed, clients, args.seconds)
-                rps[(label, "mixed", clients)] = r
-                report(f"{label}, mixed, {clients} clients", r, stats)
-            for clients in LEVELS:
-                r, stats = run_load(port, lookups, clients, args.seconds)
-                rps[(label, "lookup", clients)] = r
-                report(f"{label}, lookups, {clients} clients", r, stats)
+            warm_up(port, (mixed if "mixed" in workloads_ else []) + lookups, 1 if label == one else 8)
+            for kind in workloads_:
+                for clients in levels:
+                    r, stats = run_load(port, mixed if kind == "mixed" else lookups, clients, args.seconds)
+                    rps[(label, kind, clients)] = r
+                    report(f"{label}, {kind}s, {clients} clients", r, stats)
         finally:
             stop(proc)
-    nquads = work / "nq" / "all.nq"
-    nquads.parent.mkdir()
-    dump_nquads(store, nquads)
-    proc, port = start_oxigraph(nquads, work)
-    try:
-        warm_up(port, [lookup_request(i, "/query") for i in lookup_ids], 1)
-        for clients in LEVELS:
-            r, stats = run_load(
-                port, [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)], clients, args.seconds
-            )
-            rps[("oxigraph serve-read-only", "lookup", clients)] = r
-            report(f"oxigraph serve-read-only, lookups, {clients} clients", r, stats)
-    finally:
-        stop(proc)
-    if not args.no_virtuoso:
-        from bench_scale import load_virtuoso
-
-        from _virtuoso import running_virtuoso
-
-        with running_virtuoso(work / "virtuoso", memory_gib=1, allowed=nquads.parent) as v:
-            load_virtuoso(v, nquads)
-            vport = int(v.query_url.split(":")[2].split("/")[0])
-            warm_up(vport, [lookup_request(i, "/sparql") for i in lookup_ids], 1)
-            for clients in LEVELS:
+    ours = [label for label, _ in runs]
+    peers = []
+    if "lookup" in workloads_:
+        nquads = work / "nq" / "all.nq"
+        nquads.parent.mkdir()
+        dump_nquads(store, nquads)
+        proc, port = start_oxigraph(nquads, work)
+        try:
+            warm_up(port, [lookup_request(i, "/query") for i in lookup_ids], 1)
+            for clients in levels:
                 r, stats = run_load(
-                    vport,
-                    [lookup_request(i, "/sparql", u) for i in lookup_ids for u in (False, True)],
-                    clients,
-                    args.seconds,
+                    port, [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)], clients, args.seconds
                 )
-                rps[("virtuoso", "lookup", clients)] = r
-                report(f"virtuoso, lookups, {clients} clients", r, stats)
-    print(f"ratios (req/s); before = {one}")
-    for clients in LEVELS:
-        for after in (many, fast):
-            print(
-                f"  mixed, {clients:>3} clients: {after} / before = {rps[(after, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x"
-            )
-    peers = [("oxigraph", "oxigraph serve-read-only")] + ([] if args.no_virtuoso else [("virtuoso", "virtuoso")])
-    for clients in LEVELS:
+                rps[("oxigraph serve-read-only", "lookup", clients)] = r
+                report(f"oxigraph serve-read-only, lookups, {clients} clients", r, stats)
+        finally:
+            stop(proc)
+        peers.append(("oxigraph", "oxigraph serve-read-only"))
+        if not args.no_virtuoso:
+            from bench_scale import load_virtuoso
+
+            from _virtuoso import running_virtuoso
+
+            with running_virtuoso(work / "virtuoso", memory_gib=1, allowed=nquads.parent) as v:
+                load_virtuoso(v, nquads)
+                vport = int(v.query_url.split(":")[2].split("/")[0])
+                warm_up(vport, [lookup_request(i, "/sparql") for i in lookup_ids], 1)
+                for clients in levels:
+                    r, stats = run_load(
+                        vport,
+                        [lookup_request(i, "/sparql", u) for i in lookup_ids for u in (False, True)],
+                        clients,
+                        args.seconds,
+                    )
+                    rps[("virtuoso", "lookup", clients)] = r
+                    report(f"virtuoso, lookups, {clients} clients", r, stats)
+            peers.append(("virtuoso", "virtuoso"))
+    print(f"ratios (answered req/s); before = {one}" + (f"; @{args.before} = that commit's code" if args.before else ""))
+    if "mixed" in workloads_:
+        for clients in levels:
+            for after in ours:
+                if after != one:
+                    print(
+                        f"  mixed, {clients:>3} clients: {after} / before = {rps[(after, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x"
+                    )
+    for clients in levels:
         for short, peer in peers:
             line = ", ".join(
-                f"{label.removeprefix('kg serve ')}: {rps[(label, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x"
-                for label in (one, many, fast)
+                f"{label.removeprefix('kg serve').strip() or '(defaults)'}: {rps[(label, 'lookup', clients)] / rps[(peer, 'lookup', clients)]:.2f}x"
+                for label in ours
             )
             print(f"  lookups, {clients:>3} clients, kg / {short}: {line}")
     shutil.rmtree(work, ignore_errors=True)

@@ -15,6 +15,7 @@ same concurrent load with wrk (bounded: a few seconds per workload, loopback onl
           organism and imaging method           kept in step with harvests)   (what a portal would send)
 
     python benchmarks/bench_scale.py --factor 10 [--query-runs 5] [--seconds 10] [--no-virtuoso]
+    python benchmarks/bench_scale.py --factor 100 --load-only   # harvest + load ÷ Virtuoso's bulk loader only
 """
 
 from __future__ import annotations
@@ -189,9 +190,9 @@ def load_virtuoso(server, nquads: Path) -> float:
     return time.perf_counter() - t
 
 
-def harvest_ours(sources: dict, work: Path, nquads: Path, runs: int):
-    """Harvest the corpus into an on-disk store, time the queries, dump it as N-Quads for Virtuoso. The
-    store is closed on return (the server opens it)."""
+def harvest_ours(sources: dict, work: Path, nquads: Path, runs: int, dump: bool = True):
+    """Harvest the corpus into an on-disk store, time the queries (`runs` > 0), dump it as N-Quads for
+    Virtuoso (`dump`). The store is closed on return (the server opens it)."""
     import pyoxigraph as ox
 
     store = open_store(work / "store")
@@ -209,15 +210,15 @@ def harvest_ours(sources: dict, work: Path, nquads: Path, runs: int):
         f"ours: harvest + load {harvest:.1f} s for {studies} studies, {quads} quads; peak RSS {rss:.0f} MiB; "
         f"store on disk {du(work / 'store') / 2**20:.0f} MiB"
     )
-    if not runs:
-        return quads, [], {}
-    medians = time_queries("ours (pyoxigraph, in process)", lambda q: len(list(store.query(q))), runs)
+    medians = time_queries("ours (pyoxigraph, in process)", lambda q: len(list(store.query(q))), runs) if runs else {}
+    if not dump:
+        return quads, [], medians, harvest
     nquads.parent.mkdir()
     public = [g.value for g in store.public_graphs()]
     with open(nquads, "wb") as f:
         for g in public:
             f.write(store.dump_graph(g, ox.RdfFormat.N_TRIPLES).replace(b" .\n", f" <{g}> .\n".encode()))
-    return quads, public, medians
+    return quads, public, medians, harvest
 
 
 def main() -> None:
@@ -228,6 +229,11 @@ def main() -> None:
     ap.add_argument("--no-virtuoso", action="store_true", help="only our store")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--harvest-only", action="store_true", help="stop after the harvest figures")
+    ap.add_argument(
+        "--load-only",
+        action="store_true",
+        help="harvest + load, then Virtuoso's bulk loader on the same quads and the ratio (no queries, no wrk)",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kg-scale-"))
     procs = []
@@ -237,10 +243,22 @@ def main() -> None:
         total = sum(synthesize(s, args.factor, work / "crates" / n) for n, s in sources.items())
         print(f"synthetic corpus: {total} crates ({args.factor}x), written in {time.perf_counter() - t:.1f} s")
         nquads = work / "dump" / "gide-kg.nq"
-        quads, public, ours = harvest_ours(sources, work, nquads, 0 if args.harvest_only else args.query_runs)
+        quick = args.harvest_only or args.load_only
+        quads, public, ours, harvest = harvest_ours(
+            sources, work, nquads, 0 if quick else args.query_runs, dump=not args.harvest_only
+        )
         if args.harvest_only:
             return
         from _virtuoso import free_port, running_virtuoso
+
+        if args.load_only:
+            with running_virtuoso(work / "virtuoso", memory_gib=4, allowed=nquads.parent) as v:
+                secs = load_virtuoso(v, nquads)
+            print(
+                f"virtuoso: bulk load of the same {quads} quads {secs:.1f} s (its own loader)\n"
+                f"ratio ours / Virtuoso's loader: {harvest / secs:.2f}x ({harvest:.1f} s / {secs:.1f} s)"
+            )
+            return
 
         port = free_port()
         procs.append(serve_ours(work / "store", port))

@@ -8,6 +8,7 @@ Accept headers. The one table here holds the format words clients send that are 
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -101,8 +102,16 @@ def choose(kind: str, accept: str | None, words: list[str] | None = None) -> For
 
     A format word that fits no result of this kind (SPARQLWrapper sends `format=csv` with a CONSTRUCT)
     lets the Accept header decide, and the default format when that does not fit either; without words,
-    an Accept header nothing fits gives None (406)."""
-    words = [w for w in (words or []) if w and w.strip()]
+    an Accept header nothing fits gives None (406). Remembered per (kind, Accept, words): clients send a
+    handful of combinations, and parsing them costs as much as a small query."""
+    key = tuple(words or ())
+    if (accept is None or len(accept) <= 512) and sum(map(len, key)) <= 512:
+        return _choose_cached(kind, accept, key)
+    return _choose(kind, accept, key)
+
+
+def _choose(kind: str, accept: str | None, words: tuple[str, ...]) -> Format | None:
+    words = [w for w in words if w and w.strip()]
     for w in words:
         found = lookup(kind, w)
         if found is not None:
@@ -117,6 +126,9 @@ def choose(kind: str, accept: str | None, words: list[str] | None = None) -> For
     if media is None:
         return OFFERS[kind][0] if words else None
     return lookup(kind, media)
+
+
+_choose_cached = functools.lru_cache(maxsize=512)(_choose)
 
 
 def unknown_words(words: list[str]) -> list[str]:
@@ -191,14 +203,24 @@ def cap_result(result, cap: int | None):
     if not cap or isinstance(result, ox.QueryBoolean):
         return result, False
     if isinstance(result, ox.QuerySolutions):
-        names = [v.value for v in result.variables]
-        rows = list(itertools.islice(result, cap + 1))
-        doc = {
-            "head": {"vars": names},
-            "results": {
-                "bindings": [{n: _term_json(row[n]) for n in names if row[n] is not None} for row in rows[:cap]]
-            },
-        }
-        return ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON), len(rows) > cap
+        doc, cut = _capped_json_doc(result, cap)
+        return ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON), cut
     triples = list(itertools.islice(result, cap + 1))
     return triples[:cap], len(triples) > cap
+
+
+def capped_json(solutions: ox.QuerySolutions, cap: int) -> tuple[bytes, bool]:
+    """SPARQL JSON of the first `cap` solutions, and whether there were more: `cap_result` + `serialize`
+    without parsing the JSON back (the bytes are pyoxigraph's own, tested)."""
+    doc, cut = _capped_json_doc(solutions, cap)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode(), cut
+
+
+def _capped_json_doc(solutions: ox.QuerySolutions, cap: int) -> tuple[dict, bool]:
+    names = [v.value for v in solutions.variables]
+    rows = list(itertools.islice(solutions, cap + 1))
+    doc = {
+        "head": {"vars": names},
+        "results": {"bindings": [{n: _term_json(row[n]) for n in names if row[n] is not None} for row in rows[:cap]]},
+    }
+    return doc, len(rows) > cap

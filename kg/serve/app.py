@@ -57,6 +57,26 @@ def _keep_compiled_templates(app: Flask, store) -> None:
     app.jinja_env.bytecode_cache = Cache(str(folder))
 
 
+COMMON_HEADERS = (("Access-Control-Allow-Origin", "*"), ("X-Content-Type-Options", "nosniff"))
+
+
+class CommonHeaders:
+    """WSGI middleware: every answer carries COMMON_HEADERS unless it set its own (CORS for browser
+    clients of the API and /sparql; no MIME sniffing). Outside Flask, so the /sparql fast path and
+    Flask's answers get them alike."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            names = {name.lower() for name, _ in headers}
+            extra = [(k, v) for k, v in COMMON_HEADERS if k.lower() not in names]
+            return start_response(status, headers + extra if extra else headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 def create_app(
     store,
     sources: dict | None = None,
@@ -164,12 +184,10 @@ def create_app(
             return jsonify(error="Internal Server Error", status=500, message=msg), 500
         return render_template("error.html", code=500, name="Internal Server Error", message=msg), 500
 
-    @app.after_request
-    def cors(resp):
-        resp.headers.setdefault("Access-Control-Allow-Origin", "*")
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return resp
+    from .sparql_fast import SparqlFastPath
 
+    # GET /sparql results without the request context; every answer gets the common headers
+    app.wsgi_app = CommonHeaders(SparqlFastPath(app.wsgi_app, app))
     if cache_bytes > 0:
         from .cache import ResponseCache
 

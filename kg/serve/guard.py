@@ -11,11 +11,13 @@ The worker processes add a second, independent line (workers.py: no network name
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from ..sparql_text import Structure, structure, unescape_codepoints
 
 MAX_DEPTH = int(os.environ.get("KG_QUERY_MAX_DEPTH", "100"))
 MAX_TOKENS = 250_000  # ~1 s of tokenizing; a 1 MiB query of IRIs has far fewer, one of 1-character tokens more
+REMEMBERED_CHARS = 16 << 10  # decisions on queries up to this size are kept (1,024 of them: at most ~32 MiB)
 
 
 class ServiceRefused(PermissionError):
@@ -32,8 +34,18 @@ def allowed_services() -> set[str]:
 
 def check_query(query: str, allowed: set[str] | None = None) -> Structure:
     """The query's structure (with \\u escapes applied, as the parser applies them inside IRIs, so FROM
-    IRIs come out right); raises ServiceRefused or QueryTooDeep when the query may not run here."""
-    allowed = allowed_services() if allowed is None else allowed
+    IRIs come out right); raises ServiceRefused or QueryTooDeep when the query may not run here.
+
+    A query that passed is remembered with the allow-list it passed under (an LRU keyed by the exact
+    text): clients repeat the same queries, and tokenizing a named query costs ~1 ms. Refusals are
+    decided afresh each time (they are cheap to repeat and rare)."""
+    allowed = frozenset(allowed_services() if allowed is None else allowed)
+    if len(query) <= REMEMBERED_CHARS:
+        return _checked_cached(query, allowed)
+    return _checked(query, allowed)
+
+
+def _checked(query: str, allowed: frozenset[str]) -> Structure:
     st = structure(query, MAX_TOKENS)
     unescaped = unescape_codepoints(query)
     views = [st] if unescaped == query else [st, structure(unescaped, MAX_TOKENS)]
@@ -55,3 +67,6 @@ def check_query(query: str, allowed: set[str] | None = None) -> Structure:
                 )
                 raise ServiceRefused(f"SERVICE <{target}> is not allowed on this endpoint; {hint}")
     return views[-1]
+
+
+_checked_cached = lru_cache(maxsize=1024)(_checked)

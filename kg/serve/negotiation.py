@@ -7,6 +7,8 @@ RDF representations (`page_representation`). All honour the Accept header; `?for
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pyoxigraph as ox
 from flask import abort, request
 from werkzeug.datastructures import MIMEAccept
@@ -17,8 +19,8 @@ from ..formats import best_match, lookup, media_types
 HTML, JSON = "text/html", "application/json"
 
 
-def _format_words() -> list[str]:
-    return [w.strip().lower() for w in request.values.getlist("format") if w.strip()]
+def _format_words(req=None) -> list[str]:
+    return [w.strip().lower() for w in (req or request).values.getlist("format") if w.strip()]
 
 
 def preferred(offers: list[str]) -> str | None:
@@ -42,14 +44,21 @@ def errors_as_json() -> bool:
     return preferred([HTML, JSON]) != HTML
 
 
-def wants_query_page() -> bool:
+def wants_query_page(req=None) -> bool:
     """/sparql with a query shows the query page (and its results) instead of a result document when the
     client names text/html and prefers it to every result and RDF format (a browser's address bar), or
-    asks for `format=html`. `*/*` alone (curl, requests) gets results."""
-    words = _format_words()
+    asks for `format=html`. `*/*` alone (curl, requests) gets results. `req`: a request outside Flask's
+    context (the /sparql fast path), else the current one."""
+    req = req or request
+    words = _format_words(req)
     if words:
         return words[0] in ("html", HTML)
-    accept = request.headers.get("Accept") or ""
+    accept = req.headers.get("Accept") or ""
+    return _accept_prefers_page_cached(accept) if len(accept) <= 512 else _accept_prefers_page(accept)
+
+
+def _accept_prefers_page(accept: str) -> bool:
+    """The Accept part of `wants_query_page`."""
     if not any(v == HTML and q > 0 for v, q in parse_accept_header(accept, MIMEAccept)):
         return False
     offers = [HTML, *media_types("solutions"), *media_types("graph")]
@@ -59,6 +68,9 @@ def wants_query_page() -> bool:
         return f.media_type if f is not None else None
 
     return best_match(accept, offers, canonical) == HTML
+
+
+_accept_prefers_page_cached = lru_cache(maxsize=256)(_accept_prefers_page)  # clients send a handful of headers
 
 
 def page_representation(json_twin: bool = True, html_first: bool = True) -> str | ox.RdfFormat:

@@ -8,14 +8,15 @@ page (`wants_query_page`), preloaded with the named queries from queries/ and th
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     jsonify,
     render_template,
@@ -34,6 +35,7 @@ from .workers import _safe_message
 
 bp = Blueprint("sparql", __name__)
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+OUTCOME_KEY = "kg.sparql.outcome"  # environ key: an outcome (or exception) the fast path hands the view
 NO_GRAPH = "urn:kg:no-graph"  # stands for an empty part of a dataset (never holds triples)
 
 SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
@@ -51,129 +53,158 @@ SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-descri
 """
 
 
-def _error(status: int, message: str, error: str, retry_after: int | None = None) -> Response:
-    resp = jsonify(error=error, status=status, message=message)
+@dataclass
+class Outcome:
+    """What a /sparql request for results comes to, before it becomes a response: a result (200) or an
+    error with its message. Built without Flask (`evaluate`), so the fast path (sparql_fast.py) and the
+    view share every check; the view turns any outcome into a response (`respond`)."""
+
+    status: int
+    body: bytes | str  # the result, or an error's message
+    ctype: str | None = None
+    cut: bool = False  # the result was cut to the cap
+    retry_after: int | None = None  # 503s say when to come back
+    page: bool = False  # not a query for results: the query page or the service description
+    query: str | None = None  # the query to show on that page
+
+
+_REASONS = {400: "Bad Request", 403: "Forbidden", 406: "Not Acceptable", 415: "Unsupported Media Type"}
+_REASONS |= {500: "Internal Server Error", 503: "Service Unavailable"}
+_UPDATE_REFUSED = "SPARQL Update is not accepted on this public endpoint; the store is updated by `kg harvest`."
+
+
+def _error(status: int, message: str, error: str | None = None, retry_after: int | None = None) -> Response:
+    resp = jsonify(error=error or _REASONS[status], status=status, message=message)
     resp.status_code = status
     if retry_after is not None:  # every 503 says when to come back (a stopped query's worker is replaced by then)
         resp.headers["Retry-After"] = str(retry_after)
     return resp
 
 
-def _retry_after_limit() -> int:
+def _retry_after_limit(config) -> int:
     """Seconds a client stopped at the time limit should wait: the limit itself, at least one."""
-    return max(1, math.ceil(current_app.config.get("KG_QUERY_TIMEOUT") or 1))
+    return max(1, math.ceil(config.get("KG_QUERY_TIMEOUT") or 1))
 
 
-def _read_request() -> tuple[str | None, list[str], list[str]]:
-    """The query text and dataset parameters, per SPARQL 1.1 Protocol §2.1."""
-    args = request.args
+class _Refused(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+
+def _read_request(req) -> tuple[str | None, list[str], list[str]]:
+    """The query text and dataset parameters, per SPARQL 1.1 Protocol §2.1 (`_Refused` for an update or
+    an unsupported body)."""
+    args = req.args
     default_graphs = args.getlist("default-graph-uri")
     named_graphs = args.getlist("named-graph-uri")
-    if request.method in ("GET", "HEAD"):
+    if req.method in ("GET", "HEAD"):
         if "update" in args:
-            abort(
-                _error(
-                    403,
-                    "SPARQL Update is not accepted on this public endpoint; the store is updated by `kg harvest`.",
-                    "Forbidden",
-                )
-            )
+            raise _Refused(Outcome(403, _UPDATE_REFUSED))
         return args.get("query"), default_graphs, named_graphs
-    ctype = (request.mimetype or "").lower()
-    if ctype == "application/sparql-update" or (
-        ctype == "application/x-www-form-urlencoded" and "update" in request.form
-    ):
-        abort(
-            _error(
-                403,
-                "SPARQL Update is not accepted on this public endpoint; the store is updated by `kg harvest`.",
-                "Forbidden",
-            )
-        )
+    ctype = (req.mimetype or "").lower()
+    if ctype == "application/sparql-update" or (ctype == "application/x-www-form-urlencoded" and "update" in req.form):
+        raise _Refused(Outcome(403, _UPDATE_REFUSED))
     if ctype == "application/sparql-query":
-        return request.get_data(as_text=True), default_graphs, named_graphs
+        return req.get_data(as_text=True), default_graphs, named_graphs
     if ctype == "application/x-www-form-urlencoded":
-        form = request.form
+        form = req.form
         return (
             form.get("query"),
             default_graphs + form.getlist("default-graph-uri"),
             named_graphs + form.getlist("named-graph-uri"),
         )
-    abort(
-        _error(
+    raise _Refused(
+        Outcome(
             415,
             f"unsupported Content-Type {ctype or '(none)'}: use application/sparql-query or application/x-www-form-urlencoded",
-            "Unsupported Media Type",
         )
     )
 
 
 @bp.route("/sparql", methods=["GET", "HEAD", "POST"])
 def sparql():
-    query, default_graphs, named_graphs = _read_request()
-    store = current_app.config["KG_STORE"]
-    if query is None or wants_query_page():
-        return _page_or_description(store, query)
+    outcome = request.environ.pop(OUTCOME_KEY, None)  # already evaluated by the fast path (an error)
+    if isinstance(outcome, BaseException):
+        raise outcome  # the app's error handlers answer it, as for any view
+    if outcome is None:
+        outcome = evaluate(request, current_app.config, current_app.logger)
+    if outcome.page:
+        return _page_or_description(current_app.config["KG_STORE"], outcome.query)
+    return respond(outcome)
+
+
+def respond(outcome: Outcome) -> Response:
+    """The response for an outcome: the result with its headers, or the error as JSON."""
+    if outcome.status != 200:
+        return _error(outcome.status, outcome.body, retry_after=outcome.retry_after)
+    return _answer(outcome.body, outcome.ctype, current_app.config.get("KG_RESULT_CAP"), outcome.cut)
+
+
+def evaluate(req, config, log: logging.Logger) -> Outcome:
+    """A /sparql request (`req`: a werkzeug request) evaluated to its outcome: guards, dataset, format
+    words, then the query in a worker process (on-disk store) or the store itself. Needs no Flask context."""
+    try:
+        query, default_graphs, named_graphs = _read_request(req)
+    except _Refused as e:
+        return e.outcome
+    if query is None or wants_query_page(req):
+        return Outcome(200, b"", page=True, query=query)
     if not query.strip():
-        return _error(400, "empty query", "Bad Request")
+        return Outcome(400, "empty query")
     try:
         st = check_query(query)
     except ServiceRefused as e:
-        return _error(403, str(e), "Forbidden")
+        return Outcome(403, str(e))
     except QueryTooDeep as e:
-        return _error(400, str(e), "Bad Request")
+        return Outcome(400, str(e))
     try:
         default_graphs, named_graphs = dataset(st, default_graphs, named_graphs)
     except ValueError as e:
-        return _error(400, str(e), "Bad Request")
+        return Outcome(400, str(e))
     # SPARQLWrapper sends all three names, sometimes with a second value that is a list of media types
-    words = [w for name in ("format", "output", "results") for v in request.values.getlist(name) for w in v.split(",")]
-    unknown = unknown_words(words)
-    if unknown:
-        return _error(
+    words = [w for name in ("format", "output", "results") for v in req.values.getlist(name) for w in v.split(",")]
+    if words and unknown_words(words):
+        return Outcome(
             400,
-            f"unknown result format {unknown[0]!r}; use json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml or a media type",
-            "Bad Request",
+            f"unknown result format {unknown_words(words)[0]!r}; use json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml or a media type",
         )
-    workers = current_app.config.get("KG_QUERY_WORKERS")
-    cap = current_app.config.get("KG_RESULT_CAP")
-    accept = request.headers.get("Accept")
+    workers = config.get("KG_QUERY_WORKERS")
+    cap = config.get("KG_RESULT_CAP")
+    accept = req.headers.get("Accept")
     if workers is not None:  # on-disk store: run in a worker process (time limit, memory cap, no network)
         from .workers import QueryBusy, QueryCrashed, QueryTimeout
 
         try:
             status, body, ctype, cut = workers.run(query, accept, words, default_graphs, named_graphs, cap)
         except QueryBusy as e:
-            return _error(503, str(e), "Service Unavailable", e.retry_after)
+            return Outcome(503, str(e), retry_after=e.retry_after)
         except QueryTimeout as e:
-            return _error(503, str(e), "Service Unavailable", _retry_after_limit())
+            return Outcome(503, str(e), retry_after=_retry_after_limit(config))
         except QueryCrashed as e:
-            return _error(500, str(e), "Internal Server Error")
+            return Outcome(500, str(e))
     else:
         try:
-            result = store.query(
+            result = config["KG_STORE"].query(
                 query,
                 default_graph=default_graphs,
                 named_graphs=named_graphs,
-                timeout=current_app.config.get("KG_QUERY_TIMEOUT"),
+                timeout=config.get("KG_QUERY_TIMEOUT"),
             )
         except SyntaxError as e:
-            return _error(400, f"SPARQL syntax error: {e}", "Bad Request")
+            return Outcome(400, f"SPARQL syntax error: {e}")
         except TimeoutError as e:  # a remote store's time limit
-            return _error(503, str(e), "Service Unavailable", _retry_after_limit())
+            return Outcome(503, str(e), retry_after=_retry_after_limit(config))
         except (ValueError, OSError, RuntimeError) as e:
-            current_app.logger.warning("query evaluation failed: %s", e)
-            return _error(500, "query evaluation failed: " + _safe_message(e), "Internal Server Error")
+            log.warning("query evaluation failed: %s", e)
+            return Outcome(500, "query evaluation failed: " + _safe_message(e))
         try:
             status, body, ctype, cut = render(result, accept, words, cap)
         except (SyntaxError, ValueError, OSError, RuntimeError) as e:
-            current_app.logger.warning("query evaluation failed: %s", e)
-            return _error(500, "query evaluation failed: " + _safe_message(e), "Internal Server Error")
+            log.warning("query evaluation failed: %s", e)
+            return Outcome(500, "query evaluation failed: " + _safe_message(e))
     if status != "200":
-        return _error(
-            int(status), body, {"400": "Bad Request", "406": "Not Acceptable"}.get(status, "Internal Server Error")
-        )
-    return _answer(body, ctype, cap, cut)
+        return Outcome(int(status), body)
+    return Outcome(200, body, ctype, cut)
 
 
 def _page_or_description(store, query: str | None) -> Response:
@@ -227,11 +258,15 @@ def dataset(
 
 def _answer(body: bytes, ctype: str, cap: int | None, cut: bool) -> Response:
     """The result; with a cap, headers say what it is and whether this result was cut to it."""
-    resp = Response(body, content_type=ctype)
-    resp.headers["Vary"] = "Accept"
+    return Response(body, headers=result_headers(ctype, cap, cut))
+
+
+def result_headers(ctype: str, cap: int | None, cut: bool) -> list[tuple[str, str]]:
+    """A result's headers (the view's and the fast path's): its type, Vary, and the cap when there is one."""
+    headers = [("Content-Type", ctype), ("Vary", "Accept")]
     if cap:
-        resp.headers["X-KG-Result-Cap"] = str(cap)
+        headers.append(("X-KG-Result-Cap", str(cap)))
         if cut:
-            resp.headers["X-KG-Result-Truncated"] = "true"
-            resp.headers["Warning"] = f'199 - "result truncated to the first {cap} rows; add LIMIT/OFFSET to page"'
-    return resp
+            headers.append(("X-KG-Result-Truncated", "true"))
+            headers.append(("Warning", f'199 - "result truncated to the first {cap} rows; add LIMIT/OFFSET to page"'))
+    return headers

@@ -6,7 +6,9 @@ header and format words travel with the job). Formats and negotiation live in kg
 
 from __future__ import annotations
 
-from ..formats import cap_result, choose, result_kind, serialize
+import pyoxigraph as ox
+
+from ..formats import cap_result, capped_json, choose, content_type, result_kind, serialize
 
 
 def render(
@@ -17,6 +19,9 @@ def render(
     fmt = choose(kind, accept, words)
     if fmt is None:
         return "406", f"no acceptable format for a {kind} result (Accept: {accept})", None, False
+    if cap and fmt == ox.QueryResultsFormat.JSON and kind == "solutions":  # the common case, written at once
+        body, cut = capped_json(result, cap)
+        return "200", body, content_type(fmt), cut
     result, cut = cap_result(result, cap)
     body, ctype = serialize(result, fmt)
     return "200", body, ctype, cut

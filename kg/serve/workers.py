@@ -9,7 +9,10 @@ query that slipped past the SERVICE check still cannot open a connection.
 
 Waiting for a worker holds a server thread, so at most `size + queue` queries are admitted at once and a
 queued one waits at most `queue_wait` seconds; the rest are refused at once with 503 + Retry-After and the
-threads stay free for pages.
+threads stay free for pages. While answers are flowing (a worker answered within the last `burst_wait`
+seconds, as with many small lookups), up to `burst` more may wait, each at most `burst_wait` seconds: a
+burst of quick queries queues instead of being refused, while runaway queries (no answer for that long)
+still leave only `size + queue` threads waiting.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import logging
 import math
 import multiprocessing as mp
 import queue
+import select
 import signal
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -92,6 +97,14 @@ def _worker(path: str, conn, no_network: bool, memory_mb: int | None) -> None:
             conn.send(("500", "query evaluation failed: " + _safe_message(e), None, False))
 
 
+def _poller(conn) -> select.poll:
+    """A poll object that wakes when `conn` has an answer or its worker is gone (cheaper than conn.poll,
+    which builds a selector on every call)."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return poller
+
+
 def _safe_message(e: Exception) -> str:
     """An evaluation error's kind without its text (which may quote a fetched document)."""
     return f"{type(e).__name__}; the details are not shown"
@@ -107,14 +120,20 @@ class QueryWorkers:
         queue_length: int | None = None,
         queue_wait: float | None = None,
         no_network: bool = True,
+        burst: int | None = None,
+        burst_wait: float = 0.5,
     ):
         self.path, self.size, self.timeout, self.memory_mb = str(store_path), size, timeout or None, memory_mb or None
         self.queue_length = size if queue_length is None else queue_length
         self.queue_wait = queue_wait if queue_wait is not None else min(self.timeout or 5.0, 5.0)
+        self.burst = 4 * size if burst is None else burst
+        self.burst_wait = min(burst_wait, self.queue_wait)
         self.no_network = no_network
         self._ctx = mp.get_context("spawn")
         self._idle: queue.Queue = queue.Queue()
-        self._admitted = threading.BoundedSemaphore(size + self.queue_length)
+        self._waiting = 0  # queries admitted and not yet answered
+        self._last_answer = float("-inf")  # time.monotonic() of the last answer a worker gave
+        self._admission = threading.Lock()
         self._lock = threading.Lock()
         self._started = False
         self.isolation_problem: str | None = None
@@ -124,6 +143,7 @@ class QueryWorkers:
         return max(1, math.ceil(self.timeout or self.queue_wait or 1))
 
     def _spawn(self):
+        """A new worker: (process, connection, a poll object on the connection made once, not per query)."""
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(target=_worker, args=(self.path, child, self.no_network, self.memory_mb), daemon=True)
         proc.start()
@@ -133,13 +153,13 @@ class QueryWorkers:
             _, problem = parent.recv() if parent.poll(60) else ("", "no answer")
         except EOFError:  # the store could not be opened: the first query reports the crash
             log.error("a query worker exited while starting (exit status %s)", proc.exitcode)
-            return proc, parent
+            return proc, parent, _poller(parent)
         if problem and self.no_network and self.isolation_problem is None:
             log.warning(
                 "query workers keep network access (no network namespace: %s); only the SERVICE check guards", problem
             )
         self.isolation_problem = problem if self.no_network else None
-        return proc, parent
+        return proc, parent, _poller(parent)
 
     def _ensure(self) -> None:
         with self._lock:
@@ -159,30 +179,47 @@ class QueryWorkers:
     ):
         """(status, body or message, content type, truncated). Raises QueryBusy when the queue is full,
         QueryTimeout after `timeout` seconds, QueryCrashed when the worker died."""
-        if not self._admitted.acquire(blocking=False):
-            raise QueryBusy(
-                f"all {self.size} query workers are busy and {self.queue_length} queries are waiting; try again later",
-                self.retry_after,
-            )
+        wait = self._admit()
         try:
-            return self._run((query, accept, words, default_graph, named_graphs, cap))
+            return self._run((query, accept, words, default_graph, named_graphs, cap), wait)
         finally:
-            self._admitted.release()
+            with self._admission:
+                self._waiting -= 1
 
-    def _run(self, job):
+    def _admit(self) -> float:
+        """Take a place among the admitted queries: how long it may wait for a worker (QueryBusy if none)."""
+        with self._admission:
+            if self._waiting < self.size + self.queue_length:
+                wait = self.queue_wait
+            elif (
+                self._waiting < self.size + self.queue_length + self.burst
+                and time.monotonic() - self._last_answer < self.burst_wait
+            ):
+                wait = self.burst_wait  # answers are flowing: a short wait, not a refusal
+            else:
+                raise QueryBusy(
+                    f"all {self.size} query workers are busy and {self.queue_length} queries are waiting; try again later",
+                    self.retry_after,
+                )
+            self._waiting += 1
+            return wait
+
+    def _run(self, job, wait: float):
         self._ensure()
         try:
-            proc, conn = self._idle.get(timeout=self.queue_wait)
+            worker = self._idle.get(timeout=wait)
         except queue.Empty:
             raise QueryBusy(
-                f"all {self.size} query workers stayed busy for {self.queue_wait:g} s; try again later",
+                f"all {self.size} query workers stayed busy for {wait:g} s; try again later",
                 self.retry_after,
             ) from None
+        proc, conn, poller = worker
         try:
             conn.send(job)
-            if conn.poll(self.timeout):
-                answer = conn.recv()
-                self._idle.put((proc, conn))
+            if poller.poll(None if self.timeout is None else math.ceil(self.timeout * 1000)):
+                answer = conn.recv()  # the answer, or EOFError when the worker died
+                self._last_answer = time.monotonic()
+                self._idle.put(worker)
                 return answer
             crashed = None
         except (EOFError, OSError):
@@ -201,5 +238,5 @@ class QueryWorkers:
 
     def close(self) -> None:
         while not self._idle.empty():
-            proc, _ = self._idle.get_nowait()
+            proc, _, _ = self._idle.get_nowait()
             proc.kill()
