@@ -136,6 +136,8 @@ class QueryWorkers:
         self._admission = threading.Lock()
         self._lock = threading.Lock()
         self._started = False
+        self._closed = False
+        self._procs: weakref.WeakSet = weakref.WeakSet()  # every live worker, idle or busy (for `close`)
         self.isolation_problem: str | None = None
 
     @property
@@ -147,6 +149,7 @@ class QueryWorkers:
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(target=_worker, args=(self.path, child, self.no_network, self.memory_mb), daemon=True)
         proc.start()
+        self._procs.add(proc)
         child.close()
         weakref.finalize(self, proc.kill)  # an app that goes away (tests, embedding) takes its workers along
         try:
@@ -226,7 +229,9 @@ class QueryWorkers:
             crashed = True
         proc.kill()  # the query is still running (or the worker died): replace the worker
         proc.join(5)
-        self._idle.put(self._spawn())
+        self._procs.discard(proc)
+        if not self._closed:
+            self._idle.put(self._spawn())
         if crashed:
             code = proc.exitcode
             how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"
@@ -237,6 +242,9 @@ class QueryWorkers:
         raise QueryTimeout(f"the query ran longer than the time limit of {self.timeout:g} s and was stopped")
 
     def close(self) -> None:
-        while not self._idle.empty():
-            proc, _, _ = self._idle.get_nowait()
+        """Stop every worker, busy ones included (their queries are answered as crashed)."""
+        self._closed = True
+        for proc in list(self._procs):
             proc.kill()
+        while not self._idle.empty():
+            self._idle.get_nowait()
