@@ -13,7 +13,8 @@ Clients are threads with keep-alive connections, spread over a few client proces
 requests, errors, p50 / p99 and the req/s of each run, then the ratios.
 
     python benchmarks/bench_mixed.py [--store PATH] [--seconds 8] [--processes 2] [--no-virtuoso] [--no-granian]
-    python benchmarks/bench_mixed.py --store PATH --only lookups --clients 20 --before main   # lookups, before/after
+    python benchmarks/bench_mixed.py --store PATH --only lookups --clients 20 --before main --rounds 4
+        # lookups only, before/after, every server side by side with the load alternating between them
 """
 
 from __future__ import annotations
@@ -145,6 +146,11 @@ def warm_up(port: int, requests_: list, connections: int = 8) -> None:
 def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[float, dict]:
     """(answered requests/s, {endpoint: (count, errors, p50 ms, p99 ms)}) of `clients` clients for `seconds`;
     refusals (503) and failures count as errors, not in the rate."""
+    return summarize(load_raw(port, requests_, clients, seconds), seconds)
+
+
+def load_raw(port: int, requests_: list, clients: int, seconds: float) -> list:
+    """[(endpoint, status, ms)] of every request `clients` clients sent in `seconds`."""
     procs = min(clients, 4)
     per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     queue = mp.get_context("fork").Queue()
@@ -157,6 +163,10 @@ def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[
     results = [r for _ in ps for r in queue.get()]
     for p in ps:
         p.join()
+    return results
+
+
+def summarize(results: list, seconds: float) -> tuple[float, dict]:
     by: dict[str, list] = {}
     for name, status, ms in results:
         by.setdefault(name, []).append((status, ms))
@@ -165,7 +175,45 @@ def run_load(port: int, requests_: list, clients: int, seconds: float) -> tuple[
         ms = sorted(m for s, m in rows if s == 200)
         errors = sum(1 for s, _ in rows if s != 200)
         stats[name] = (len(rows), errors, percentile(ms, 0.5), percentile(ms, 0.99))
-    return sum(1 for _, status, _ in results if status == 200) / seconds, stats  # answered requests only: a 503 is no answer
+    return sum(1 for _, status, _ in results if status == 200) / seconds, stats  # answered only: a 503 is no answer
+
+
+def lookups_side_by_side(runs: list, store: Path, work: Path, levels: list[int], seconds: float, rounds: int) -> dict:
+    """Lookups against every kg run and Oxigraph's server, all running at once (each kg run on its own copy
+    of the store), the load alternating between them `rounds` times: on a shared machine whose load comes
+    and goes, each server sees the same conditions. Returns {(label, "lookup", clients): answered req/s}."""
+    servers: list[tuple[str, subprocess.Popen, int, list]] = []
+    try:
+        ids: list[str] = []
+        for n, (label, code) in enumerate(runs):
+            copy = work / f"store-{n}"
+            shutil.copytree(store, copy, ignore=shutil.ignore_patterns("LOCK"))
+            proc, port = start_kg(copy, label.split("@")[0].split()[2:], code)
+            servers.append((label, proc, port, []))
+            _, lookups, ids = workloads(port)
+            warm_up(port, lookups, 1 if "--processes 1" in label else 8)
+            servers[-1] = (label, proc, port, lookups)
+        nquads = work / "nq" / "all.nq"
+        nquads.parent.mkdir()
+        dump_nquads(store, nquads)
+        proc, port = start_oxigraph(nquads, work)
+        peer = [lookup_request(i, "/query", u) for i in ids for u in (False, True)]
+        servers.append(("oxigraph serve-read-only", proc, port, peer))
+        warm_up(port, peer, 1)
+        raw: dict[tuple[str, int], list] = {}
+        for _ in range(rounds):
+            for label, _, port, requests_ in servers:
+                for clients in levels:
+                    raw.setdefault((label, clients), []).extend(load_raw(port, requests_, clients, seconds / rounds))
+        rps = {}
+        for (label, clients), results in raw.items():
+            r, stats = summarize(results, seconds)
+            rps[(label, "lookup", clients)] = r
+            report(f"{label}, lookups, {clients} clients", r, stats)
+        return rps
+    finally:
+        for _, proc, _, _ in servers:
+            stop(proc)
 
 
 # -- workloads ------------------------------------------------------------------------------------
@@ -329,6 +377,12 @@ def main() -> None:
         "--clients", type=int, nargs="+", default=list(LEVELS), help="client counts (default: %(default)s)"
     )
     ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --only lookups: run every server at once and alternate the load between them this many times",
+    )
+    ap.add_argument(
         "--before",
         metavar="GIT_REF",
         help="also serve the store with the code of GIT_REF (e.g. main), default options: a before/after in one run",
@@ -367,6 +421,17 @@ def main() -> None:
     if args.before:
         runs.insert(0, (f"{default} @{args.before}", checkout(args.before, work)))
     workloads_ = ["mixed", "lookup"] if args.only is None else [{"mixed": "mixed", "lookups": "lookup"}[args.only]]
+    if args.only == "lookups" and args.rounds > 1:
+        rps = lookups_side_by_side(runs, store, work, levels, args.seconds, args.rounds)
+        print(f"ratios (answered req/s), servers side by side, {args.rounds} rounds")
+        for clients in levels:
+            line = ", ".join(
+                f"{label.removeprefix('kg serve').strip() or '(defaults)'}: {rps[(label, 'lookup', clients)] / rps[('oxigraph serve-read-only', 'lookup', clients)]:.2f}x"
+                for label, _ in runs
+            )
+            print(f"  lookups, {clients:>3} clients, kg / oxigraph: {line}")
+        shutil.rmtree(work, ignore_errors=True)
+        return
     for label, code in runs:
         proc, port = start_kg(store, label.split("@")[0].split()[2:], code)
         try:
