@@ -373,9 +373,7 @@ def main() -> None:
     ap.add_argument(
         "--only", choices=["mixed", "lookups"], help="run one workload (lookups: no restart figures either)"
     )
-    ap.add_argument(
-        "--clients", type=int, nargs="+", default=list(LEVELS), help="client counts (default: %(default)s)"
-    )
+    ap.add_argument("--clients", type=int, nargs="+", default=list(LEVELS), help="client counts (default: %(default)s)")
     ap.add_argument(
         "--rounds",
         type=int,
@@ -455,7 +453,10 @@ def main() -> None:
             warm_up(port, [lookup_request(i, "/query") for i in lookup_ids], 1)
             for clients in levels:
                 r, stats = run_load(
-                    port, [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)], clients, args.seconds
+                    port,
+                    [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)],
+                    clients,
+                    args.seconds,
                 )
                 rps[("oxigraph serve-read-only", "lookup", clients)] = r
                 report(f"oxigraph serve-read-only, lookups, {clients} clients", r, stats)
@@ -481,7 +482,9 @@ def main() -> None:
                     rps[("virtuoso", "lookup", clients)] = r
                     report(f"virtuoso, lookups, {clients} clients", r, stats)
             peers.append(("virtuoso", "virtuoso"))
-    print(f"ratios (answered req/s); before = {one}" + (f"; @{args.before} = that commit's code" if args.before else ""))
+    print(
+        f"ratios (answered req/s); before = {one}" + (f"; @{args.before} = that commit's code" if args.before else "")
+    )
     if "mixed" in workloads_:
         for clients in levels:
             for after in ours:

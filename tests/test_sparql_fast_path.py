@@ -127,7 +127,7 @@ def test_capped_json_is_pyoxigraph_s_own_serialisation(idr_store_dir):
     queries = [
         "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000",  # IRIs, blank nodes, typed and language literals
         'SELECT ?x ?unbound WHERE { VALUES ?x { "a\\"b\\\\c/\\u00e9\\u2028\\u0000"@en 1 1.5 "x"^^<http://ex/t> } }',
-        "SELECT ?t WHERE { BIND(TRIPLE(<http://a>, <http://b>, \"c\\n\") AS ?t) }",
+        'SELECT ?t WHERE { BIND(TRIPLE(<http://a>, <http://b>, "c\\n") AS ?t) }',
         "SELECT ?z WHERE { ?s <http://example.org/nothing> ?z }",
     ]
     for q in queries:
