@@ -16,9 +16,10 @@ import requests
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from kg.config import QUERIES
+from kg.indexes import IndexService
 from kg.namespaces import CLOSURE_GRAPH, GRAPH, KG
 from kg.pipeline import HarvestOptions, harvest_snapshot, run_harvest
-from kg.search.index import SearchQuery, StudyIndex
+from kg.search.index import SearchQuery
 from kg.store import Store, StoreUnavailable, open_store
 from kg.store.stats import distinct_studies
 
@@ -118,9 +119,21 @@ def test_result_objects_are_the_same_kind(backend):
         store.query("SELECT ?s WHERE { ?s ?p }")
 
 
-def test_search_counts_match(backend):
-    _, store = backend
-    index = StudyIndex.from_store(store)
+@pytest.fixture(scope="module")
+def index_services():
+    """One IndexService per backend, shared by the search test and the served app (a build takes seconds)."""
+    return {}
+
+
+def _index_service(index_services, backend) -> IndexService:
+    name, store = backend
+    if name not in index_services:
+        index_services[name] = IndexService(store, summaries=False)
+    return index_services[name]
+
+
+def test_search_counts_match(backend, index_services):
+    index = _index_service(index_services, backend).warm().studies
     assert len(index.docs) == sum(STUDIES.values())
     assert index.search(SearchQuery(filters={"organism": [ZEBRAFISH]})).total == 26
     # the researcher's question: light-sheet studies of zebrafish since 2022
@@ -129,10 +142,10 @@ def test_search_counts_match(backend):
     assert sorted(repos.values()) == sorted(STUDIES.values())
 
 
-def test_sparql_endpoint_over_http(backend):
+def test_sparql_endpoint_over_http(backend, index_services):
     """The public endpoint serves the remote store as it serves the embedded one (real client, real HTTP)."""
     _, store = backend
-    with running_app(store) as base:
+    with running_app(store, index_service=_index_service(index_services, backend)) as base:
         client = SPARQLWrapper(f"{base}/sparql")
         client.setReturnFormat(JSON)
         client.setQuery("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }")
