@@ -113,6 +113,16 @@ class _Builder:
     def add(self, s, p, o) -> None:
         self.quads.append(ox.Quad(s, p if isinstance(p, ox.NamedNode) else _expand(p), o, self.graph))
 
+    def ordered(self, subject, p: str, items: list) -> None:
+        """`subject p ( item … )`: the items as an rdf:List, in the order the file gives them."""
+        if not items:
+            return
+        nodes = [ox.BlankNode() for _ in items]
+        self.add(subject, p, nodes[0])
+        for i, (node, item) in enumerate(zip(nodes, items, strict=True)):
+            self.add(node, ox.NamedNode(RDF + "first"), item)
+            self.add(node, ox.NamedNode(RDF + "rest"), nodes[i + 1] if i + 1 < len(nodes) else ox.NamedNode(RDF + "nil"))
+
     def iri(self, value: str) -> ox.NamedNode | None:
         value = value.strip()
         fixed = self.fix(value) if self.fix else None
@@ -174,10 +184,11 @@ class _Builder:
                     if name:
                         self.add(node, "rdfs:label", ox.Literal(name))
                 continue
-            for cell in section.cells(key):
-                term = self.value(kind, cell)
-                if term is not None:
-                    self.add(subject, f["p"], term)
+            terms = [t for t in (self.value(kind, cell) for cell in section.cells(key)) if t is not None]
+            for term in terms:
+                self.add(subject, f["p"], term)
+            if f.get("order"):  # the cells' order, kept as a list besides the statements
+                self.ordered(subject, f["order"], terms)
 
 
 def parse_idr_study(content: bytes, graph_name: ox.NamedNode | None = None, fix_iri=None) -> ParsedCrate:
@@ -226,6 +237,7 @@ def _group(b: _Builder, study: ox.NamedNode, owner: ox.NamedNode, section: Secti
         return
     width = max(len(section.cells(k)) for k in columns)
     id_spec = group.get("id")
+    linked: list[ox.NamedNode] = []
     for i in range(width):
         if not any(i < len(section.cells(k)) and section.cells(k)[i] for k in columns):
             continue
@@ -235,6 +247,7 @@ def _group(b: _Builder, study: ox.NamedNode, owner: ox.NamedNode, section: Secti
             node = b.value(id_spec["kind"], cells[i]) if i < len(cells) else None
         node = node or ox.NamedNode(f"{study.value}#{name}-{i + 1}")
         b.add(owner, group["link"], node)
+        linked.append(node)
         b.add(node, ox.NamedNode(RDF + "type"), _expand(group["type"]))
         one = Section(
             section.kind,
@@ -245,3 +258,5 @@ def _group(b: _Builder, study: ox.NamedNode, owner: ox.NamedNode, section: Secti
         names = [one.first(k) for k in ("Study Person First Name", "Study Person Last Name") if one.first(k)]
         if names:
             b.add(node, "schema:name", ox.Literal(" ".join(names)))
+    if group.get("order"):  # the columns' order (e.g. the authors'), kept as a list besides the links
+        b.ordered(owner, group["order"], linked)
