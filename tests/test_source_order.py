@@ -25,10 +25,10 @@ KG = "https://w3id.org/gide-kg/vocab#"
 IDR0070 = "https://idr.openmicroscopy.org/study/idr0070/"
 
 
-def all_entries(store, **params) -> dict[str, dict]:
+def all_entries(base: str, **params) -> dict[str, dict]:
     """Every /gide/search hit's entry, by study IRI (paged 100 at a time)."""
     out: dict[str, dict] = {}
-    with running_app(store) as base, requests.Session() as http:
+    with requests.Session() as http:
         offset, total = 0, 1
         while offset < total:
             r = http.get(base + "/gide/search", params={**params, "size": 100, "offset": offset}, timeout=120)
@@ -57,8 +57,14 @@ def study_file_rows(path: Path) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def crate_entries(harvested_store):
-    return all_entries(harvested_store)
+def crates_app(harvested_store):
+    with running_app(harvested_store) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def crate_entries(crates_app):
+    return all_entries(crates_app)
 
 
 def test_every_crate_study_lists_authors_and_keywords_in_crate_order(crate_entries, crate_studies):
@@ -82,6 +88,24 @@ def test_names_follow_the_order(crate_entries):
         "Andrew Copp",
         "Deborah Henderson",
     ]
+
+
+def test_study_crate_downloads_keep_the_order(crates_app, crate_studies):
+    """The per-study RO-Crate (/study/<source>/<id>/ro-crate-metadata.json) of the 20 studies with the
+    longest author + keyword arrays writes both arrays in the crate's order."""
+    from crate_facts import ids
+
+    longest = sorted(crate_studies.values(), key=lambda s: (-len(s.author_ids) - len(s.keywords), s.iri))[:20]
+    wrong = {}
+    with requests.Session() as http:
+        for s in longest:
+            ident = s.file.name.removesuffix("-ro-crate-metadata.json")
+            r = http.get(f"{crates_app}/study/{s.source}/{ident}/ro-crate-metadata.json", timeout=60)
+            assert r.status_code == 200, (s.iri, r.status_code)
+            root = r.json()["@graph"][1]
+            if ids(root.get("author")) != s.author_ids or ids(root.get("keywords")) != s.keywords:
+                wrong[s.iri] = (ids(root.get("author")), ids(root.get("keywords")))
+    assert wrong == {} and sum(len(s.author_ids) + len(s.keywords) for s in longest) == 690
 
 
 def test_graph_states_the_order_as_rdf_lists(harvested_store, select, crate_studies):
@@ -118,7 +142,8 @@ def test_readme_query_gives_the_positions(harvested_store):
 def test_idr_study_files_give_their_keyword_and_author_order(full_store, crate_studies):
     """IDR's crates have no keywords: entries take them from the study files, in cell order; a study's
     authors are its crate's, in order, then those only the study file names."""
-    entries = all_entries(full_store, publisher="IDR")
+    with running_app(full_store) as base:
+        entries = all_entries(base, publisher="IDR")
     files = sorted(IDR_STUDIES.glob("*/*-study.txt"))
     assert len(files) == 131
     wrong, checked = {}, 0
