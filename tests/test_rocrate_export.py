@@ -36,8 +36,8 @@ def order_lists(store, graph: str) -> dict[tuple[str, str], list]:
 
 
 def owned(store, graph: str) -> dict[str, set]:
-    """Per study: the statements about the study itself and its own #local nodes in one graph (order lists
-    are blank nodes, compared by their items in order_lists)."""
+    """Per study: the statements about the study itself and its own #local nodes in one graph (the order
+    lists are compared by their items, in order_lists)."""
     studies = [
         r["s"].value
         for r in store.query(f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s a <http://schema.org/Dataset> }} }}")

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from ..config import MAPPINGS
 from ..namespaces import PREFIXES, RDF, SCHEMA, term_namespaces
+from .order_lists import FIRST, NIL, REST, cell_iris
 from .rocrate import CrateError, ParsedCrate
 
 BLOCK_STARTS = {"Screen Number": "screen", "Experiment Number": "experiment"}
@@ -113,15 +114,15 @@ class _Builder:
     def add(self, s, p, o) -> None:
         self.quads.append(ox.Quad(s, p if isinstance(p, ox.NamedNode) else _expand(p), o, self.graph))
 
-    def ordered(self, subject, p: str, items: list) -> None:
-        """`subject p ( item … )`: the items as an rdf:List, in the order the file gives them."""
+    def ordered(self, subject: ox.NamedNode, p: str, items: list) -> None:
+        """`subject p ( item … )`: the items as an rdf:List (stable cell IRIs), in the file's order."""
         if not items:
             return
-        nodes = [ox.BlankNode() for _ in items]
-        self.add(subject, p, nodes[0])
-        for i, (node, item) in enumerate(zip(nodes, items, strict=True)):
-            self.add(node, ox.NamedNode(RDF + "first"), item)
-            self.add(node, ox.NamedNode(RDF + "rest"), nodes[i + 1] if i + 1 < len(nodes) else ox.NamedNode(RDF + "nil"))
+        cells = [ox.NamedNode(c) for c in cell_iris(subject.value, _expand(p).value, "idr-study", len(items))]
+        self.add(subject, p, cells[0])
+        for i, (cell, item) in enumerate(zip(cells, items, strict=True)):
+            self.add(cell, ox.NamedNode(FIRST), item)
+            self.add(cell, ox.NamedNode(REST), cells[i + 1] if i + 1 < len(cells) else ox.NamedNode(NIL))
 
     def iri(self, value: str) -> ox.NamedNode | None:
         value = value.strip()

@@ -22,6 +22,7 @@ from ..config import MAPPINGS
 from ..jsonld_contexts import ContextError, context_terms
 from ..namespaces import PREFIXES
 from .iri_rules import SOURCE_VALUE
+from .order_lists import FIRST, NIL, REST, cell_iris
 
 # Characters an IRI may not hold. pyoxigraph's JSON-LD parser silently drops every triple whose subject
 # or object @id contains one (e.g. "obo:FBbi_ 00000246" with a stray space), so they are repaired first.
@@ -174,18 +175,28 @@ def _referable(item) -> bool:
 
 
 def _add_order(graph: list, root: str) -> None:
-    """State each ordered property of the root Dataset once more as a JSON-LD @list (an rdf:List), so the
-    crate's array order survives parsing. Items are the ones the property's own statements come from
-    (@id references, strings, value objects); an array holding an embedded node without @id gets no
-    list (that node could not be referenced twice)."""
+    """State each ordered property of the root Dataset once more as an rdf:List (cells with stable IRIs,
+    kg/mapping/order_lists.py), so the crate's array order survives parsing. Items are the ones the
+    property's own statements come from (@id references, strings, value objects); an array holding an
+    embedded node without @id gets no list (that node could not be referenced twice)."""
     for term, predicate in ordered_properties().items():
         node = next((n for n in graph if isinstance(n, dict) and n.get("@id") == root and term in n), None)
         if node is None:
             continue
         value = node[term]
         items = [x for x in (value if isinstance(value, list) else [value]) if x is not None]
-        if items and all(_referable(x) for x in items):
-            node[predicate] = {"@list": [{"@id": x["@id"]} if isinstance(x, dict) and "@id" in x else x for x in items]}
+        if not items or not all(_referable(x) for x in items):
+            continue
+        cells = cell_iris(root, predicate, "rocrate", len(items))
+        node[predicate] = {"@id": cells[0]}
+        for i, (cell, item) in enumerate(zip(cells, items, strict=True)):
+            graph.append(
+                {
+                    "@id": cell,
+                    FIRST: {"@id": item["@id"]} if isinstance(item, dict) and "@id" in item else item,
+                    REST: {"@id": cells[i + 1] if i + 1 < len(cells) else NIL},
+                }
+            )
 
 
 def parse_crate(
