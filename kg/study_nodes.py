@@ -12,12 +12,16 @@ from collections import defaultdict
 
 import pyoxigraph as ox
 
-from .namespaces import SCHEMA
+from .namespaces import KG, RDF, SCHEMA
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = RDF + "type"
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Node = dict[str, list[Term]]  # predicate IRI -> objects, first seen first, no repeats
 NOT_FOLLOWED = {SCHEMA + "license", SCHEMA + "unitCode"}  # written as strings in the crates
+# property -> predicate of the rdf:List that gives its values in source order (see the README's study shape)
+ORDER = {SCHEMA + "author": KG + "authorOrder", SCHEMA + "keywords": KG + "keywordOrder"}
+ORDER_LISTS = frozenset(ORDER.values())
+MAX_LIST = 10_000  # items read from one rdf:List at most (a cyclic or absurd list cannot hang a request)
 
 
 def key(term) -> str:
@@ -54,6 +58,38 @@ class GraphNodes:
             if o not in values:
                 values.append(o)
 
+    def rdf_list(self, head) -> list[Term]:
+        """The items of the rdf:List starting at `head` (a term as stored in `nodes`)."""
+        items: list[Term] = []
+        seen: set[str] = set()
+        k = key(head)
+        while k != RDF + "nil" and k not in seen and len(items) < MAX_LIST:
+            seen.add(k)
+            cell = self.nodes.get(k, {})
+            first, rest = cell.get(RDF + "first"), cell.get(RDF + "rest")
+            if not first or not rest:
+                break
+            items.append(first[0])
+            k = key(rest[0])
+        return items
+
+    def values(self, iri: str, pred: str) -> list[Term]:
+        """The objects of `pred` on a node, in source order where a source stated one (`ORDER`): the items
+        of its lists (graphs in the order given) that are values of `pred`, then any other value as seen."""
+        node = self.nodes.get(iri, {})
+        objs = node.get(pred, [])
+        order = ORDER.get(pred)
+        if not order or order not in node:
+            return list(objs)
+        have = set(objs)
+        out: list[Term] = []
+        for head in node[order]:
+            for item in self.rdf_list(head):
+                if item in have:
+                    have.discard(item)
+                    out.append(item)
+        return out + [o for o in objs if o in have]
+
     def types(self, iri: str) -> list[str]:
         return [t.value for t in self.nodes.get(iri, {}).get(RDF_TYPE, [])]
 
@@ -67,7 +103,7 @@ class GraphNodes:
             nxt = []
             for s in frontier:
                 for p, objs in self.nodes.get(s, {}).items():
-                    if p in NOT_FOLLOWED or p == RDF_TYPE:
+                    if p in NOT_FOLLOWED or p == RDF_TYPE or p in ORDER_LISTS:
                         continue
                     for o in objs:
                         if isinstance(o, ox.Literal):

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from urllib.parse import urljoin
 
 ROOT = Path(__file__).resolve().parent.parent
 CRATES = ROOT / "data" / "crates"
@@ -65,6 +66,12 @@ def publication_iri(raw: str, study: str) -> str:
     return raw
 
 
+def author_iri(raw: str, study: str) -> str:
+    """An author @id as the graph names it: resolved against the study IRI, characters no IRI may hold
+    percent-encoded (one IDR crate writes "https://orcid.org/… (Name)")."""
+    return re.sub(r'[\x00-\x20<>"{}|\\^`]', lambda m: f"%{ord(m.group()):02X}", urljoin(study, raw.strip()))
+
+
 @dataclass
 class Study:
     source: str  # folder under data/crates
@@ -78,6 +85,8 @@ class Study:
     methods: set[str] = field(default_factory=set)
     citations: set[str] = field(default_factory=set)
     authors: int = 0
+    author_ids: list[str] = field(default_factory=list)  # the root's `author` array, in its order
+    keywords: list[str] = field(default_factory=list)  # the root's `keywords`, in order, each once
 
 
 def read_study(source: str, path: Path) -> Study:
@@ -96,6 +105,8 @@ def read_study(source: str, path: Path) -> Study:
         date=root.get("datePublished"),
         license=root.get("license"),
         authors=len(ids(root.get("author"))),
+        author_ids=[author_iri(a, iri) for a in ids(root.get("author"))],
+        keywords=list(dict.fromkeys(ids(root.get("keywords")))),
     )
     for ref in ids(root.get("about")):
         node = nodes.get(ref, {})

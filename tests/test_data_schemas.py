@@ -26,6 +26,7 @@ SCHEMAS = {  # data-file glob (from the project root) → its schema
     "data/facets.toml": "data/facets.schema.json",
     "data/contexts/contexts.toml": "data/contexts/contexts.schema.json",
     "mappings/idr-study/mapping.toml": "mappings/idr-study/mapping.schema.json",
+    "mappings/rocrate/order.toml": "mappings/rocrate/order.schema.json",
     "mappings/**/*.sssom.tsv": "mappings/grounding/sssom.schema.json",
     "mappings/iri-normalisation.tsv": "mappings/iri-normalisation.schema.json",
     "mappings/idr-study/term-sources.tsv": "mappings/idr-study/term-sources.schema.json",
@@ -111,9 +112,11 @@ def extra_problems(path: Path, data: dict) -> list[str]:
         for section in ("study", "block", *(f"groups.{g}" for g in data.get("groups", {}))):
             fields = data.get(section) if "." not in section else data["groups"][section.split(".")[1]]
             for key, f in (fields or {}).items():
-                for curie in [f.get("p")] if isinstance(f, dict) else [f] if key in ("link", "type") else []:
+                for curie in [f.get("p"), f.get("order")] if isinstance(f, dict) else [f] if key in ("link", "type", "order") else []:
                     if isinstance(curie, str) and curie.split(":")[0] not in PREFIXES:
                         out.append(f"{section}.{key}: prefix of {curie!r} is not in kg.namespaces.PREFIXES")
+    elif path.name == "order.toml":
+        out += [f"{term}: prefix of {c!r} is not in kg.namespaces.PREFIXES" for term, c in data.items() if c.split(":")[0] not in PREFIXES]
     elif path.name.endswith(".sssom.tsv"):
         declared = set((data.get("metadata") or {}).get("curie_map") or {})
         for i, row in enumerate(data.get("mappings", []), start=1):
@@ -169,6 +172,7 @@ def test_every_toml_and_sssom_file_has_a_schema():
         "data/facets.toml",
         "data/contexts/contexts.toml",
         "mappings/idr-study/mapping.toml",
+        "mappings/rocrate/order.toml",
         "mappings/grounding/gide-kg.sssom.tsv",
         "mappings/iri-normalisation.tsv",
         "mappings/idr-study/term-sources.tsv",
@@ -198,6 +202,9 @@ def test_data_file_is_valid(rel):
 
 
 BROKEN = [  # (file, text to replace (first occurrence), replacement, a fragment of the expected problem)
+    ("mappings/rocrate/order.toml", '"kg:authorOrder"', '"authorOrder"', "author: 'authorOrder' does not match"),
+    ("mappings/rocrate/order.toml", '"kg:authorOrder"', '"sdo:authorOrder"', "prefix of 'sdo:authorOrder' is not in"),
+    ("mappings/idr-study/mapping.toml", 'order = "kg:authorOrder"', 'order = "sdo:x"', "prefix of 'sdo:x' is not in"),
     ("data/sources.toml", 'kind = "rocrate"\n', "", "sources.bia: 'kind' is a required property"),
     ("data/sources.toml", 'kind = "rocrate"', 'kind = "rocrates"', "sources.bia.kind: 'rocrates' is not a record kind"),
     ("data/sources.toml", "root = '^https://www\\.ebi", "root = '^https://(www\\.ebi", "sources.bia.root: "),

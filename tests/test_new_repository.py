@@ -45,7 +45,7 @@ def test_example_crate_lands_in_a_derived_source(harvested, sources):
         True,
         GRAPH,
     )
-    assert report.triples == 72
+    assert report.triples == 86  # 72 statements of the crate + its author and keyword order lists (14)
     [report2] = again.reports  # the second harvest finds the source it derived before: not new any more
     assert (report2.source, report2.ok, report2.new_source) == ("example-database-org", True, False)
     assert store.has_graph(GRAPH)
@@ -83,7 +83,7 @@ def test_cli_summary_says_new_source(tmp_path):
         timeout=600,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert f"example-database-org       1        1            0       72  ok, new source (graph {GRAPH})" in out.stdout
+    assert f"example-database-org       1        1            0       86  ok, new source (graph {GRAPH})" in out.stdout
     assert "new source(s): example-database-org" in out.stdout
     assert "match no configured source" not in out.stdout
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [

@@ -13,11 +13,31 @@ from kg.pipeline import harvest_folder
 from kg.serve.app import create_app
 from kg.store import open_store
 
+from crate_facts import ids
 from expected import CRATE_DISTINCT_STUDIES
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ORDER = ("https://w3id.org/gide-kg/vocab#authorOrder", "https://w3id.org/gide-kg/vocab#keywordOrder")
+
+
+def order_lists(store, graph: str) -> dict[tuple[str, str], list]:
+    """(study, order predicate) → the items of its rdf:List, walked with plain quad look-ups."""
+    g, nil = ox.NamedNode(graph), ox.NamedNode(RDF + "nil")
+    first, rest = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest")
+    out = {}
+    for p in ORDER:
+        for q in store.store.quads_for_pattern(None, ox.NamedNode(p), None, g):
+            items, cell = [], q.object
+            while cell != nil and len(items) < 1000:
+                items.append(next(store.store.quads_for_pattern(cell, first, None, g)).object)
+                cell = next(store.store.quads_for_pattern(cell, rest, None, g)).object
+            out[(q.subject.value, p)] = items
+    return out
 
 
 def owned(store, graph: str) -> dict[str, set]:
-    """Per study: the statements about the study itself and its own #local nodes in one graph."""
+    """Per study: the statements about the study itself and its own #local nodes in one graph (the order
+    lists are compared by their items, in order_lists)."""
     studies = [
         r["s"].value
         for r in store.query(f"SELECT ?s WHERE {{ GRAPH <{graph}> {{ ?s a <http://schema.org/Dataset> }} }}")
@@ -25,7 +45,7 @@ def owned(store, graph: str) -> dict[str, set]:
     out: dict[str, set] = {s: set() for s in studies}
     for q in store.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
         owner = q.subject.value.split("#", 1)[0] if isinstance(q.subject, ox.NamedNode) else None
-        if owner in out:
+        if owner in out and q.predicate.value not in ORDER:
             out[owner].add((q.subject, q.predicate, q.object))
     return out
 
@@ -55,6 +75,27 @@ def test_round_trip_gives_back_the_same_study_statements(round_trip, harvested_s
     lost = {s: before[s] - after[s] for s in before if before[s] - after[s]}
     added = {s: after[s] - before[s] for s in before if after[s] - before[s]}
     assert lost == {} and added == {}
+
+
+def test_exports_keep_the_source_order_and_reharvest_the_same_lists(round_trip, harvested_store, crate_studies):
+    """Every export writes its authors and keywords in the source crate's order (and no order list of its
+    own); harvesting the exports states the same rdf:Lists again."""
+    folder, _, again, _ = round_trip
+    wrong = {}
+    for path in sorted(folder.glob("*/*-ro-crate-metadata.json")):
+        graph = json.loads(path.read_text())["@graph"]
+        root = graph[1]
+        s = crate_studies[root["@id"]]
+        if ids(root.get("author")) != s.author_ids or ids(root.get("keywords")) != s.keywords:
+            wrong[path.name] = (ids(root.get("author")), ids(root.get("keywords")))
+        assert not any(k.endswith(("authorOrder", "keywordOrder")) for n in graph for k in n), path.name
+    assert wrong == {}
+    for source in ("bia", "idr", "ssbd-database", "ssbd-repository"):
+        before = order_lists(harvested_store, GRAPH + source)
+        assert len(before) == sum(
+            bool(s.author_ids) + bool(s.keywords) for s in crate_studies.values() if s.source == source
+        )
+        assert order_lists(again, GRAPH + source) == before, source
 
 
 def test_crate_shape_and_http_route(harvested_store):

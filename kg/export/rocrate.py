@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from ..jsonld_contexts import context_terms
 from ..namespaces import GRAPH, KG, RDFS, SCHEMA
-from ..study_nodes import NOT_FOLLOWED, RDF_TYPE, GraphNodes, key
+from ..study_nodes import NOT_FOLLOWED, ORDER_LISTS, RDF_TYPE, GraphNodes, key
 
 RO_CRATE = "https://w3id.org/ro/crate/1.2/context"
 GIDE_PROFILE = "https://www.gide-project.org/ro-crate/search/1.0/profile"
@@ -151,8 +151,9 @@ def _node(nodes: GraphNodes, iri: str, own: bool, study: str) -> dict:
     elif iri != study:  # RO-Crate wants a type on every entity; a term a source left untyped is a DefinedTerm
         out["@type"] = "DefinedTerm" if iri.startswith((OBO, "http://www.ebi.ac.uk/")) else "Thing"
     for pred, objs in nodes.nodes.get(iri, {}).items():
-        if pred == RDF_TYPE:
+        if pred == RDF_TYPE or pred in ORDER_LISTS:  # the order lists: the arrays below are written in that order
             continue
+        objs = nodes.values(iri, pred)
         if pred in SINGLE and not own and len(objs) > 1:  # a shared node merged from several crates: one value
             objs = [min(objs, key=lambda o: (len(o.value), o.value))]
         values = [_value(pred, o) for o in objs]
@@ -264,12 +265,15 @@ def _crate(nodes: GraphNodes, study: str, file_name: str, labels: dict[str, str]
 
 
 def study_triples(store, study: str, graph: str):
-    """The study's statements and those of what it reaches within three links, in one source graph."""
+    """The study's statements and those of what it reaches within three links, in one source graph, and
+    the cells of its order lists (of any length)."""
     s = ox.NamedNode(study)
     step = "!<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    lists = "(" + "|".join(f"<{p}>" for p in sorted(ORDER_LISTS)) + ")/<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>*"
     return store.query(
         f"""CONSTRUCT {{ ?x ?p ?o }} WHERE {{ GRAPH <{graph}> {{
               {{ BIND({s} AS ?x) }} UNION {{ {s} {step} ?x }} UNION {{ {s} {step}/{step} ?x }} UNION {{ {s} {step}/{step}/{step} ?x }}
+              UNION {{ {s} {lists} ?x }}
               ?x ?p ?o }} }}"""
     )
 

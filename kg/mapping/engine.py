@@ -23,10 +23,12 @@ from .rocrate import CrateError, parse_crate
 
 @dataclass
 class RuleSet:
-    """The ordered SPARQL Update rules of one record kind, and their combined version hash."""
+    """The ordered SPARQL Update rules of one record kind, and their combined version hash (which also
+    covers the kind's TOML mapping data, e.g. mappings/rocrate/order.toml)."""
 
     kind: str
     files: list[Path]
+    data: list[Path] = field(default_factory=list)
 
     @classmethod
     def load(cls, kind: str, folder: Path | None = None) -> RuleSet:
@@ -36,12 +38,12 @@ class RuleSet:
         if not own and not (root / kind).is_dir():
             raise FileNotFoundError(f"no mapping folder {root / kind}")
         files = sorted(own + sorted((root / "common").glob("*.ru")), key=lambda p: p.name)
-        return cls(kind, files)
+        return cls(kind, files, sorted((root / kind).glob("*.toml")))
 
     @property
     def version(self) -> str:
         h = hashlib.sha256()
-        for f in self.files + [MAPPINGS / "iri-normalisation.tsv"]:
+        for f in self.files + self.data + [MAPPINGS / "iri-normalisation.tsv"]:
             if f.exists():
                 h.update(f.name.encode() + b"\0" + f.read_bytes())
         return h.hexdigest()[:16]
@@ -49,7 +51,7 @@ class RuleSet:
     def file_digests(self) -> list[tuple[str, str]]:
         """(path under mappings/, SHA-256) of every file this rule set's version covers."""
         out = []
-        for f in self.files + [MAPPINGS / "iri-normalisation.tsv"]:
+        for f in self.files + self.data + [MAPPINGS / "iri-normalisation.tsv"]:
             if f.exists():
                 out.append(
                     (

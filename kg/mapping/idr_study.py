@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from ..config import MAPPINGS
 from ..namespaces import PREFIXES, RDF, SCHEMA, term_namespaces
+from .order_lists import FIRST, NIL, REST, cell_iris
 from .rocrate import CrateError, ParsedCrate
 
 BLOCK_STARTS = {"Screen Number": "screen", "Experiment Number": "experiment"}
@@ -113,6 +114,16 @@ class _Builder:
     def add(self, s, p, o) -> None:
         self.quads.append(ox.Quad(s, p if isinstance(p, ox.NamedNode) else _expand(p), o, self.graph))
 
+    def ordered(self, subject: ox.NamedNode, p: str, items: list) -> None:
+        """`subject p ( item … )`: the items as an rdf:List (stable cell IRIs), in the file's order."""
+        if not items:
+            return
+        cells = [ox.NamedNode(c) for c in cell_iris(subject.value, _expand(p).value, "idr-study", len(items))]
+        self.add(subject, p, cells[0])
+        for i, (cell, item) in enumerate(zip(cells, items, strict=True)):
+            self.add(cell, ox.NamedNode(FIRST), item)
+            self.add(cell, ox.NamedNode(REST), cells[i + 1] if i + 1 < len(cells) else ox.NamedNode(NIL))
+
     def iri(self, value: str) -> ox.NamedNode | None:
         value = value.strip()
         fixed = self.fix(value) if self.fix else None
@@ -174,10 +185,11 @@ class _Builder:
                     if name:
                         self.add(node, "rdfs:label", ox.Literal(name))
                 continue
-            for cell in section.cells(key):
-                term = self.value(kind, cell)
-                if term is not None:
-                    self.add(subject, f["p"], term)
+            terms = [t for t in (self.value(kind, cell) for cell in section.cells(key)) if t is not None]
+            for term in terms:
+                self.add(subject, f["p"], term)
+            if f.get("order"):  # the cells' order, kept as a list besides the statements
+                self.ordered(subject, f["order"], terms)
 
 
 def parse_idr_study(content: bytes, graph_name: ox.NamedNode | None = None, fix_iri=None) -> ParsedCrate:
@@ -226,6 +238,7 @@ def _group(b: _Builder, study: ox.NamedNode, owner: ox.NamedNode, section: Secti
         return
     width = max(len(section.cells(k)) for k in columns)
     id_spec = group.get("id")
+    linked: list[ox.NamedNode] = []
     for i in range(width):
         if not any(i < len(section.cells(k)) and section.cells(k)[i] for k in columns):
             continue
@@ -235,6 +248,7 @@ def _group(b: _Builder, study: ox.NamedNode, owner: ox.NamedNode, section: Secti
             node = b.value(id_spec["kind"], cells[i]) if i < len(cells) else None
         node = node or ox.NamedNode(f"{study.value}#{name}-{i + 1}")
         b.add(owner, group["link"], node)
+        linked.append(node)
         b.add(node, ox.NamedNode(RDF + "type"), _expand(group["type"]))
         one = Section(
             section.kind,
@@ -245,3 +259,5 @@ def _group(b: _Builder, study: ox.NamedNode, owner: ox.NamedNode, section: Secti
         names = [one.first(k) for k in ("Study Person First Name", "Study Person Last Name") if one.first(k)]
         if names:
             b.add(node, "schema:name", ox.Literal(" ".join(names)))
+    if group.get("order"):  # the columns' order (e.g. the authors'), kept as a list besides the links
+        b.ordered(owner, group["order"], linked)

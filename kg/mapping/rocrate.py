@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,8 +18,11 @@ from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
 
+from ..config import MAPPINGS
 from ..jsonld_contexts import ContextError, context_terms
+from ..namespaces import PREFIXES
 from .iri_rules import SOURCE_VALUE
+from .order_lists import FIRST, NIL, REST, cell_iris
 
 # Characters an IRI may not hold. pyoxigraph's JSON-LD parser silently drops every triple whose subject
 # or object @id contains one (e.g. "obo:FBbi_ 00000246" with a stray space), so they are repaired first.
@@ -157,6 +161,44 @@ def find_root(graph: list) -> tuple[str, str | None]:
     return root, _as_id(root_node.get("publisher"))
 
 
+@cache
+def ordered_properties(path: str = str(MAPPINGS / "rocrate" / "order.toml")) -> dict[str, str]:
+    """Root Dataset term → predicate IRI of the rdf:List that keeps its array order (mappings/rocrate/order.toml)."""
+    with open(path, "rb") as f:
+        spec = tomllib.load(f)
+    return {term: PREFIXES[curie.split(":", 1)[0]] + curie.split(":", 1)[1] for term, curie in spec.items()}
+
+
+def _referable(item) -> bool:
+    """Whether a JSON-LD array item can be stated again in a list and mean the same term."""
+    return isinstance(item, (str, int, float, bool)) or (isinstance(item, dict) and ("@value" in item or "@id" in item))
+
+
+def _add_order(graph: list, root: str) -> None:
+    """State each ordered property of the root Dataset once more as an rdf:List (cells with stable IRIs,
+    kg/mapping/order_lists.py), so the crate's array order survives parsing. Items are the ones the
+    property's own statements come from (@id references, strings, value objects); an array holding an
+    embedded node without @id gets no list (that node could not be referenced twice)."""
+    for term, predicate in ordered_properties().items():
+        node = next((n for n in graph if isinstance(n, dict) and n.get("@id") == root and term in n), None)
+        if node is None:
+            continue
+        value = node[term]
+        items = [x for x in (value if isinstance(value, list) else [value]) if x is not None]
+        if not items or not all(_referable(x) for x in items):
+            continue
+        cells = cell_iris(root, predicate, "rocrate", len(items))
+        node[predicate] = {"@id": cells[0]}
+        for i, (cell, item) in enumerate(zip(cells, items, strict=True)):
+            graph.append(
+                {
+                    "@id": cell,
+                    FIRST: {"@id": item["@id"]} if isinstance(item, dict) and "@id" in item else item,
+                    REST: {"@id": cells[i + 1] if i + 1 < len(cells) else NIL},
+                }
+            )
+
+
 def parse_crate(
     content: bytes, graph_name: ox.NamedNode | None = None, fix_iri: Callable[[str], str | None] | None = None
 ) -> ParsedCrate:
@@ -176,6 +218,7 @@ def parse_crate(
     repaired: dict[str, str] = {}
     _repair_ids(doc["@graph"], fix_iri, repaired)
     root, publisher = find_root(doc["@graph"])
+    _add_order(doc["@graph"], root)
     try:
         ctx_list = doc["@context"] if isinstance(doc["@context"], list) else [doc["@context"]]
         remote, inline = _merge_context(doc["@context"])

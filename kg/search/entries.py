@@ -159,7 +159,7 @@ class EntryBuilder:
             "id": study,
             "type": ["Dataset"],
             "name": _first(n, SCHEMA + "name") or "",
-            "author": [self.person(a) for a in _objects(n, SCHEMA + "author")],
+            "author": [self.person(key(a)) for a in self.nodes.values(study, SCHEMA + "author") if not isinstance(a, ox.Literal)],
             "description": _first(n, SCHEMA + "description") or "",
             "datePublished": _first(n, SCHEMA + "datePublished") or "",
             "license": _first(n, SCHEMA + "license") or "",
@@ -172,7 +172,7 @@ class EntryBuilder:
             ],
             "thumbnailUrl": _texts(n, SCHEMA + "thumbnailUrl"),
             "identifier": _first(n, SCHEMA + "identifier"),
-            "keywords": _texts(n, SCHEMA + "keywords"),
+            "keywords": [k.value for k in self.nodes.values(study, SCHEMA + "keywords") if isinstance(k, ox.Literal)],
             "funder": [
                 {
                     "id": f,
