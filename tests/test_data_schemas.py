@@ -112,11 +112,21 @@ def extra_problems(path: Path, data: dict) -> list[str]:
         for section in ("study", "block", *(f"groups.{g}" for g in data.get("groups", {}))):
             fields = data.get(section) if "." not in section else data["groups"][section.split(".")[1]]
             for key, f in (fields or {}).items():
-                for curie in [f.get("p"), f.get("order")] if isinstance(f, dict) else [f] if key in ("link", "type", "order") else []:
+                for curie in (
+                    [f.get("p"), f.get("order")]
+                    if isinstance(f, dict)
+                    else [f]
+                    if key in ("link", "type", "order")
+                    else []
+                ):
                     if isinstance(curie, str) and curie.split(":")[0] not in PREFIXES:
                         out.append(f"{section}.{key}: prefix of {curie!r} is not in kg.namespaces.PREFIXES")
     elif path.name == "order.toml":
-        out += [f"{term}: prefix of {c!r} is not in kg.namespaces.PREFIXES" for term, c in data.items() if c.split(":")[0] not in PREFIXES]
+        out += [
+            f"{term}: prefix of {c!r} is not in kg.namespaces.PREFIXES"
+            for term, c in data.items()
+            if c.split(":")[0] not in PREFIXES
+        ]
     elif path.name.endswith(".sssom.tsv"):
         declared = set((data.get("metadata") or {}).get("curie_map") or {})
         for i, row in enumerate(data.get("mappings", []), start=1):

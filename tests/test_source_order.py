@@ -72,7 +72,8 @@ def test_every_crate_study_lists_authors_and_keywords_in_crate_order(crate_entri
     wrong = {
         iri: ([a["id"] for a in crate_entries[iri]["author"]], crate_entries[iri]["keywords"])
         for iri, s in crate_studies.items()
-        if [a["id"] for a in crate_entries[iri]["author"]] != s.author_ids or crate_entries[iri]["keywords"] != s.keywords
+        if [a["id"] for a in crate_entries[iri]["author"]] != s.author_ids
+        or crate_entries[iri]["keywords"] != s.keywords
     }
     assert wrong == {}
     # the order carries information: in these many studies it is not the sorted order

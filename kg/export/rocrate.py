@@ -269,7 +269,9 @@ def study_triples(store, study: str, graph: str):
     the cells of its order lists (of any length)."""
     s = ox.NamedNode(study)
     step = "!<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-    lists = "(" + "|".join(f"<{p}>" for p in sorted(ORDER_LISTS)) + ")/<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>*"
+    lists = (
+        "(" + "|".join(f"<{p}>" for p in sorted(ORDER_LISTS)) + ")/<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>*"
+    )
     return store.query(
         f"""CONSTRUCT {{ ?x ?p ?o }} WHERE {{ GRAPH <{graph}> {{
               {{ BIND({s} AS ?x) }} UNION {{ {s} {step} ?x }} UNION {{ {s} {step}/{step} ?x }} UNION {{ {s} {step}/{step}/{step} ?x }}

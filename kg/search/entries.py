@@ -159,7 +159,11 @@ class EntryBuilder:
             "id": study,
             "type": ["Dataset"],
             "name": _first(n, SCHEMA + "name") or "",
-            "author": [self.person(key(a)) for a in self.nodes.values(study, SCHEMA + "author") if not isinstance(a, ox.Literal)],
+            "author": [
+                self.person(key(a))
+                for a in self.nodes.values(study, SCHEMA + "author")
+                if not isinstance(a, ox.Literal)
+            ],
             "description": _first(n, SCHEMA + "description") or "",
             "datePublished": _first(n, SCHEMA + "datePublished") or "",
             "license": _first(n, SCHEMA + "license") or "",
