@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from _process import stop  # noqa: E402  (SIGTERM, then SIGKILL after a grace period)
+
 LEVELS = (1, 20, 100)
 JSON_RESULTS = "application/sparql-results+json"
 WORDS = [
@@ -274,15 +276,6 @@ def start_kg(store: Path, options: list[str], code: Path = ROOT) -> tuple[subpro
     )
     wait_http(port, "/health", proc)
     return proc, port
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 def dump_nquads(store_path: Path, out: Path) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,12 +23,9 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from _process import free_port, stop  # noqa: E402  (stop: SIGTERM, then SIGKILL after a grace period)
 
 
 def get(port: int, path: str, headers: dict | None = None) -> int:
@@ -74,15 +70,6 @@ def restart(store: Path, env: dict, limit: float = 120.0) -> tuple[float, float,
         time.sleep(0.01)
     proc.kill()
     raise RuntimeError(f"no /search answer within {limit} s; see {log.name}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 def lookup_p50(port: int, rounds: int = 30) -> float:
