@@ -8,6 +8,11 @@ that need to write build their own store).
 
 from __future__ import annotations
 
+import fcntl
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 
@@ -28,20 +33,49 @@ def crate_sources(sources):
     return {name: s for name, s in sources.items() if s.kind == "rocrate"}
 
 
-@pytest.fixture(scope="session")
-def _harvest(crate_sources):
-    store = open_store(None)
-    summary = run_harvest(store, crate_sources, HarvestOptions(derived=False, validate=False))  # no links, no grounding
-    return store, summary.reports
+def _once_per_run(request, tmp_path_factory, name: str, harvest: Callable[[], tuple]) -> tuple:
+    """`harvest()` -> (in-memory store, picklable extra), run once per test run: under pytest-xdist the first
+    worker that needs it harvests and leaves the quads (N-Quads) and the extra beside the workers' temp
+    folders; the others wait on a lock and bulk-load them (a second or two instead of a harvest)."""
+    if not hasattr(request.config, "workerinput"):  # a plain run: one process
+        return harvest()
+    shared = Path(tmp_path_factory.getbasetemp()).parent  # the run's folder, above every worker's own
+    quads, extra = shared / f"{name}.nq", shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if harvest() fails
+        if extra.exists():
+            store = open_store(None)
+            store.store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+            return store, pickle.loads(extra.read_bytes())
+        store, value = harvest()
+        store.store.dump(str(quads), format=ox.RdfFormat.N_QUADS)
+        extra.write_bytes(pickle.dumps(value))
+        return store, value
 
 
 @pytest.fixture(scope="session")
-def full_store(sources):
+def _harvest(request, tmp_path_factory, crate_sources):
+    def harvest():
+        store = open_store(None)
+        summary = run_harvest(
+            store, crate_sources, HarvestOptions(derived=False, validate=False)
+        )  # no links, no grounding
+        return store, summary.reports
+
+    return _once_per_run(request, tmp_path_factory, "crates", harvest)
+
+
+@pytest.fixture(scope="session")
+def full_store(request, tmp_path_factory, sources):
     """Every configured source harvested from its snapshot: crates and native records (read only!)."""
-    store = open_store(None)
-    summary = run_harvest(store, sources, HarvestOptions(validate=False))  # with links, closure, grounding
-    assert all(r.ok for r in summary.reports), [r.error for r in summary.reports]
-    return store
+
+    def harvest():
+        store = open_store(None)
+        summary = run_harvest(store, sources, HarvestOptions(validate=False))  # with links, closure, grounding
+        assert all(r.ok for r in summary.reports), [r.error for r in summary.reports]
+        return store, None
+
+    return _once_per_run(request, tmp_path_factory, "full", harvest)[0]
 
 
 @pytest.fixture(scope="session")
