@@ -21,6 +21,15 @@ from kg.pipeline import HarvestOptions, run_harvest
 from kg.store import open_store
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _dumps_outside_the_checkout(tmp_path_factory):
+    """`kg harvest` run by a test without --dumps writes its dumps to KG_DUMPS: a folder of this test process,
+    not the checkout's var/dumps (which a user's `kg up` serves, and which parallel workers would share)."""
+    import os
+
+    os.environ["KG_DUMPS"] = str(tmp_path_factory.mktemp("default-dumps"))
+
+
 @pytest.fixture(scope="session")
 def sources():
     """The configured harvest sources (data/sources.toml), by name."""
