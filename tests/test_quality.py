@@ -114,6 +114,29 @@ def test_shacl_summary_matches_sparql(sources, tmp_path):
     )
     assert rows[("Warning", "LabProtocol SHOULD have at least one schema:labEquipment")] == no_equipment
     assert summary["sources"]["ssbd-repository"]["by_message"]["Info: Dataset MAY have at least one schema:funder"] > 0
+    # focus nodes are whole values, also literals with spaces (they were once split into words)
+    foci: dict[tuple[str, str], set[str]] = {}
+    for r in store.query("""SELECT ?sev ?msg ?focus WHERE { GRAPH <https://w3id.org/gide-kg/graph/validation> {
+        ?r <http://www.w3.org/ns/shacl#resultSeverity> ?sev ; <http://www.w3.org/ns/shacl#resultMessage> ?msg ;
+           <http://www.w3.org/ns/shacl#focusNode> ?focus } }"""):
+        foci.setdefault((r["sev"].value.rsplit("#", 1)[-1], r["msg"].value), set()).add(r["focus"].value)
+    for r in summary_from_store(store):
+        assert r["focus"] == sorted(foci[(r["severity"], r["message"])])[:20]
+
+
+def test_literal_focus_nodes_stay_whole(sources):
+    """A text-only imaging method is a literal focus node with spaces: it is listed whole, not as words."""
+    from kg.pipeline import harvest_snapshot
+    from kg.store import open_store
+    from kg.validate.shacl import summary_from_store, validate_all
+
+    store = open_store(None)
+    harvest_snapshot(store, sources["idr-study"])
+    validate_all(store, {"idr-study": sources["idr-study"]})
+    text_only = next(r for r in summary_from_store(store) if r["message"].startswith("kg: an imaging method SHOULD be"))
+    assert "Multi-fluorescence high-resolution episcopic microscopy (MF-HREM)" in text_only["focus"]
+    assert "fluorescence correlation spectroscopy" in text_only["focus"]
+    assert "(MF-HREM)" not in text_only["focus"] and "microscopy" not in text_only["focus"]
 
 
 def test_broken_crate_shows_on_the_quality_page(sources, tmp_path):

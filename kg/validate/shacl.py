@@ -233,19 +233,27 @@ def validate_all(store, sources: dict, only: set[str] | None = None, engine: str
 
 
 def summary_from_store(store) -> list[dict]:
-    """Per source, severity and message: count of findings and up to 20 focus nodes (from the validation graph)."""
+    """Per source, severity and message: count of findings and up to 20 focus nodes (from the validation graph).
+    Grouped here rather than with GROUP_CONCAT: a focus node may be a literal with spaces ("SPIM (MF-HREM)")."""
     rows = store.query(
-        f"""SELECT ?src ?sev ?msg (COUNT(?r) AS ?n) (GROUP_CONCAT(STR(?focus); separator=" ") AS ?foci) WHERE {{
+        f"""SELECT ?src ?sev ?msg ?r ?focus WHERE {{
               GRAPH <{VALIDATION_GRAPH}> {{ ?r a <{SH}ValidationResult> ; <{KG}harvestSource> ?src ; <{SH}resultSeverity> ?sev ;
-              <{SH}resultMessage> ?msg ; <{SH}focusNode> ?focus }} }} GROUP BY ?src ?sev ?msg ORDER BY ?src ?sev DESC(?n)"""
+              <{SH}resultMessage> ?msg ; <{SH}focusNode> ?focus }} }}"""
     )
+    groups: dict[tuple[str, str, str], tuple[list[int], set[str]]] = {}
+    for r in rows:
+        count, foci = groups.setdefault((r["src"].value, r["sev"].value, r["msg"].value), ([0], set()))
+        count[0] += 1
+        foci.add(r["focus"].value)
     return [
         {
-            "source": r["src"].value,
-            "severity": r["sev"].value.rsplit("#", 1)[-1],
-            "message": r["msg"].value,
-            "count": int(r["n"].value),
-            "focus": sorted(set(r["foci"].value.split()))[:20],
+            "source": src,
+            "severity": sev.rsplit("#", 1)[-1],
+            "message": msg,
+            "count": count[0],
+            "focus": sorted(foci)[:20],
         }
-        for r in rows
+        for (src, sev, msg), (count, foci) in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], kv[0][1], -kv[1][0][0], kv[0][2])
+        )
     ]
