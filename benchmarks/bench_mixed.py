@@ -228,6 +228,20 @@ def lookup_request(identifier: str, path: str, unique: bool = False) -> tuple:
     )
 
 
+def peer_lookups(
+    label: str, port: int, path: str, ids: list[str], levels: tuple[int, ...], seconds: float
+) -> dict[tuple[str, str, int], float]:
+    """The lookup workload (half of it unique) against a peer SPARQL server's `path`, at each client
+    count: {(label, "lookup", clients): answered req/s}, each run reported."""
+    warm_up(port, [lookup_request(i, path) for i in ids], 1)
+    rps = {}
+    for clients in levels:
+        r, stats = run_load(port, [lookup_request(i, path, u) for i in ids for u in (False, True)], clients, seconds)
+        rps[(label, "lookup", clients)] = r
+        report(f"{label}, lookups, {clients} clients", r, stats)
+    return rps
+
+
 def workloads(port: int) -> tuple[list, list, list]:
     """(mixed, lookup on /sparql, identifiers) from real studies of the served store."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -443,16 +457,7 @@ def main() -> None:
         dump_nquads(store, nquads)
         proc, port = start_oxigraph(nquads, work)
         try:
-            warm_up(port, [lookup_request(i, "/query") for i in lookup_ids], 1)
-            for clients in levels:
-                r, stats = run_load(
-                    port,
-                    [lookup_request(i, "/query", u) for i in lookup_ids for u in (False, True)],
-                    clients,
-                    args.seconds,
-                )
-                rps[("oxigraph serve-read-only", "lookup", clients)] = r
-                report(f"oxigraph serve-read-only, lookups, {clients} clients", r, stats)
+            rps.update(peer_lookups("oxigraph serve-read-only", port, "/query", lookup_ids, levels, args.seconds))
         finally:
             stop(proc)
         peers.append(("oxigraph", "oxigraph serve-read-only"))
@@ -464,16 +469,7 @@ def main() -> None:
             with running_virtuoso(work / "virtuoso", memory_gib=1, allowed=nquads.parent) as v:
                 load_virtuoso(v, nquads)
                 vport = int(v.query_url.split(":")[2].split("/")[0])
-                warm_up(vport, [lookup_request(i, "/sparql") for i in lookup_ids], 1)
-                for clients in levels:
-                    r, stats = run_load(
-                        vport,
-                        [lookup_request(i, "/sparql", u) for i in lookup_ids for u in (False, True)],
-                        clients,
-                        args.seconds,
-                    )
-                    rps[("virtuoso", "lookup", clients)] = r
-                    report(f"virtuoso, lookups, {clients} clients", r, stats)
+                rps.update(peer_lookups("virtuoso", vport, "/sparql", lookup_ids, levels, args.seconds))
             peers.append(("virtuoso", "virtuoso"))
     print(
         f"ratios (answered req/s); before = {one}" + (f"; @{args.before} = that commit's code" if args.before else "")
