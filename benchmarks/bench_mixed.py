@@ -26,7 +26,6 @@ import multiprocessing as mp
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from _process import stop  # noqa: E402  (SIGTERM, then SIGKILL after a grace period)
+from _process import free_port, stop  # noqa: E402  (SIGTERM, then SIGKILL after a grace period)
 
 LEVELS = (1, 20, 100)
 JSON_RESULTS = "application/sparql-results+json"
@@ -60,12 +59,6 @@ WORDS = [
     "kidney",
     "mitosis",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(port: int, path: str, proc: subprocess.Popen, limit: float = 600) -> None:

@@ -4,13 +4,13 @@ need it skip (see _system.py). KG_VIRTUOSO points at another virtuoso-t."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+from _process import free_port  # also imported from here by tests and benchmarks
 
 from _system import find, need
 
@@ -57,12 +57,6 @@ ResultSetMaxRows = 100000000
 MaxQueryExecutionTime = 600
 MaxQueryCostEstimationTime = 0
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Virtuoso:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from _process import free_port
 
 from expected import STUDIES
 
@@ -161,15 +161,9 @@ def test_top_level_help_lists_commands():
         assert c in r.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_over_http(disk_store):
     path, _ = disk_store
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*KG, "serve", "--store", str(path), "--port", str(port)],
         cwd=ROOT,

@@ -15,21 +15,16 @@ from pathlib import Path
 
 import pytest
 import requests
+from _process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = 120
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module", params=["waitress", "granian"])
 def server(request, idr_store_dir, tmp_path_factory):
     """`kg serve` with a 3 s read deadline (default 10 s) and fewer connections than usual (200)."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open(log, "wb") as out:
