@@ -88,22 +88,21 @@ class Summaries:
 
     def _pair(self, iri: str) -> tuple[dict, dict[str, str]] | None:
         try:
-            if self._blobs is not None:
-                blob = self._blobs.get(iri)
-            else:
-                at = self._table.get(iri)
-                blob = os.pread(self._fd, at[1], self._base + at[0]) if at else None
+            blob = self._blob(iri)
             return pickle.loads(blob) if blob else None
         except (OSError, pickle.UnpicklingError, EOFError, ValueError) as e:  # the caller queries instead
             log.warning("cannot read the persisted summary of %s: %s", iri, e)
             return None
 
-    def blobs(self) -> dict[str, bytes]:
-        return self._blobs if self._blobs is not None else {k: self.get_blob(k) for k in self._table}
+    def _blob(self, iri: str) -> bytes | None:
+        """The study's pickled (summary, labels), from memory or with one positional read of the file."""
+        if self._blobs is not None:
+            return self._blobs.get(iri)
+        at = self._table.get(iri)
+        return os.pread(self._fd, at[1], self._base + at[0]) if at else None
 
-    def get_blob(self, iri: str) -> bytes:
-        at = self._table[iri]
-        return os.pread(self._fd, at[1], self._base + at[0])
+    def blobs(self) -> dict[str, bytes]:
+        return self._blobs if self._blobs is not None else {k: self._blob(k) for k in self._table}
 
     def __del__(self) -> None:
         if self._fd >= 0:
