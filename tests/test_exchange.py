@@ -57,8 +57,10 @@ def test_dumps_reload_with_the_same_counts(full_store, dumps):
                 == sum(1 for _ in full_store.store.quads_for_pattern(None, None, None, ox.NamedNode(e["graph"])))
             )
         if e["graph"] and e["format"] == "text/turtle":
-            g = rdflib.Graph().parse(data=gzip.decompress((folder / e["file"]).read_bytes()), format="turtle")
-            assert len(g) == e["triples"]
+            text = gzip.decompress((folder / e["file"]).read_bytes())
+            assert sum(1 for _ in ox.parse(text, format=ox.RdfFormat.TURTLE)) == e["triples"]
+            if e["triples"] < 15_000:  # and a second parser, rdflib, on the smaller graphs (it is ~50x slower)
+                assert len(rdflib.Graph().parse(data=text, format="turtle")) == e["triples"]
         assert hashlib.sha256((folder / e["file"]).read_bytes()).hexdigest() == e["sha256"]
 
 

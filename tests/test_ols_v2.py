@@ -92,6 +92,9 @@ class OlsV2Client:
 @pytest.fixture(scope="module")
 def base(full_store):
     with running_app(full_store) as url:
+        # The first term request builds the term index (seconds; longer on a loaded machine): build it here,
+        # with a generous deadline, so the tests' 10 s deadlines measure answers, not the build.
+        requests.get(url + "/api/v2/ontologies", timeout=120).raise_for_status()
         yield url
 
 

@@ -215,27 +215,28 @@ def test_readers_never_see_a_half_swapped_graph(backend, crate_sources, tmp_path
 
 
 def test_chunked_harvest_through_staging_gives_the_same_graph(backend, crate_sources):
-    """A source bigger than one chunk: chunks of 100 records, staged in the store (the embedded store
-    spills beyond 5,000 quads), swapped in at the end — the same graph, nothing left behind."""
+    """A source bigger than one chunk: chunks of 20 records, staged in the store (the embedded store
+    spills beyond 2,000 quads), swapped in at the end — the same graph, nothing left behind."""
     name, store = backend
+    source = "ssbd-repository"
     if name == "oxigraph":
-        store.spill_quads = 5000
+        store.spill_quads = 2000
     try:
-        report = harvest_snapshot(store, crate_sources["bia"], chunk_records=100)
+        report = harvest_snapshot(store, crate_sources[source], chunk_records=20)
     finally:
         if name == "oxigraph":
             store.spill_quads = 250_000
-    assert report.ok and report.records == 740 and report.studies == STUDIES["bia"]
-    assert report.triples == TRIPLES["bia"] and report.changes == {"added": 0, "removed": 0}
+    assert report.ok and report.records == STUDIES[source] and report.studies == STUDIES[source]
+    assert report.triples == TRIPLES[source] and report.changes == {"added": 0, "removed": 0}
     sizes = store.graph_sizes()
-    assert sizes[GRAPH + "bia"] == TRIPLES["bia"]
+    assert sizes[GRAPH + source] == TRIPLES[source]
     assert store.staging_graphs() == []
     assert (
         count(
             store,
-            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPH}bia> {{ ?s a <http://schema.org/Dataset> }} }}",
+            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{GRAPH}{source}> {{ ?s a <http://schema.org/Dataset> }} }}",
         )
-        == STUDIES["bia"]
+        == STUDIES[source]
     )
 
 
