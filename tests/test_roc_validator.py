@@ -57,12 +57,11 @@ def validator(tmp_path_factory):
             raise urllib.error.URLError(f"no network in tests: {req.full_url}")
 
     urllib.request.install_opener(urllib.request.build_opener(Replay(), urllib.request.HTTPHandler()))
-    from rocrate_validator import models, services
-
     # roc-validator runs its profiles' SHACL-SPARQL constraints through pyshacl and rdflib, which parses the
     # same ~100 query texts again for every crate (pyparsing: ~80 % of a validation). While this module runs,
     # rdflib keeps each parsed and translated query (its prepared-query form) and evaluates it as before.
     from rdflib.plugins.sparql import processor
+    from rocrate_validator import models, services
 
     prepared: dict = {}
 
