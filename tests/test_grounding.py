@@ -109,7 +109,17 @@ def test_report_reaches_the_target(full_store, index):
 def test_ground_command(tmp_path):
     store = tmp_path / "kg"
     r = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "harvest", "--no-indexes", "--no-validate", "--store", str(store), "idr-study"],
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "harvest",
+            "--no-indexes",
+            "--no-validate",
+            "--store",
+            str(store),
+            "idr-study",
+        ],
         capture_output=True,
         text=True,
         timeout=300,

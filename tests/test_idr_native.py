@@ -290,7 +290,18 @@ def test_live_path_reads_study_files_over_http(sources, tmp_path):
 def test_reconcile_command(tmp_path):
     store = tmp_path / "kg"
     r = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "harvest", "--no-indexes", "--no-validate", "--store", str(store), "idr", "idr-study"],
+        [
+            sys.executable,
+            "-m",
+            "kg.cli",
+            "harvest",
+            "--no-indexes",
+            "--no-validate",
+            "--store",
+            str(store),
+            "idr",
+            "idr-study",
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -253,7 +253,14 @@ def test_cli_exits_1_when_nothing_loads(tmp_path):
     folder = tmp_path / "broken"
     expected = write_broken(folder)
     proc = run_cli(
-        "harvest", "--no-indexes", "--no-validate", "--store", str(tmp_path / "store"), "--rocrates", str(folder), cwd=tmp_path
+        "harvest",
+        "--no-indexes",
+        "--no-validate",
+        "--store",
+        str(tmp_path / "store"),
+        "--rocrates",
+        str(folder),
+        cwd=tmp_path,
     )
     assert proc.returncode == 1, proc.stderr
     assert f"total: 0 studies loaded, {len(expected)} records quarantined" in proc.stdout
@@ -265,7 +272,14 @@ def test_cli_exits_1_when_nothing_loads(tmp_path):
 def test_cli_exits_0_on_a_mix_and_counts_quarantine(tmp_path, mixed_folder):
     folder, expected = mixed_folder
     proc = run_cli(
-        "harvest", "--no-indexes", "--no-validate", "--store", str(tmp_path / "store"), "--rocrates", str(folder), cwd=tmp_path
+        "harvest",
+        "--no-indexes",
+        "--no-validate",
+        "--store",
+        str(tmp_path / "store"),
+        "--rocrates",
+        str(folder),
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     assert f"total: {len(GOOD)} studies loaded, {len(expected)} records quarantined" in proc.stdout
