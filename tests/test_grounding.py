@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _process import run_kg
 
 from kg.config import load_sources
 from kg.terms import TermIndex
@@ -108,81 +107,23 @@ def test_report_reaches_the_target(full_store, index):
 
 def test_ground_command(tmp_path):
     store = tmp_path / "kg"
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "harvest",
-            "--no-indexes",
-            "--no-validate",
-            "--store",
-            str(store),
-            "idr-study",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    r = run_kg("harvest", "--no-indexes", "--no-validate", "--store", str(store), "idr-study")
     assert r.returncode == 0, r.stderr
     assert "grounding: 13 text-only organism / method values grounded, 12 left for curators" in r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "--report"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    r = run_kg("ground", "--store", str(store), "--report")
     assert r.returncode == 0 and "ungrounded: image stitching" in r.stdout and "values grounded (" in r.stdout
     taxonomy = next(line for line in r.stdout.splitlines() if line.startswith("taxonomy: "))
     used = taxonomy.split()[3]
     assert taxonomy.startswith(f"taxonomy: {used} of {used} organism terms") and "no lineage" not in r.stdout
     assert "; 8 of them through a parent inferred" in taxonomy  # idr0134's GBIF taxa
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "ground",
-            "--store",
-            str(store),
-            "confocal microscopy",
-            "--ontology",
-            "fbbi",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    r = run_kg("ground", "--store", str(store), "confocal microscopy", "--ontology", "fbbi", "--format", "json")
     answer = json.loads(r.stdout)
     assert answer["grounding"]["iri"] == FBBI + "00000251" and answer["candidates"][0]["reason"] == "exact label"
-    r = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "query", "--store", str(store), "ASK { ?s a <http://schema.org/Dataset> }"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    r = run_kg("query", "--store", str(store), "ASK { ?s a <http://schema.org/Dataset> }")
     assert r.stdout == "true\n"
-    r = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "ground", "--store", str(store), "Mus muculus", "--ontology", "ncbitaxon"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    r = run_kg("ground", "--store", str(store), "Mus muculus", "--ontology", "ncbitaxon")
     assert r.stdout.splitlines()[0].startswith("*") and "NCBITaxon:10090" in r.stdout and "(fuzzy label)" in r.stdout
-    r = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "expand", "--store", str(store), "fbbi:246"],  # zeros left out
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    r = run_kg("expand", "--store", str(store), "fbbi:246")  # zeros left out
     lines = r.stdout.splitlines()  # IRI and label per line
     assert r.returncode == 0 and f"{FBBI}00000251\tconfocal microscopy" in lines
     assert f"{FBBI}00000246\tfluorescence microscopy" in lines

@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from _process import run_kg
 
 from kg.mapping.idr_study import decode, load_mapping, read_sections, term_iri
 from kg.pipeline import harvest_live, harvest_snapshot
@@ -289,32 +288,9 @@ def test_live_path_reads_study_files_over_http(sources, tmp_path):
 
 def test_reconcile_command(tmp_path):
     store = tmp_path / "kg"
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "harvest",
-            "--no-indexes",
-            "--no-validate",
-            "--store",
-            str(store),
-            "idr",
-            "idr-study",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    r = run_kg("harvest", "--no-indexes", "--no-validate", "--store", str(store), "idr", "idr-study")
     assert r.returncode == 0, r.stderr
-    r = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "reconcile", "--store", str(store), "--report"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    r = run_kg("reconcile", "--store", str(store), "--report")
     assert r.returncode == 0, r.stderr
     assert "conflicting values in" in r.stdout.splitlines()[0]
     assert "idr states, idr-study says otherwise" in r.stdout

@@ -8,18 +8,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _process import run_kg
 
 from kg.pipeline import harvest_folder, harvest_snapshot
 from kg.store import open_store
 
-from crate_facts import CRATES, ROOT, crate_files
+from crate_facts import CRATES, crate_files
 from expected import STUDIES
 
 GRAPH = "https://w3id.org/gide-kg/graph/"
@@ -241,18 +239,9 @@ def test_missing_snapshot_folder_is_a_failed_run(tmp_path, sources, select):
 # -- command line --------------------------------------------------------------------------------------
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run(
-        [sys.executable, "-m", "kg.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
-
-
-def test_cli_exits_1_when_nothing_loads(tmp_path):
-    folder = tmp_path / "broken"
-    expected = write_broken(folder)
-    proc = run_cli(
+def harvest_cli(tmp_path: Path, folder: Path):
+    """`kg harvest --rocrates FOLDER` into a new store under tmp_path (no validation or indexes: not the point)."""
+    return run_kg(
         "harvest",
         "--no-indexes",
         "--no-validate",
@@ -262,6 +251,12 @@ def test_cli_exits_1_when_nothing_loads(tmp_path):
         str(folder),
         cwd=tmp_path,
     )
+
+
+def test_cli_exits_1_when_nothing_loads(tmp_path):
+    folder = tmp_path / "broken"
+    expected = write_broken(folder)
+    proc = harvest_cli(tmp_path, folder)
     assert proc.returncode == 1, proc.stderr
     assert f"total: 0 studies loaded, {len(expected)} records quarantined" in proc.stdout
     assert "nothing could be loaded" in proc.stderr
@@ -271,16 +266,7 @@ def test_cli_exits_1_when_nothing_loads(tmp_path):
 
 def test_cli_exits_0_on_a_mix_and_counts_quarantine(tmp_path, mixed_folder):
     folder, expected = mixed_folder
-    proc = run_cli(
-        "harvest",
-        "--no-indexes",
-        "--no-validate",
-        "--store",
-        str(tmp_path / "store"),
-        "--rocrates",
-        str(folder),
-        cwd=tmp_path,
-    )
+    proc = harvest_cli(tmp_path, folder)
     assert proc.returncode == 0, proc.stderr
     assert f"total: {len(GOOD)} studies loaded, {len(expected)} records quarantined" in proc.stdout
     for name in expected:
@@ -292,6 +278,6 @@ def test_cli_exits_0_on_a_mix_and_counts_quarantine(tmp_path, mixed_folder):
 
 
 def test_cli_rejects_a_missing_folder(tmp_path):
-    proc = run_cli("harvest", "--store", str(tmp_path / "store"), "--rocrates", str(tmp_path / "nowhere"), cwd=tmp_path)
+    proc = run_kg("harvest", "--store", str(tmp_path / "store"), "--rocrates", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert proc.returncode == 2
     assert "no such folder" in proc.stderr
