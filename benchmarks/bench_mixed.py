@@ -83,10 +83,11 @@ def _client(port: int, requests_: list, seconds: float, seed: int, out: list) ->
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     end = time.monotonic() + seconds
     n = 0
+    run = f"{os.getpid()}-{time.monotonic_ns()}"  # unique per run too: a later round must not hit an earlier one's cache
     while time.monotonic() < end:
         name, path, headers = rnd.choice(requests_)
         n += 1
-        path = path.replace("NONCE", f"{seed}x{n}")  # a query text never asked before: no cache can answer it
+        path = path.replace("NONCE", f"{run}x{seed}x{n}")  # a query text never asked before: no cache can answer it
         t = time.perf_counter()
         try:
             conn.request("GET", path, headers=headers)
@@ -381,6 +382,12 @@ def main() -> None:
         help="with --only lookups: run every server at once and alternate the load between them this many times",
     )
     ap.add_argument(
+        "--kg",
+        action="append",
+        metavar="OPTIONS",
+        help="serve with these `kg serve` options instead of the default set of runs (repeatable; '' = defaults)",
+    )
+    ap.add_argument(
         "--before",
         metavar="GIT_REF",
         help="also serve the store with the code of GIT_REF (e.g. main), default options: a before/after in one run",
@@ -416,6 +423,8 @@ def main() -> None:
     default = "kg serve"  # the options a user gets without any
     fast = f"kg serve --processes {args.processes} --server granian"
     runs = [(one, ROOT), (default, ROOT), (many, ROOT)] + ([] if args.no_granian else [(fast, ROOT)])
+    if args.kg is not None:
+        runs = [(f"{default} {options}".strip(), ROOT) for options in args.kg]
     if args.before:
         runs.insert(0, (f"{default} @{args.before}", checkout(args.before, work)))
     workloads_ = ["mixed", "lookup"] if args.only is None else [{"mixed": "mixed", "lookups": "lookup"}[args.only]]

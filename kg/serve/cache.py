@@ -59,19 +59,29 @@ class ResponseCache:
             environ.get("wsgi.url_scheme", ""),
         )
 
+    def lookup(self, environ, key: tuple | None = None) -> tuple[str, list, bytes] | None:
+        """The stored answer (status, headers, body) to this request, if any; it never blocks, so a
+        server may call it on its event loop (kg/serve/rsgi.py) before handing the request to a thread."""
+        key = key or self._key(environ)
+        if key is None:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+        status, headers, body = entry
+        return status, [*headers, ("X-KG-Cache", "hit")], body
+
     def __call__(self, environ, start_response):
         key = self._key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
+        entry = self.lookup(environ, key)
         if entry is not None:
-            status, headers, body = entry
-            start_response(status, [*headers, ("X-KG-Cache", "hit")])
-            return [body]
+            start_response(entry[0], entry[1])
+            return [entry[2]]
         captured: list = []
 
         def capture(status, headers, exc_info=None):

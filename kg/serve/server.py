@@ -133,31 +133,67 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_granian(config: dict, host: str, port: int, limits: Limits | None = None, processes: int = 1) -> None:
-    """Serve with granian's WSGI interface in `processes` workers, each building its app from `config`
-    (see kg/serve/wsgi.py). Blocks until interrupted."""
-    import json
-
-    from granian import Granian
-    from granian.constants import Interfaces
+def _granian_options(limits: Limits) -> dict:
+    """granian's settings for `limits`: the header deadline is the read deadline (it also closes a keep-alive
+    connection idle that long), as many requests in flight as connections allowed, no websockets."""
     from granian.http import HTTP1Settings
 
-    from .wsgi import CONFIG_ENV
+    return {
+        "backlog": 1024,
+        "backpressure": _fd_bound(limits.connection_limit),
+        "http1_settings": HTTP1Settings(header_read_timeout=max(1, int(limits.read_timeout * 1000))),
+        "websockets": False,
+        "log_access": False,
+    }
+
+
+def serve_granian(
+    make_app: Callable[[], object],
+    config: dict,
+    host: str,
+    port: int,
+    limits: Limits | None = None,
+    processes: int = 1,
+) -> None:
+    """Serve with granian through the RSGI adapter (kg/serve/rsgi.py). One process: granian's embedded
+    server on this process's event loop, over `make_app()` (the store and indexes this process holds,
+    `kg up`'s follow-up beside it). Several: granian's worker processes, each building its app from
+    `config` (kg/serve/wsgi.py). Blocks until interrupted (SIGINT, SIGTERM)."""
+    import asyncio
+    import json
+
+    from granian.constants import Interfaces
+
+    from .wsgi import CONFIG_ENV, rsgi_app
 
     lim = limits or Limits()
-    os.environ[CONFIG_ENV] = json.dumps(config)
+    if processes <= 1:
+        from granian.server.embed import Server
+
+        app = rsgi_app(make_app(), threads=lim.threads, read_timeout=lim.read_timeout)
+        server = Server(app, address=host, port=port, interface=Interfaces.RSGI, **_granian_options(lim))
+
+        async def run() -> None:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, server.stop)
+            await server.serve()
+
+        asyncio.run(run())
+        return
+    from granian import Granian
+
+    server_settings = {"threads": lim.threads, "read_timeout": lim.read_timeout}
+    os.environ[CONFIG_ENV] = json.dumps({**config, "server": server_settings})
     Granian(
-        "kg.serve.wsgi:make_app",
+        "kg.serve.wsgi:make_rsgi_app",
         address=host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         factory=True,
         workers=processes,
-        blocking_threads=lim.threads,
-        backlog=1024,
-        http1_settings=HTTP1Settings(header_read_timeout=int(lim.read_timeout * 1000)),
         respawn_failed_workers=True,
-        log_access=False,
+        **_granian_options(lim),
     ).serve()
 
 
