@@ -1,4 +1,5 @@
-"""`kg serve --processes 2` (kg/serve/server.py): two forked waitress servers share one listening socket.
+"""`kg serve --processes 2` (kg/serve/server.py): two serving processes share one listening socket, under
+granian (its worker processes, the default) and waitress (forked servers).
 Requests are answered by both (each says its process id on /health; a keep-alive connection stays with
 one process), the answers are identical, and SIGTERM stops the parent and both serving processes.
 One subprocess over the session's on-disk IDR store."""
@@ -13,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests._process import free_port
@@ -38,7 +40,8 @@ def _answer(base: str) -> tuple[int, int, bytes]:
         return pid, r.status_code, r.content
 
 
-def test_two_processes_answer_alike_and_stop_on_sigterm(idr_store_dir):
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_two_processes_answer_alike_and_stop_on_sigterm(idr_store_dir, server):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -53,6 +56,8 @@ def test_two_processes_answer_alike_and_stop_on_sigterm(idr_store_dir):
             str(port),
             "--processes",
             "2",
+            "--server",
+            server,
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
