@@ -1,6 +1,6 @@
 """The attack suite's harness (issue #15), shared by tests/test_attack_suite.py and benchmarks/attack_suite.py.
 
-One real `kg serve` (waitress, as in production) on 127.0.0.1 over an on-disk store is attacked at once by
+One real `kg serve` (its default server, as in production) on 127.0.0.1 over an on-disk store is attacked at once by
 slow clients trickling headers, runaway SPARQL queries, parameter bombs on /gide/search and /search, the SSRF
 disguise corpus of tests/test_ssrf.py (against its canary server) and XSS payloads in page query strings,
 while a prober asks /health and /search every 100 ms. Every attack is bounded in count and time, and
@@ -60,7 +60,7 @@ def build_idr_store(path: Path) -> Path:
 
 @contextmanager
 def kg_serve(store: Path, log: Path, query_timeout: float = 2.0, start_timeout: float = 300.0):
-    """`kg serve` (waitress) in a subprocess on a free port of 127.0.0.1; yields its base URL once /health is 200."""
+    """`kg serve` (its default server, granian) in a subprocess on a free port of 127.0.0.1; yields its base URL once /health is 200."""
     port = free_port()
     cmd = [sys.executable, "-m", "kg.cli", "serve", "--store", str(store), "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--query-timeout", str(query_timeout)]

@@ -1,9 +1,17 @@
-"""The HTTP server under `kg serve`: waitress with deadlines for slow clients, in one or more processes.
+"""The HTTP server under `kg serve`: granian (the default) or waitress, with deadlines for slow clients.
 
-waitress reads every request in its event loop before a worker thread sees it, so a slow client costs a
-socket, never a thread — but it holds one of `connection_limit` sockets for as long as it keeps sending
-a byte now and then (its idle timeout restarts with every byte): 100 clients trickling a byte every 5 s
-used to stop the server answering anyone. Here:
+granian (`serve_granian`): HTTP in Rust (hyper/tokio), about twice waitress's requests/s
+(benchmarks/bench_mixed.py). The app runs behind kg/serve/rsgi.py, which reads a request's body on the
+event loop — within `read_timeout` and at most `MAX_BODY`, else 408 / 413 — before a thread runs the app,
+so a slowly sent body holds no Python thread (granian's own WSGI interface would hand it to one: 120 slow
+bodies stopped it, measured). Headers must arrive within `read_timeout` (granian's `header_read_timeout`,
+which also closes a keep-alive connection idle that long); answers are written by granian, so a client
+that reads slowly holds no thread either. One process runs granian's embedded server in this process;
+`processes > 1` runs granian's worker processes, each opening the store read-only (kg/serve/wsgi.py).
+
+waitress (`serve`, `--server waitress`) reads every request in its event loop before a worker thread sees
+it, so a slow client costs a socket, never a thread — but it holds one of `connection_limit` sockets for as
+long as it keeps sending a byte now and then (its idle timeout restarts with every byte). Here:
 
 - a request must arrive whole (headers and body) within `read_timeout` seconds of its first byte, else
   the connection is closed (checked every second in waitress's maintenance pass);
@@ -12,15 +20,8 @@ used to stop the server answering anyone. Here:
 - `connection_limit` is raised far above the thread count (a waiting socket is cheap), bounded by the
   process's file-descriptor limit; request bodies beyond `MAX_BODY` are refused by waitress itself.
 
-`processes > 1` forks that many servers sharing one listening socket (the GIL caps one process); each
-opens its own read-only handle on the store and starts from the indexes the parent built.
-
-`serve_granian` runs the app under granian instead (`kg serve --server granian`): HTTP in Rust
-(hyper/tokio), several times waitress's requests/s (benchmarks/bench_mixed.py), and a client whose headers
-trickle in is cut at `header_read_timeout` without holding a Python thread. But granian hands the app a
-request whose body is still arriving, so a slowly sent body holds one of the Python threads: 120 of them
-starve the server (measured). Run granian only behind a proxy that buffers request bodies (nginx does by
-default); waitress, which buffers every request before the app sees it, stays the default.
+`processes > 1` forks that many waitress servers sharing one listening socket (the GIL caps one process);
+each opens its own read-only handle on the store and starts from the indexes the parent built.
 """
 
 from __future__ import annotations
