@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 from ..indexes import IndexesNotReady
 
@@ -41,7 +41,11 @@ class ResponseCache:
         if environ.get("REQUEST_METHOD") != "GET" or not (path == "/" or path.startswith(CACHEABLE)):
             return None
         query = environ.get("QUERY_STRING", "")
-        if path.startswith("/sparql") and any(VOLATILE.search(q) for q in parse_qs(query).get("query", [])):
+        if (
+            path.startswith("/sparql")
+            and VOLATILE.search(unquote_plus(query))  # most queries have none of the words: no parse needed
+            and any(VOLATILE.search(q) for q in parse_qs(query).get("query", []))
+        ):
             return None
         try:
             generation = self.indexes.current(wait=0).generation
