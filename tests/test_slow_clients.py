@@ -170,3 +170,10 @@ def test_bodies_over_the_bound_are_refused_before_they_are_read(server):
         except OSError:  # the server answered and closed while the rest was on its way
             pass
         assert _response(s).startswith(b"HTTP/1.1 413")
+
+
+def test_paths_are_percent_decoded_alike(server):
+    """PATH_INFO is the decoded path under either server (PEP 3333: its bytes as latin-1)."""
+    base, _ = server
+    assert requests.get(base + "/%68ealth", timeout=10).status_code == 200
+    assert requests.get(base + "/study/idr/%C3%A9%2Fx", timeout=10).status_code == 404
