@@ -37,7 +37,7 @@ from .terms.fields import field_index
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # bump when the file layout (not the index classes: their source is hashed) changes
+FORMAT = 3  # bump when the file layout (not the index classes: their source is hashed) changes
 FOLDER = "kg-indexes"
 FILE = "indexes.pickle"
 
@@ -49,7 +49,8 @@ class IndexesNotReady(RuntimeError):
 @dataclass(frozen=True)
 class Indexes:
     """One generation's indexes; replaced as a whole, never changed. `summaries`: every study's page
-    summary (kg/serve/describe.py), when computed with them, so a first visit of a study page is a look-up."""
+    summary (kg/serve/describe.py) and similar studies, when computed with them, so a first visit of a
+    study page is a look-up."""
 
     generation: str
     terms: TermIndex
@@ -60,33 +61,45 @@ class Indexes:
 class Summaries:
     """Study IRI -> its page summary, each kept pickled (in memory, or in the index file, read with one
     positional read on demand): a restart does not unpickle 1,200 summaries it may never show, and
-    every `get` returns a fresh copy that a page may change."""
+    every `record` is a fresh copy that a page may change."""
 
-    def __init__(self, blobs: dict[str, bytes] | None = None, fd: int = -1, base: int = 0, table=None):
+    def __init__(
+        self,
+        blobs: dict[str, bytes] | None = None,
+        fd: int = -1,
+        base: int = 0,
+        table=None,
+        pages: dict[tuple[str, str], str] | None = None,
+    ):
         self._blobs = blobs
         self._fd, self._base, self._table = fd, base, table  # table: IRI -> (offset, length) after `base`
+        self.pages = pages or {}  # (publisher, accession) -> study IRI (describe.study_pages)
 
     @classmethod
-    def of(cls, summaries: dict[str, dict], labels: dict[str, dict[str, str]]) -> Summaries:
-        """From each study's summary and the labels its statements are shown with."""
+    def of(
+        cls,
+        summaries: dict[str, dict],
+        labels: dict[str, dict[str, str]],
+        similar: dict[str, list[tuple[str, float, list[str]]]] | None = None,
+        pages: dict[tuple[str, str], str] | None = None,
+    ) -> Summaries:
+        """From each study's summary, the labels its statements are shown with, its similar studies
+        (StudyIndex.similar_all), and which study each (publisher, accession) page shows."""
+        similar = similar or {}
         return cls(
-            {k: pickle.dumps((v, labels.get(k, {})), protocol=pickle.HIGHEST_PROTOCOL) for k, v in summaries.items()}
+            {
+                k: pickle.dumps((v, labels.get(k, {}), similar.get(k, [])), protocol=pickle.HIGHEST_PROTOCOL)
+                for k, v in summaries.items()
+            },
+            pages=pages,
         )
 
     def __len__(self) -> int:
         return len(self._blobs if self._blobs is not None else self._table)
 
-    def get(self, iri: str) -> dict | None:
-        """The study's page summary (describe.study_summary), or None."""
-        pair = self._pair(iri)
-        return pair[0] if pair else None
-
-    def labels(self, iri: str) -> dict[str, str] | None:
-        """The labels of the IRIs in the study's statements (describe.labels), or None."""
-        pair = self._pair(iri)
-        return pair[1] if pair else None
-
-    def _pair(self, iri: str) -> tuple[dict, dict[str, str]] | None:
+    def record(self, iri: str) -> tuple[dict, dict[str, str], list[tuple[str, float, list[str]]]] | None:
+        """The study's page summary (describe.study_summary), the labels of the IRIs in its statements
+        (describe.labels) and its similar studies as (IRI, score, shared labels); None if there is none."""
         try:
             blob = self._blob(iri)
             return pickle.loads(blob) if blob else None
@@ -95,7 +108,7 @@ class Summaries:
             return None
 
     def _blob(self, iri: str) -> bytes | None:
-        """The study's pickled (summary, labels), from memory or with one positional read of the file."""
+        """The study's pickled record (summary, labels, similar), from memory or with one positional read of the file."""
         if self._blobs is not None:
             return self._blobs.get(iri)
         at = self._table.get(iri)
@@ -110,23 +123,23 @@ class Summaries:
             self._fd = -1
 
     def __reduce__(self):
-        return (Summaries, (self.blobs(),))
+        return (Summaries, (self.blobs(), -1, 0, None, self.pages))
 
 
 def harvest_generation(store) -> str:
     """Which harvest the store holds: the number of harvest runs and the newest run's time stamp (both
-    from the run IRIs, `…/run/<source>/<yyyymmddThhmmss.ffffffZ>`). Any harvest of any source changes it;
-    one small query, cheap enough to ask every few seconds."""
-    rows = store.query(
-        f"""SELECT (COUNT(?r) AS ?n) (MAX(REPLACE(STR(?r), "^.*/", "")) AS ?last)
-            WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}HarvestRun> }} }}""",
-        default_graph=[PROVENANCE_GRAPH],
-        named_graphs=[PROVENANCE_GRAPH],
-    )
-    row = next(iter(rows), None)
-    if row is None or row["n"] is None:
-        return "0"
-    return f"{row['n'].value}:{row['last'].value if row['last'] is not None else ''}"
+    from the run IRIs, `…/run/<source>/<yyyymmddThhmmss.ffffffZ>`). Any harvest of any source changes it.
+    Asked on every page request: the runs (a few per harvest) are listed and counted here, which costs
+    a third of a COUNT / MAX(REPLACE(…)) aggregate over them."""
+    runs = [
+        r["r"].value
+        for r in store.query(
+            f"SELECT ?r WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?r a <{KG}HarvestRun> }} }}",
+            default_graph=[PROVENANCE_GRAPH],
+            named_graphs=[PROVENANCE_GRAPH],
+        )
+    ]
+    return f"{len(runs)}:{max((r.rsplit('/', 1)[-1] for r in runs), default='')}"
 
 
 def code_version() -> str:
@@ -156,17 +169,19 @@ def build(store, summaries: bool = False) -> tuple[TermIndex, StudyIndex, Summar
     studies = StudyIndex.from_store(store, terms)
     if not summaries:
         return terms, studies, None
-    from .serve.describe import statement_labels, study_summaries
+    from .serve.describe import statement_labels, study_pages, study_summaries
 
     summaries = study_summaries(store, [d.iri for d in studies.docs])
-    return terms, studies, Summaries.of(summaries, statement_labels(store, summaries))
+    labels = statement_labels(store, summaries)
+    return terms, studies, Summaries.of(summaries, labels, studies.similar_all(), study_pages(store))
 
 
 class IndexFile:
     """Indexes persisted in one file: a one-line header (format, code version, generation, sizes of the
     parts), the study and term indexes pickled, then the OLS v2 field index pickled apart (/search does
     not need it, so it is read on its first use, `kg.terms.fields.field_index`, not at start-up), then
-    the study summaries, if any: a table IRI -> (offset, length) and each summary pickled on its own.
+    the study summaries, if any: a table IRI -> (offset, length) with the study of each (publisher,
+    accession), and each study's record (summary, labels, similar studies) pickled on its own.
     Written to a temporary file, fsynced and renamed, so a reader sees the old file or the new one.
 
     Loading is mostly allocating a few hundred thousand small objects, during which Python's cyclic
@@ -200,8 +215,8 @@ class IndexFile:
                 terms._field_index_source = _Part(os.dup(f.fileno()), at, n_fields, self.path)
                 summaries = None
                 if n_table:
-                    table = pickle.loads(os.pread(f.fileno(), n_table, at + n_fields))
-                    summaries = Summaries(fd=os.dup(f.fileno()), base=at + n_fields + n_table, table=table)
+                    table, pages = pickle.loads(os.pread(f.fileno(), n_table, at + n_fields))
+                    summaries = Summaries(fd=os.dup(f.fileno()), base=at + n_fields + n_table, table=table, pages=pages)
             except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as e:
                 # a damaged file, or classes that have changed shape: rebuild (and overwrite it)
                 log.warning("ignoring the persisted indexes at %s: %s", self.path, e)
@@ -223,7 +238,8 @@ class IndexFile:
         for iri, blob in blobs.items():
             table[iri] = (at, len(blob))
             at += len(blob)
-        table = pickle.dumps(table, protocol=pickle.HIGHEST_PROTOCOL) if blobs else b""
+        pages = idx.summaries.pages if idx.summaries is not None else {}
+        table = pickle.dumps((table, pages), protocol=pickle.HIGHEST_PROTOCOL) if blobs else b""
         try:
             self.path.parent.mkdir(exist_ok=True)
             with open(tmp, "wb") as f:

@@ -9,6 +9,7 @@ any of its descendants (TermIndex.expand).
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
@@ -451,35 +452,46 @@ class StudyIndex:
     def similar(self, iri: str, limit: int = 5) -> list[tuple[StudyDoc, float, list[str]]]:
         """Studies sharing organisms, imaging methods and GO / cell-line / anatomy terms, ranked by overlap
         (Jaccard over those terms; studies of the same publication ranked up). Only studies sharing a
-        term are scored (the facet bitmaps name them), and only the returned ones are labelled: a study
-        page's first visit pays this, not a pass over every study."""
-        position = self.__dict__.get("_positions")
-        if position is None:  # memoised like the labels: the index never changes
-            self._features = [frozenset((k, v) for k in SIMILAR_KEYS for v in d.facets.get(k, ())) for d in self.docs]
-            self._citations = [frozenset(d.citations) for d in self.docs]
-            position = self._positions = {d.iri: i for i, d in enumerate(self.docs)}
-        features, citations = self.__dict__["_features"], self.__dict__["_citations"]
+        term are scored (counted from each term's postings), and only the returned ones are labelled."""
+        features, citations, postings, position = self._similarity()
         at = position.get(iri)
         if at is None or not features[at]:
             return []
         mine, cites = features[at], citations[at]
-        candidates = 0
-        for k, v in mine:
-            candidates |= self.bits[k].get(v, 0)
-        candidates &= ~(1 << at)
-        out = []
-        for j, bit in enumerate(reversed(bin(candidates)[2:])):  # the studies sharing a term, in index order
-            if bit == "0":
-                continue
-            theirs = features[j]
-            shared = mine & theirs
-            other = self.docs[j]
-            if other.iri == iri or not shared:
-                continue
-            score = len(shared) / len(mine | theirs) + (0.5 if cites & citations[j] else 0.0)
-            out.append((other, score, shared))
-        out.sort(key=lambda x: (-x[1], x[0].iri))
-        return [(other, score, sorted(self.label(k, v) for k, v in shared)) for other, score, shared in out[:limit]]
+        shared_counts: Counter = Counter()
+        for x in mine:
+            shared_counts.update(postings[x])
+        n = len(mine)
+        scored = (
+            (j, shared / (n + len(features[j]) - shared) + (0.5 if cites & citations[j] else 0.0))
+            for j, shared in shared_counts.items()
+            if j != at and self.docs[j].iri != iri
+        )
+        best = heapq.nsmallest(limit, scored, key=lambda x: (-x[1], self.docs[x[0]].iri))
+        return [(self.docs[j], score, sorted(self.label(k, v) for k, v in mine & features[j])) for j, score in best]
+
+    def similar_all(self, limit: int = 5) -> dict[str, list[tuple[str, float, list[str]]]]:
+        """`similar` of every study, by IRI ((IRI, score, shared labels) each): computed with the index
+        and kept with the study summaries, so a study page's first visit does not rank."""
+        kept = "_similar_memo" in self.__dict__
+        out = {d.iri: [(o.iri, score, shared) for o, score, shared in self.similar(d.iri, limit)] for d in self.docs}
+        if not kept:  # not persisted with the index: rebuilt in a few ms if a page ever ranks itself
+            del self.__dict__["_similar_memo"]
+        return out
+
+    def _similarity(self) -> tuple[list[frozenset], list[frozenset], dict[tuple, list[int]], dict[str, int]]:
+        """Each study's (facet, term) features and citations, each feature's studies, each IRI's position;
+        memoised like the labels (the index never changes)."""
+        memo = self.__dict__.get("_similar_memo")
+        if memo is None:
+            features = [frozenset((k, v) for k in SIMILAR_KEYS for v in d.facets.get(k, ())) for d in self.docs]
+            postings: dict[tuple, list[int]] = {}
+            for j, f in enumerate(features):
+                for x in f:
+                    postings.setdefault(x, []).append(j)
+            citations = [frozenset(d.citations) for d in self.docs]
+            memo = self._similar_memo = (features, citations, postings, {d.iri: i for i, d in enumerate(self.docs)})
+        return memo
 
     def tree(self, facet: str, doc_ids: list[int] | None = None) -> list[dict]:
         """Counts rolled up along the ontology hierarchy: each node counts the studies (of `doc_ids`)

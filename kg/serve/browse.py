@@ -7,6 +7,8 @@ Every resource page negotiates: HTML for browsers; Turtle, JSON-LD, N-Triples, R
 from __future__ import annotations
 
 import json
+import string
+from functools import lru_cache
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -21,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup, escape
 
 from ..config import QUERIES
 from ..formats import serialize
@@ -28,7 +31,7 @@ from ..namespaces import source_graph
 from ..store.stats import collect_stats
 from . import describe, term_page
 from .generation_cache import cached, current_generation
-from .links import is_iri, safe_href
+from .links import ext_link, is_iri, safe_href
 from .negotiation import page_representation
 from .queries import named_queries
 from .study_view import study_view
@@ -75,14 +78,58 @@ def canonical_study_path(publisher: str, accession: str) -> str | None:
     return url_for("browse.study", source=source, accession=accession) if source else None
 
 
+# urllib's quote(s, safe="") of an ASCII string, as one str.translate (quote walks it byte by byte)
+_PERCENT = {c: f"%{c:02X}" for c in range(128) if chr(c) not in string.ascii_letters + string.digits + "_.-~"}
+
+
+@lru_cache(maxsize=8192)  # predicates and terms recur on every study page
+def quote_all(value: str) -> str:
+    """`quote(value, safe="")`: every character but letters, digits and `_.-~` percent-encoded."""
+    return value.translate(_PERCENT) if value.isascii() else quote(value, safe="")
+
+
 @bp.app_template_filter("browse")
 def browse_link(iri: str) -> str:
     """The browse page of an IRI (built directly: url_for costs 0.4 ms a link on term-heavy pages)."""
-    return f"{request.script_root}/resource?iri={quote(iri, safe='')}"
+    return f"{request.script_root}/resource?iri={quote_all(iri)}"
+
+
+def iri_link(value, text=None, root: str | None = None) -> Markup:
+    """An IRI as a link to its browse page (titled with the IRI), shown as `text` or itself; plain
+    text stays text. The templates' `iri_link` (a Python function: cheaper than a Jinja macro).
+    `root`: the request's script root, if the caller has it already."""
+    label = escape(text or value)
+    if is_iri(value):
+        href = f"{request.script_root if root is None else root}/resource?iri={quote_all(value)}"
+        return Markup(f'<a href="{escape(href)}" title="{escape(value)}">{label}</a>')
+    return label
+
+
+@bp.app_template_global()
+def statement_rows(statements: list[dict]) -> Markup:
+    """The rows of a study page's "What each source says" table (study_view.by_source's statements): the
+    predicate linked to its browse page; the value as `iri_link`, an `ext` link when safe, else text.
+    Built in Python: a page has dozens of rows, and Jinja's per-row attribute and filter calls cost
+    more than the rest of the page."""
+    root = request.script_root
+    rows = []
+    for st in statements:
+        value = st["value"]
+        if st["is_iri"]:
+            cell = iri_link(value, st["value_label"], root)
+        elif safe_href(value):
+            cell = ext_link(value)
+        else:
+            cell = escape(value)
+        href = escape(f"{root}/resource?iri={quote_all(st['predicate'])}")
+        rows.append(f'<tr><td><a href="{href}">{escape(st["predicate_label"])}</a></td><td>{cell}</td></tr>')
+    return Markup("".join(rows))
 
 
 bp.add_app_template_filter(safe_href, "safe_href")
 bp.add_app_template_filter(is_iri, "is_iri")
+bp.add_app_template_global(ext_link, "ext")
+bp.add_app_template_global(iri_link, "iri_link")
 
 
 def repository_counts(store) -> list[dict]:
@@ -135,7 +182,7 @@ def study(source: str, accession: str):
         abort(404, description=f"unknown repository {source!r}; known: {', '.join(_sources())}")
     store = _store()
     publisher = _sources()[source].publisher
-    iri = cached("study-iri", (publisher, accession), lambda: describe.find_study(store, accession, publisher))
+    iri = cached("study-iri", (publisher, accession), lambda: study_iri(store, accession, publisher))
     if iri is None:
         abort(404, description=f"no study {accession!r} in {_sources()[source].label}")
     canonical = repository_source(publisher)
@@ -145,7 +192,7 @@ def study(source: str, accession: str):
     rep = _representation()
     if rep not in ("html", "json"):
         return _rdf_response(iri, rep)
-    summary = cached("study", iri, lambda: dict(study_summary(store, iri), similar=similar_studies(iri)))
+    summary, labels = cached("study", iri, lambda: study_data(store, iri))
     if rep == "json":
         return jsonify(summary)
     # the rendered page too is kept per generation (and host): a later visit costs the generation check
@@ -154,7 +201,7 @@ def study(source: str, accession: str):
         (iri, request.url_root),
         lambda: render_template(
             "study.html",
-            s=study_view(summary, _sources(), store, precomputed(iri, "labels")),
+            s=study_view(summary, _sources(), store, labels),
             source=_sources()[source],
             alternates=_alternates(request.path),
             jsonld=schema_org(summary),
@@ -163,38 +210,54 @@ def study(source: str, accession: str):
     )
 
 
-def study_summary(store, iri: str) -> dict:
-    """The study's page summary: computed with the indexes of this generation (kg/indexes.py), so a
-    first visit reads it instead of running the page's ~20 queries; queried when there is none."""
-    summary = precomputed(iri, "get")
-    return summary if summary is not None else describe.study_summary(store, iri)
-
-
-def precomputed(iri: str, what: str):
-    """The study's summary ("get") or statement labels ("labels") computed with the indexes, if they
-    were and are of the generation being served; else None (the caller queries)."""
+def _current_summaries():
+    """The indexes when they hold the study records (kg/indexes.py) of the generation being served."""
     from .app import indexes
 
     idx = indexes()
-    if idx.summaries is None or idx.generation != current_generation().partition("+")[0]:
-        return None
-    return getattr(idx.summaries, what)(iri)
+    if idx.summaries is not None and idx.generation == current_generation().partition("+")[0]:
+        return idx
+    return None
+
+
+def study_iri(store, accession: str, publisher: str) -> str | None:
+    """The study a page shows (describe.find_study): looked up in the indexes of this generation when
+    they hold every study's key, else asked of the store."""
+    idx = _current_summaries()
+    if idx is None:
+        return describe.find_study(store, accession, publisher)
+    return idx.summaries.pages.get((publisher, accession))
+
+
+def study_data(store, iri: str) -> tuple[dict, dict[str, str] | None]:
+    """The study's page summary with its similar studies, and the labels of its statements: read from
+    its record computed with the indexes of this generation (kg/indexes.py), so a first visit neither
+    runs the page's ~20 queries nor ranks the other studies; queried and ranked when there is none
+    (labels None: study_view asks for them)."""
+    idx = _current_summaries()
+    record = idx.summaries.record(iri) if idx is not None else None
+    if record is None:
+        return dict(describe.study_summary(store, iri), similar=similar_studies(iri)), None
+    summary, labels, similar = record
+    by_iri = idx.studies.by_iri
+    return dict(summary, similar=[_similar_entry(by_iri[o], score, shared) for o, score, shared in similar]), labels
 
 
 def similar_studies(iri: str) -> list[dict]:
     from .app import indexes
 
-    return [
-        {
-            "iri": d.iri,
-            "name": d.name,
-            "repository": d.publisher_name,
-            "page": study_path(d),
-            "score": round(score, 3),
-            "shared": shared,
-        }
-        for d, score, shared in indexes().studies.similar(iri)
-    ]
+    return [_similar_entry(d, score, shared) for d, score, shared in indexes().studies.similar(iri)]
+
+
+def _similar_entry(doc, score: float, shared: list[str]) -> dict:
+    return {
+        "iri": doc.iri,
+        "name": doc.name,
+        "repository": doc.publisher_name,
+        "page": study_path(doc),
+        "score": round(score, 3),
+        "shared": shared,
+    }
 
 
 def study_path(doc) -> str:

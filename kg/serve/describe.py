@@ -134,6 +134,19 @@ def find_study(store, accession: str, publisher: str) -> str | None:
     return None
 
 
+def study_pages(store) -> dict[tuple[str, str], str]:
+    """`find_study` of every (publisher, accession) at once, by the same pattern and order: computed
+    with the indexes, so that a study page's first visit does not ask the store which study it shows."""
+    found: dict[tuple[str, str], str] = {}
+    for r in store.query(
+        f"""SELECT ?s ?id ?pub WHERE {{ ?s <{SCHEMA}identifier> ?id ; a <{SCHEMA}Dataset> ; <{SCHEMA}publisher> ?pub
+              FILTER(isIRI(?pub) && isLiteral(?id) && datatype(?id) = <http://www.w3.org/2001/XMLSchema#string>) }}
+            ORDER BY ?s"""
+    ):
+        found.setdefault((r["pub"].value, r["id"].value), r["s"].value)
+    return found
+
+
 def study_key(store, iri: str) -> tuple[str, str] | None:
     """(publisher, accession) of a study IRI: what its one canonical page is named by."""
     rows = store.query(

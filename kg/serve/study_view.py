@@ -6,6 +6,7 @@ The JSON twin keeps the raw summary; this only shapes what the HTML page shows.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..namespaces import GRAPH, compact
 from ..search.index import LICENCE_LABELS
@@ -14,6 +15,7 @@ from .describe import labels
 
 PUBMED = re.compile(r"(?i)^https?://(?:www\.ncbi\.nlm\.nih\.gov/pubmed|pubmed\.ncbi\.nlm\.nih\.gov)/(\d+)/?$")
 UNITS = ["bytes", "KB", "MB", "GB", "TB", "PB"]
+_compact = lru_cache(maxsize=4096)(compact)  # predicates recur on every page; compact tries every prefix
 
 
 def licence_name(iri: str | None) -> str | None:
@@ -83,7 +85,7 @@ def by_source(rows: list[dict], sources: dict, store, lab: dict[str, str] | None
         grp["statements"].append(
             {
                 "predicate": r["p"],
-                "predicate_label": lab.get(r["p"]) or compact(r["p"]),
+                "predicate_label": lab.get(r["p"]) or _compact(r["p"]),
                 "value": r["o"],
                 "value_label": lab.get(r["o"]),
                 "is_iri": r.get("iri") == "true",
