@@ -60,8 +60,12 @@ def test_a_restart_loads_the_indexes_instead_of_building_them(store_dir):
     # and it is what the page's own queries give
     assert len(service.current(wait=0).summaries) == 127
     twin = app.test_client().get("/study/idr/idr0003", query_string={"format": "json"}).get_json()
-    assert twin.pop("similar") is not None
+    # its similar studies too were ranked with the indexes: as the index ranks them now
+    ranked = service.current(wait=0).studies.similar(IDR3)
+    assert [(x["iri"], x["score"]) for x in twin.pop("similar")] == [(d.iri, round(s, 3)) for d, s, _ in ranked]
     assert twin == json.loads(json.dumps(study_summary(store, IDR3)))
+    # which study a page shows comes from the same records: an accession no study has is a 404
+    assert app.test_client().get("/study/idr/idr9999").status_code == 404
     # a term look-up answers from the same loaded generation
     assert (
         app.test_client().get("/api/ontologies/fbbi/terms", query_string={"obo_id": "FBbi:00000246"}).status_code == 200

@@ -6,7 +6,7 @@ queries on every 8th study and the merged ones, which keeps the 22 queries per s
 from __future__ import annotations
 
 from kg.namespaces import SCHEMA
-from kg.serve.describe import labels, statement_labels, study_summaries, study_summary
+from kg.serve.describe import find_study, labels, statement_labels, study_pages, study_summaries, study_summary
 
 
 def test_bulk_summaries_equal_the_per_study_ones_for_every_study(full_store):
@@ -65,3 +65,20 @@ def test_similar_studies_are_those_sharing_the_most_terms(full_store):
         assert [(o.iri, -s) for o, s, _ in index.similar(doc.iri)] == [(i, s) for s, i in sorted(scored)[:5]]
     idr3 = [o.iri for o, _, _ in index.similar("https://idr.openmicroscopy.org/study/idr0003/")]
     assert len(idr3) == 5 and "https://idr.openmicroscopy.org/study/idr0003/" not in idr3
+    # every study's, computed with the index for the study records (kg/indexes.py): the same
+    every = index.similar_all()
+    assert len(every) == len(index.docs) == 1232
+    for doc in index.docs[::7]:
+        assert every[doc.iri] == [(o.iri, score, shared) for o, score, shared in index.similar(doc.iri)]
+
+
+def test_each_page_shows_the_study_find_study_finds(full_store):
+    """Which study each /study/<repository>/<accession> page shows, computed for all at once with the
+    indexes (describe.study_pages), is find_study's answer; an accession no study has is not there."""
+    pages = study_pages(full_store)
+    assert len(pages) == 1232
+    idr = "https://idr.openmicroscopy.org/"
+    assert pages[(idr, "idr0003")] == "https://idr.openmicroscopy.org/study/idr0003/"
+    for (publisher, accession), iri in sorted(pages.items())[::25]:
+        assert find_study(full_store, accession, publisher) == iri
+    assert (idr, "idr9999") not in pages and find_study(full_store, "idr9999", idr) is None

@@ -12,7 +12,7 @@ from ..config import load_sources
 from ..indexes import FOLDER as INDEX_FOLDER
 from ..indexes import Indexes, IndexesNotReady, IndexService
 from .negotiation import errors_as_json, json_twin_requested  # noqa: F401  (json_twin_requested: re-exported)
-from .templating import dict_attributes_first
+from .templating import dict_attributes_first, memoise_url_for
 
 REQUEST_TIMEOUT = 30.0  # seconds, default of `kg serve --request-timeout`
 
@@ -100,6 +100,7 @@ def create_app(
     app = Flask(__name__)
     _keep_compiled_templates(app, store)
     dict_attributes_first(app.jinja_env)
+    memoise_url_for(app)
     app.extensions["kg_indexes"] = index_service or IndexService(store)
     app.config["KG_REQUEST_TIMEOUT"] = request_timeout or REQUEST_TIMEOUT
     app.config["KG_FIRST_BUILD_WAIT"] = 600.0  # seconds; only matters when the app was not warmed

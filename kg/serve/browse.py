@@ -35,6 +35,7 @@ from .links import ext_link, is_iri, safe_href
 from .negotiation import page_representation
 from .queries import named_queries
 from .study_view import study_view
+from .templating import url_for_memo
 
 bp = Blueprint("browse", __name__)
 
@@ -75,7 +76,7 @@ def repository_source(publisher: str) -> str | None:
 
 def canonical_study_path(publisher: str, accession: str) -> str | None:
     source = repository_source(publisher)
-    return url_for("browse.study", source=source, accession=accession) if source else None
+    return url_for_memo("browse.study", source=source, accession=accession) if source else None
 
 
 # urllib's quote(s, safe="") of an ASCII string, as one str.translate (quote walks it byte by byte)
