@@ -10,7 +10,9 @@ graph served and is recorded as a failed run in the provenance graph.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -145,12 +147,14 @@ def harvest_records(
     rules: RuleSet | None = None,
     extra_quarantine: list[Quarantined] | None = None,
     chunk_records: int = CHUNK_RECORDS,
+    workers: int | None = None,
 ) -> list[SourceReport]:
     """Map a stream of records and swap in one graph per source they belong to.
 
     Records are mapped `chunk_records` at a time (rules and checks are per record, so chunks change no
     result) and each chunk goes to the source's writer, which keeps it or stages it in the store: memory
-    stays bounded for a source of any size, and the served graph is replaced only at the end."""
+    stays bounded for a source of any size, and the served graph is replaced only at the end. A
+    single-source harvest of several chunks maps them in `workers` processes (default `harvest_workers()`)."""
     t0 = utcnow()
     clock = time.perf_counter()
     kind_name = sources[only].kind if only else "rocrate"
@@ -175,35 +179,60 @@ def harvest_records(
     writers: dict[str, SourceWriter] = {}
     load_seconds: dict[str, float] = {}
     map_seconds = 0.0
+
+    def in_process(chunk: list[RawRecord]) -> _Chunk:
+        result = map_crates(
+            chunk, assign, rules=rules, progress=progress, parser=kind.parse, context=context, seen=seen
+        )
+        failures = failing_records(result.staging, checks)
+        passed, q = [], list(result.quarantined)
+        for m in result.mapped:
+            reason = failures.get(m.graph.value)
+            if reason:
+                q.append(Quarantined(m.record, reason))
+            else:
+                passed.append(m)
+        return _Chunk(passed, q, lambda w, ms: w.add_graphs(result.staging, [m.graph for m in ms]))
+
+    chunks = _chunks(records, chunk_records)
+    head = list(itertools.islice(chunks, 2))
+    chunks = itertools.chain(head, chunks)
+    workers = harvest_workers() if workers is None else workers
+    if workers > 1 and len(head) > 1 and only is not None and not context:  # a source of several chunks
+        job = functools.partial(
+            _chunk_job, functools.partial(_assign_to, sources, only), kind.parse, rules, checks
+        )
+        stream = _in_workers(chunks, workers, job, seen, in_process, progress)
+    else:
+        stream = map(in_process, chunks)
     try:
-        for chunk in _chunks(records, chunk_records):
+        while True:
             c = time.perf_counter()
-            result = map_crates(
-                chunk, assign, rules=rules, progress=progress, parser=kind.parse, context=context, seen=seen
-            )
-            failures = failing_records(result.staging, checks)
-            quarantined += result.quarantined
-            graphs: dict[str, list[ox.NamedNode]] = {}
-            for m in result.mapped:
-                reason = failures.get(m.graph.value)
-                if reason:
-                    quarantined.append(Quarantined(m.record, reason))
-                    continue
-                by_source.setdefault(m.record.source, []).append(m)
-                graphs.setdefault(m.record.source, []).append(m.graph)
-                m.record.content = b""  # mapped: only its name, location, time and hash are still needed
+            chunk = next(stream, None)
             map_seconds += time.perf_counter() - c
-            for name, record_graphs in graphs.items():
+            if chunk is None:
+                break
+            quarantined += chunk.quarantined
+            groups: dict[str, list] = {}
+            for m in chunk.passed:
+                by_source.setdefault(m.record.source, []).append(m)
+                groups.setdefault(m.record.source, []).append(m)
+                m.record.content = b""  # mapped: only its name, location, time and hash are still needed
+            for name, ms in groups.items():
                 c = time.perf_counter()
                 if name not in writers:
                     writers[name] = store.source_writer(source_graph(name), name)
-                writers[name].add_graphs(result.staging, record_graphs)
+                chunk.write(writers[name], ms)
                 load_seconds[name] = load_seconds.get(name, 0.0) + time.perf_counter() - c
-            del result
+            del chunk
     except BaseException:
         for w in writers.values():
             w.abort()
         raise
+    finally:
+        close = getattr(stream, "close", None)
+        if close:
+            close()  # stops the worker processes of a stream that ended early
     groups: dict[str, list[Quarantined]] = {}
     for q in quarantined:
         groups.setdefault(q.record.source or only or UNASSIGNED, []).append(q)
@@ -310,6 +339,56 @@ def _finish(store: Store, o: _Outcome, sources: dict[str, Source]) -> SourceRepo
     report.run_extra = {k: v for k, v in run.extra.items() if isinstance(v, int)}
     report.seconds = time.perf_counter() - o.clock
     return report
+
+
+@dataclass
+class _Chunk:
+    """One mapped chunk: the records that passed, those quarantined, and how to write the passing ones'
+    graphs to a source's writer."""
+
+    passed: list  # MappedRecord
+    quarantined: list[Quarantined]
+    write: Callable[[SourceWriter, list], None]
+
+
+def harvest_workers() -> int:
+    """Processes that map a large source's chunks: KG_HARVEST_WORKERS, else one per core (1: in process)."""
+    value = os.environ.get("KG_HARVEST_WORKERS", "")
+    return max(1, int(value)) if value.strip().isdigit() else (os.cpu_count() or 1)
+
+
+def _assign_to(sources: dict[str, Source], only: str, rec: RawRecord, study: str | None, publisher: str | None):
+    """The assignment of a single-source harvest (no side effect but `rec.source`), picklable for workers."""
+    return _assigner(sources, only, set(), set())(rec, study, publisher)
+
+
+def _chunk_job(assign, parser, rules, checks, records, out):
+    from .mapping.workers import ChunkJob
+
+    return ChunkJob(records, assign, parser, rules, functools.partial(failing_records, checks=checks), out)
+
+
+def _in_workers(chunks, workers: int, job, seen: dict[str, str], in_process, progress: Progress | None):
+    """Chunks mapped by worker processes (kg/mapping/workers.py), yielded in order as `_Chunk`s. A chunk
+    that claims a study an earlier chunk described is mapped again in process with the harvest's `seen`,
+    so the collision check, and with it every result, is the one of an in-process harvest."""
+    from .mapping.workers import ChunkPool
+
+    pool = ChunkPool(workers)
+    try:
+        for chunk, out in pool.run(chunks, job):
+            if any(study in seen for study in out.seen):
+                out.data.unlink()
+                yield in_process(chunk)
+                continue
+            seen.update(out.seen)
+            if progress:
+                progress(len(chunk))
+            data = out.data.read_bytes()
+            out.data.unlink()
+            yield _Chunk(out.passed, out.quarantined + out.checked, lambda w, ms, data=data: w.add_ntriples(data))
+    finally:
+        pool.close()
 
 
 def _chunks(records: Iterable[RawRecord], size: int):

@@ -30,6 +30,9 @@ class SourceWriter(Protocol):
     def add_graphs(self, source: ox.Store, graphs: list[ox.NamedNode]) -> None:
         """Add the triples of `graphs` of a staging store (the mapping engine's)."""
 
+    def add_ntriples(self, data: bytes) -> None:
+        """Add triples given as N-Triples bytes (what the mapping worker processes write)."""
+
     def commit(self, provenance: Iterable[ox.Quad]) -> dict[str, int]:
         """Swap the new graph and the source's provenance in; returns {"added", "removed", "triples"}.
         On an error the new graph is dropped and the served one stays."""

@@ -257,6 +257,9 @@ class OxigraphStore:
             self.store.flush()
 
 
+LOAD_BYTES = 200 * 2**20  # N-Triples per bulk load (~1M quads, the bulk loader's own batch size)
+
+
 class OxigraphSourceWriter:
     """A source's new graph written in chunks, swapped in at `commit`.
 
@@ -268,6 +271,9 @@ class OxigraphSourceWriter:
     def __init__(self, store: OxigraphStore, graph: str, source_key: str, spill: int = 250_000):
         self.store, self.graph, self.key, self.spill = store, graph, source_key, spill
         self.buffer: list[ox.Quad] = []
+        self.pending: list[bytes] = []  # N-Triples for the stage, loaded in large batches
+        self.pending_bytes = 0
+        self.load_bytes = LOAD_BYTES
         self.stage: str | None = None  # where chunks go once they leave memory
         self.direct = False  # the stage is the new graph itself (first load on disk)
         self.done = False
@@ -291,13 +297,33 @@ class OxigraphSourceWriter:
     def add_graphs(self, source: ox.Store, graphs: list[ox.NamedNode]) -> None:
         """Add the triples of `graphs` of a staging store. When they go to the store (first loads, large
         sources) they travel as N-Triples from store to store in Rust, with no Python object per quad."""
-        if self.stage is None and not self._first_load() and len(self.buffer) < self.spill:
+        if self._buffering():
             self.add(q for g in graphs for q in source.quads_for_pattern(None, None, None, g))
             return
+        self.add_ntriples(b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs))
+
+    def add_ntriples(self, data: bytes) -> None:
+        """Add triples given as N-Triples (the output of the mapping workers)."""
+        if self._buffering():
+            self.add(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+            return
         self._spill()
-        data = b"".join(source.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs)
-        with self.store._writing():
-            self.store._load_bytes(data, ox.RdfFormat.N_TRIPLES, to_graph=self.stage)
+        self.pending.append(data)
+        self.pending_bytes += len(data)
+        if self.pending_bytes >= self.load_bytes:
+            self._load_pending()
+
+    def _load_pending(self) -> None:
+        """One bulk load of the N-Triples gathered so far: the loader's cost per call (sorting, SST files)
+        is paid per ~1M quads instead of per chunk (a third less time than loads of 2,000 records)."""
+        if self.pending:
+            data, self.pending, self.pending_bytes = b"".join(self.pending), [], 0
+            with self.store._writing():
+                self.store._load_bytes(data, ox.RdfFormat.N_TRIPLES, to_graph=self.stage)
+
+    def _buffering(self) -> bool:
+        """Chunks still stay in memory (a re-harvest below the spill size: the swap writes only the diff)."""
+        return self.stage is None and not self._first_load() and len(self.buffer) < self.spill
 
     def _spill(self) -> None:
         """Open the stage if need be and move the buffered quads there."""
@@ -322,6 +348,7 @@ class OxigraphSourceWriter:
                 changes["triples"] = len({(q.subject, q.predicate, q.object) for q in self.buffer})
             else:
                 self._spill()  # a first load goes straight into the new graph: no diff to make
+                self._load_pending()
                 changes = self._commit_staged(provenance)
         except BaseException:
             self.abort()
@@ -373,4 +400,4 @@ class OxigraphSourceWriter:
             with self.store._writing():
                 self.store.store.remove_graph(ox.NamedNode(self.stage))
         self._release()
-        self.buffer = []
+        self.buffer, self.pending = [], []

@@ -344,6 +344,13 @@ class RemoteSourceWriter:
         else:
             self.add(q for g in graphs for q in source.quads_for_pattern(None, None, None, g))
 
+    def add_ntriples(self, data: bytes) -> None:
+        """Triples given as N-Triples (the mapping workers' output)."""
+        if self.store.graph_store_url:
+            self.store._post_ntriples(self.stage, data)
+        else:
+            self.add(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+
     def commit(self, provenance: Iterable[ox.Quad]) -> dict[str, int]:
         self.done = True
         changes = self.store._swap(self.stage, self.graph, provenance, self.key)
