@@ -225,10 +225,21 @@ class OxigraphStore:
                     ox.RdfFormat.N_QUADS,
                 )
             return
+        g = ox.NamedNode(graph)
+        new = {ox.Quad(q.subject, q.predicate, q.object, g) for q in quads}
+        with self._writing():
+            old = set(self.store.quads_for_pattern(None, None, None, g))
+            add, remove = new - old, old - new
+            if not any(isinstance(t, ox.BlankNode) for q in add | remove for t in (q.subject, q.object)):
+                # only the difference, in one transaction (the closure after a harvest changes by a few
+                # quads: copying it through a staging graph cost seconds); blank nodes cannot be named
+                if add or remove:
+                    self.store.update(f"DELETE DATA {{ {quad_block(remove)} }} ;\nINSERT DATA {{ {quad_block(add)} }}")
+                return
         stage = ox.NamedNode(f"{STAGING_PREFIX}{uuid.uuid4().hex}:graph")
         with self._writing():
             try:
-                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, stage) for q in quads)
+                self.store.extend(ox.Quad(q.subject, q.predicate, q.object, stage) for q in new)
                 self.store.update(f"MOVE SILENT GRAPH <{stage.value}> TO GRAPH <{graph}>")
             finally:
                 if self.store.contains_named_graph(stage):

@@ -91,28 +91,44 @@ def run_count_quads(run: RunRecord, counts: dict[str, int]) -> list[ox.Quad]:
     return [ox.Quad(r, _n(KG + k), _int(v), G) for k, v in counts.items()]
 
 
+_ENTITY, _SOURCE_RECORD, _QUARANTINED = _n(PROV + "Entity"), _n(KG + "SourceRecord"), _n(KG + "QuarantinedRecord")
+_HARVEST_SOURCE, _FILE_NAME, _SHA256 = _n(KG + "harvestSource"), _n(KG + "fileName"), _n(KG + "sha256")
+_GENERATED_AT, _GENERATED_BY, _DERIVED_FROM = (
+    _n(PROV + "generatedAtTime"),
+    _n(PROV + "wasGeneratedBy"),
+    _n(PROV + "wasDerivedFrom"),
+)
+_AT_LOCATION, _LOCATION, _ETAG, _REASON = (
+    _n(PROV + "atLocation"),
+    _n(KG + "location"),
+    _n(KG + "etag"),
+    _n(KG + "quarantineReason"),
+)
+
+
 def record_quads(run: RunRecord, record, study: str | None, reason: str | None = None) -> list[ox.Quad]:
-    """Entity for one raw record; for a loaded one, the study it gave; for a quarantined one, why not."""
+    """Entity for one raw record; for a loaded one, the study it gave; for a quarantined one, why not.
+    (Terms that every record shares are built once: a large harvest writes millions of these quads.)"""
     rec = _n(record_iri(run.source, record.name))
     src = ox.Literal(run.source)
     q = [
-        (rec, A, _n(PROV + "Entity")),
-        (rec, A, _n(KG + ("QuarantinedRecord" if reason else "SourceRecord"))),
-        (rec, _n(KG + "harvestSource"), src),
-        (rec, _n(KG + "fileName"), ox.Literal(record.name)),
-        (rec, _n(KG + "sha256"), ox.Literal(record.sha256)),
-        (rec, _n(PROV + "generatedAtTime"), _dt(record.fetched_at)),
-        (rec, _n(PROV + "wasGeneratedBy"), _n(run.iri)),
+        (rec, A, _ENTITY),
+        (rec, A, _QUARANTINED if reason else _SOURCE_RECORD),
+        (rec, _HARVEST_SOURCE, src),
+        (rec, _FILE_NAME, ox.Literal(record.name)),
+        (rec, _SHA256, ox.Literal(record.sha256)),
+        (rec, _GENERATED_AT, _dt(record.fetched_at)),
+        (rec, _GENERATED_BY, _n(run.iri)),
     ]
     if record.location:
         try:
-            q.append((rec, _n(PROV + "atLocation"), _n(record.location)))
+            q.append((rec, _AT_LOCATION, _n(record.location)))
         except ValueError:
-            q.append((rec, _n(KG + "location"), ox.Literal(record.location)))
+            q.append((rec, _LOCATION, ox.Literal(record.location)))
     if record.etag:
-        q.append((rec, _n(KG + "etag"), ox.Literal(record.etag)))
+        q.append((rec, _ETAG, ox.Literal(record.etag)))
     if reason:
-        q.append((rec, _n(KG + "quarantineReason"), ox.Literal(reason)))
+        q.append((rec, _REASON, ox.Literal(reason)))
     quads = [ox.Quad(s, p, o, G) for s, p, o in q]
     if study:
         quads += derivation_quads(run, record, study)
@@ -123,7 +139,7 @@ def derivation_quads(run: RunRecord, record, study: str) -> list[ox.Quad]:
     """The study derives from the record, in this run, for this source."""
     s, rec = _n(study), _n(record_iri(run.source, record.name))
     return [
-        ox.Quad(s, _n(PROV + "wasDerivedFrom"), rec, G),
-        ox.Quad(s, _n(PROV + "wasGeneratedBy"), _n(run.iri), G),
-        ox.Quad(s, _n(KG + "harvestSource"), ox.Literal(run.source), G),
+        ox.Quad(s, _DERIVED_FROM, rec, G),
+        ox.Quad(s, _GENERATED_BY, _n(run.iri), G),
+        ox.Quad(s, _HARVEST_SOURCE, ox.Literal(run.source), G),
     ]
