@@ -199,9 +199,7 @@ def harvest_records(
     chunks = itertools.chain(head, chunks)
     workers = harvest_workers() if workers is None else workers
     if workers > 1 and len(head) > 1 and only is not None and not context:  # a source of several chunks
-        job = functools.partial(
-            _chunk_job, functools.partial(_assign_to, sources, only), kind.parse, rules, checks
-        )
+        job = functools.partial(_chunk_job, functools.partial(_assign_to, sources, only), kind.parse, rules, checks)
         stream = _in_workers(chunks, workers, job, seen, in_process, progress)
     else:
         stream = map(in_process, chunks)
