@@ -83,7 +83,9 @@ def _client(port: int, requests_: list, seconds: float, seed: int, out: list) ->
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     end = time.monotonic() + seconds
     n = 0
-    run = f"{os.getpid()}-{time.monotonic_ns()}"  # unique per run too: a later round must not hit an earlier one's cache
+    run = (
+        f"{os.getpid()}-{time.monotonic_ns()}"  # unique per run too: a later round must not hit an earlier one's cache
+    )
     while time.monotonic() < end:
         name, path, headers = rnd.choice(requests_)
         n += 1

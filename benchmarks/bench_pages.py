@@ -114,7 +114,9 @@ def main() -> None:
         print(
             f"  study page, first visit, CPU          p50 {p50(cold_cpu):7.2f} ms  = {p50(cold_cpu) / lookup_cpu:5.2f}x a lookup's CPU"
         )
-        print(f"  study page, later visits (warm)       p50 {p50(warm):7.2f} ms  = {p50(warm) / lookup_wall:5.2f}x lookup")
+        print(
+            f"  study page, later visits (warm)       p50 {p50(warm):7.2f} ms  = {p50(warm) / lookup_wall:5.2f}x lookup"
+        )
 
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ def test_failed_harvest_keeps_the_served_graph(backend, crate_sources, tmp_path)
     assert store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
 
 
-def test_readers_never_see_a_half_swapped_graph(backend, crate_sources, tmp_path):
+def test_readers_never_see_a_half_swapped_graph(backend, crate_sources, tmp_path, monkeypatch):
     """Re-harvests swap the graph while readers count it: they see the old graph or the new one, whether
     they name the graph or ask the default graph (the embedded store's fast union path); the re-harvests
     go through staging graphs (the embedded store spills beyond 2,000 quads here)."""
@@ -194,6 +194,7 @@ def test_readers_never_see_a_half_swapped_graph(backend, crate_sources, tmp_path
             seen_union.add(count(store, every))
 
     threads = [threading.Thread(target=reader) for _ in range(3)]
+    monkeypatch.setenv("KG_HARVEST_WORKERS", "1")  # chunks mapped in process: the swap is the point here
     if name == "oxigraph":
         store.spill_quads = 2000
     for t in threads:
@@ -215,8 +216,9 @@ def test_readers_never_see_a_half_swapped_graph(backend, crate_sources, tmp_path
 
 
 def test_chunked_harvest_through_staging_gives_the_same_graph(backend, crate_sources):
-    """A source bigger than one chunk: chunks of 20 records, staged in the store (the embedded store
-    spills beyond 2,000 quads), swapped in at the end — the same graph, nothing left behind."""
+    """A source bigger than one chunk: chunks of 20 records (mapped by worker processes, one per core),
+    staged in the store (the embedded store spills beyond 2,000 quads), swapped in at the end — the same
+    graph, nothing left behind."""
     name, store = backend
     source = "ssbd-repository"
     if name == "oxigraph":
@@ -240,8 +242,9 @@ def test_chunked_harvest_through_staging_gives_the_same_graph(backend, crate_sou
     )
 
 
-def test_chunked_first_load_goes_straight_to_the_graph(crate_sources, tmp_path):
+def test_chunked_first_load_goes_straight_to_the_graph(crate_sources, tmp_path, monkeypatch):
     """On a new on-disk store, spilled chunks are bulk-loaded into the new graph itself (no copy)."""
+    monkeypatch.setenv("KG_HARVEST_WORKERS", "1")  # chunks mapped in process (worker processes: the test above)
     store = open_store(tmp_path / "kg")
     store.spill_quads = 2000
     report = harvest_snapshot(store, crate_sources["idr"], chunk_records=20)

@@ -69,7 +69,9 @@ def test_statement_rows_and_links_are_the_macros_html(app, harvested_store, samp
                 compared += len(group["statements"])
                 for st in group["statements"][:8]:
                     for v, text, cls in ((st["value"], st["value_label"], None), (st["value"], None, "ext")):
-                        assert f"{ext_link(v, text, cls)}|{iri_link(v, text)}" == links.render(value=v, text=text, cls=cls)
+                        assert f"{ext_link(v, text, cls)}|{iri_link(v, text)}" == links.render(
+                            value=v, text=text, cls=cls
+                        )
         for v in HOSTILE:
             for text, cls in ((None, None), ("<b>label</b>", "orcid"), (Markup("<i>ok</i>"), None)):
                 assert f"{ext_link(v, text, cls)}|{iri_link(v, text)}" == links.render(value=v, text=text, cls=cls)
@@ -97,6 +99,10 @@ def test_remembered_url_for_keys_by_values_types_and_root(app):
         with app.test_request_context("/", base_url="http://localhost" + root):
             for _ in range(2):
                 assert url_for_memo("browse.resource", iri="a b", raw=1) == url_for("browse.resource", iri="a b", raw=1)
-                assert url_for_memo("browse.resource", iri="a b", raw=True) == url_for("browse.resource", iri="a b", raw=True)
+                assert url_for_memo("browse.resource", iri="a b", raw=True) == url_for(
+                    "browse.resource", iri="a b", raw=True
+                )
                 assert url_for_memo("browse.study", source="idr", accession="idr0003") == f"{root}/study/idr/idr0003"
-            assert url_for_memo("browse.resource", iri="a b", raw=1) != url_for_memo("browse.resource", iri="a b", raw=True)
+            assert url_for_memo("browse.resource", iri="a b", raw=1) != url_for_memo(
+                "browse.resource", iri="a b", raw=True
+            )
