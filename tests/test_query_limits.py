@@ -6,6 +6,7 @@ The site runs on waitress with 8 threads, as `kg serve` does, so thread starvati
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -195,11 +196,17 @@ def test_crashes_are_reported_as_crashes(site, store_path):
             workers.run(NESTED, None, ["json"])
         with pytest.raises(QueryCrashed, match=r"crashed \(killed by SIGABRT.*memory than the limit of 768 MiB"):
             workers.run(BOMB, None, ["json"])
-        # pyoxigraph 0.5.13 aborts the process on this sort over the idr graph ("comparison function does not
-        # correctly implement a total order"): in the server process it would take the whole site down.
-        # Run here with a generous deadline: under load the sort can outlast the site's 2 s limit first.
-        with pytest.raises(QueryCrashed, match=r"crashed \(killed by SIGABRT"):
-            workers.run("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", None, ["json"])
+        # pyoxigraph 0.5.13 can abort the process on this sort over the idr graph ("comparison function does
+        # not correctly implement a total order"): in the server process it would take the whole site down.
+        # Whether it does depends on the order in which the sort meets the values (most runs abort, one CI
+        # run did not): either it is reported as a crash or it answers. Run with a generous deadline: under
+        # load the sort can outlast the site's 2 s limit first.
+        try:
+            answer = workers.run("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", None, ["json"])
+        except QueryCrashed as crash:
+            assert re.search(r"crashed \(killed by SIGABRT", str(crash)), crash
+        else:
+            assert answer[0] == "200", answer[:2]
         assert workers.run("ASK { ?s ?p ?o }", None, ["json"])[:2] == ("200", b'{"head":{},"boolean":true}')
     finally:
         workers.close()
