@@ -184,15 +184,10 @@ def harvest_records(
         result = map_crates(
             chunk, assign, rules=rules, progress=progress, parser=kind.parse, context=context, seen=seen
         )
-        failures = failing_records(result.staging, checks)
-        passed, q = [], list(result.quarantined)
-        for m in result.mapped:
-            reason = failures.get(m.graph.value)
-            if reason:
-                q.append(Quarantined(m.record, reason))
-            else:
-                passed.append(m)
-        return _Chunk(passed, q, lambda w, ms: w.add_graphs(result.staging, [m.graph for m in ms]))
+        passed, checked = result.split(failing_records(result.staging, checks))
+        return _Chunk(
+            passed, result.quarantined + checked, lambda w, ms: w.add_graphs(result.staging, [m.graph for m in ms])
+        )
 
     chunks = _chunks(records, chunk_records)
     head = list(itertools.islice(chunks, 2))

@@ -88,6 +88,18 @@ class MappingResult:
     rules: RuleSet | None = None
     iri_changes: dict[str, int] = field(default_factory=dict)
 
+    def split(self, failures: dict[str, str]) -> tuple[list[MappedRecord], list[Quarantined]]:
+        """The mapped records that passed the record checks, and those quarantined by `failures` (record
+        graph IRI -> reason), in record order; in process and in the mapping workers alike."""
+        passed, failed = [], []
+        for m in self.mapped:
+            reason = failures.get(m.graph.value)
+            if reason:
+                failed.append(Quarantined(m.record, reason))
+            else:
+                passed.append(m)
+        return passed, failed
+
 
 def map_crates(
     records: Iterable[RawRecord],

@@ -56,17 +56,11 @@ def map_chunk(job: ChunkJob) -> ChunkOut:
     """Map one chunk as the in-process harvest does; runs in a worker."""
     seen: dict[str, str] = {}
     result = map_crates(job.records, job.assign, rules=job.rules, parser=job.parser, seen=seen)
-    failures = job.check(result.staging)
-    passed, checked = [], []
+    passed, checked = result.split(job.check(result.staging))
     with open(job.out, "wb") as f:
-        for m in result.mapped:
-            reason = failures.get(m.graph.value)
-            if reason:
-                checked.append(Quarantined(m.record, reason))
-                continue
+        for m in passed:
             f.write(result.staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=m.graph))
             m.record.content = b""
-            passed.append(m)
     return ChunkOut(passed, result.quarantined, seen, job.out, checked)
 
 
