@@ -7,9 +7,11 @@ bodies over the size bound, keep-alive connections idle between requests."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,11 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SLOW = 120
 
 
-@pytest.fixture(scope="module", params=["waitress", "granian"])
-def server(request, idr_store_dir, tmp_path_factory):
-    """`kg serve` with a 3 s read deadline (default 10 s) and fewer connections than usual (200)."""
+SERVERS = ("waitress", "granian")
+
+
+def _start(name: str, store_dir, log: Path) -> tuple[subprocess.Popen, str]:
+    """`kg serve --server NAME` with a 3 s read deadline (default 10 s) and fewer connections than usual (200)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -35,7 +38,7 @@ def server(request, idr_store_dir, tmp_path_factory):
                 "kg.cli",
                 "serve",
                 "--store",
-                str(idr_store_dir),
+                str(store_dir),
                 "--port",
                 str(port),
                 "--read-timeout",
@@ -45,28 +48,61 @@ def server(request, idr_store_dir, tmp_path_factory):
                 "--query-timeout",
                 "0",
                 "--server",
-                request.param,
+                name,
             ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
         )
-    base = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def servers(idr_store_dir, tmp_path_factory):
+    """Both servers at once, {name: base URL}: most checks here wait out deadlines, so each test runs its
+    check against both servers side by side (`_on_both`) instead of one after the other."""
+    logs = {name: tmp_path_factory.mktemp("serve") / f"{name}.log" for name in SERVERS}
+    stores = {name: logs[name].parent / "store" for name in SERVERS}  # a served store is locked: one copy each
+    for name in SERVERS:
+        shutil.copytree(idr_store_dir, stores[name])
+    started = {name: _start(name, stores[name], logs[name]) for name in SERVERS}
     try:
-        for _ in range(600):  # up to ~5 min on a busy machine while the indexes load or build
-            if proc.poll() is not None:
-                pytest.fail(f"kg serve exited: {log.read_text()}")
-            try:
-                if requests.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        yield base, request.param
+        for name, (proc, base) in started.items():
+            for _ in range(600):  # up to ~5 min on a busy machine while the indexes load or build
+                if proc.poll() is not None:
+                    pytest.fail(f"kg serve --server {name} exited: {logs[name].read_text()}")
+                try:
+                    if requests.get(base + "/health", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(0.5)
+        yield {name: base for name, (_, base) in started.items()}
     finally:
-        proc.terminate()
-        proc.wait(30)
+        for proc, _ in started.values():
+            proc.terminate()
+        for proc, _ in started.values():
+            proc.wait(30)
+
+
+def _on_both(servers: dict[str, str], check) -> None:
+    """`check(base, name)` against every server at once, in threads; each server's failure is reported."""
+    failures: dict[str, BaseException] = {}
+
+    def run(name: str) -> None:
+        try:
+            check(servers[name], name)
+        except BaseException as e:  # noqa: BLE001 - re-raised below, with the server's name
+            failures[name] = e
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name, e in failures.items():
+        raise AssertionError(f"under {name}: {e!r}") from e
 
 
 def _response(s: socket.socket) -> bytes:
@@ -123,21 +159,24 @@ def _trickle(base: str, start: bytes) -> None:
     assert len(closed) == SLOW
 
 
-def test_clients_trickling_headers_are_cut_off_and_others_keep_being_served(server):
-    _trickle(server[0], HEADERS)
+def test_clients_trickling_headers_are_cut_off_and_others_keep_being_served(servers):
+    _on_both(servers, lambda base, _: _trickle(base, HEADERS))
 
 
-def test_clients_trickling_bodies_are_cut_off_and_others_keep_being_served(server):
-    _trickle(server[0], BODY)
+def test_clients_trickling_bodies_are_cut_off_and_others_keep_being_served(servers):
+    _on_both(servers, lambda base, _: _trickle(base, BODY))
 
 
-def test_a_request_sent_whole_is_answered_in_spite_of_a_slow_start(server):
+def test_a_request_sent_whole_is_answered_in_spite_of_a_slow_start(servers):
     """The deadline counts from the request's first byte: a keep-alive connection idle between requests
     for less than the deadline is not cut, and a request that arrives whole within it is answered. Longer
     idle: waitress keeps the connection until its idle timeout (30 s); granian's header deadline also
     covers the wait for the next request, so it closes the connection cleanly (no partial answer), as
     servers close idle keep-alives (Apache after 5 s), and a new connection is answered."""
-    base, name = server
+    _on_both(servers, _slow_start)
+
+
+def _slow_start(base: str, name: str) -> None:
     port = int(base.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -155,9 +194,12 @@ def test_a_request_sent_whole_is_answered_in_spite_of_a_slow_start(server):
     assert requests.get(base + "/health", timeout=5).status_code == 200
 
 
-def test_bodies_over_the_bound_are_refused_before_they_are_read(server):
+def test_bodies_over_the_bound_are_refused_before_they_are_read(servers):
     """A declared length over the bound is refused at once; a chunked body is cut when it passes it."""
-    base, _ = server
+    _on_both(servers, _over_the_bound)
+
+
+def _over_the_bound(base: str, _name: str) -> None:
     port = int(base.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(BODY.replace(b"Content-Length: 200", b"Content-Length: %d" % (8 << 20)))
@@ -172,8 +214,8 @@ def test_bodies_over_the_bound_are_refused_before_they_are_read(server):
         assert _response(s).startswith(b"HTTP/1.1 413")
 
 
-def test_paths_are_percent_decoded_alike(server):
+def test_paths_are_percent_decoded_alike(servers):
     """PATH_INFO is the decoded path under either server (PEP 3333: its bytes as latin-1)."""
-    base, _ = server
-    assert requests.get(base + "/%68ealth", timeout=10).status_code == 200
-    assert requests.get(base + "/study/idr/%C3%A9%2Fx", timeout=10).status_code == 404
+    for base in servers.values():
+        assert requests.get(base + "/%68ealth", timeout=10).status_code == 200
+        assert requests.get(base + "/study/idr/%C3%A9%2Fx", timeout=10).status_code == 404

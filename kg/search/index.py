@@ -184,7 +184,12 @@ class StudyIndex:
         study_graphs: list[str] = []  # graphs holding studies, in name order (crates before native records)
 
         def rows(q: str):
-            return store.query(q, default_graph=graphs, named_graphs=graphs)
+            # Every pattern below starts at a schema:Dataset, and only source graphs state those (ontology
+            # graphs describe terms), so the store's default union of public graphs gives the same rows as
+            # the list above - and the embedded store answers its union 1.5-4x faster than a list of graphs
+            # (an index build of the bundled data: 9.8 s -> 6.1 s). Term labels do differ between the two
+            # (ontology graphs have labels of their own): that query names its graphs.
+            return store.query(q)
 
         for r in rows(
             f"""SELECT ?s ?g WHERE {{ GRAPH ?g {{ ?s a <{SCHEMA}Dataset> ; <{SCHEMA}publisher> ?p }} }} ORDER BY ?g"""
@@ -203,7 +208,7 @@ class StudyIndex:
         }
         for attr, pred in single.items():
             for r in rows(
-                f"SELECT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{pred}> ?o }} ORDER BY ?s DESC(STRLEN(STR(?o)))"
+                f"SELECT ?s ?o WHERE {{ ?s a <{S}Dataset> ; <{pred}> ?o }} ORDER BY ?s DESC(STRLEN(STR(?o))) ?o"
             ):
                 d = docs.get(r["s"].value)
                 if d is not None and not getattr(d, attr):
@@ -264,8 +269,12 @@ class StudyIndex:
             for f in ("organism", "imaging_method", "cell_line", "anatomy", "biological_process", "study_type")
             for t in d.facets.get(f, ())
         }
-        for r in rows(f"""SELECT ?t (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?p {{ <{S}name> <http://rs.tdwg.org/dwc/terms/scientificName>
-                          <http://www.w3.org/2000/01/rdf-schema#label> }} ?t ?p ?l }} GROUP BY ?t"""):
+        for r in store.query(
+            f"""SELECT ?t (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?p {{ <{S}name> <http://rs.tdwg.org/dwc/terms/scientificName>
+                          <http://www.w3.org/2000/01/rdf-schema#label> }} ?t ?p ?l }} GROUP BY ?t""",
+            default_graph=graphs,
+            named_graphs=graphs,
+        ):
             if r["t"].value in wanted_terms:
                 labels[r["t"].value] = r["label"].value
         for d in docs.values():
