@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote_plus
 from ..indexes import IndexesNotReady
 
 CACHEABLE = ("/sparql", "/search", "/gide/", "/study/", "/api/", "/stats", "/resource")
+KEY = "kg.cache_key"  # environ entry: the key `lookup` computed (None: not cacheable)
 VOLATILE = re.compile(r"(?i)\b(rand|now|uuid|struuid|bnode)\s*\(")
 
 
@@ -65,8 +66,10 @@ class ResponseCache:
 
     def lookup(self, environ, key: tuple | None = None) -> tuple[str, list, bytes] | None:
         """The stored answer (status, headers, body) to this request, if any; it never blocks, so a
-        server may call it on its event loop (kg/serve/rsgi.py) before handing the request to a thread."""
-        key = key or self._key(environ)
+        server may call it on its event loop (kg/serve/rsgi.py) before handing the request to a thread.
+        A miss leaves the key in the environ for `__call__` (parsing it is a tenth of a lookup's cost)."""
+        if key is None:
+            key = environ[KEY] = self._key(environ)
         if key is None:
             return None
         with self._lock:
@@ -79,7 +82,7 @@ class ResponseCache:
         return status, [*headers, ("X-KG-Cache", "hit")], body
 
     def __call__(self, environ, start_response):
-        key = self._key(environ)
+        key = environ.pop(KEY) if KEY in environ else self._key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
         entry = self.lookup(environ, key)
