@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from _process import free_port, stop
+from _process import free_port, stop, wait_healthy
 from test_ssrf import DISGUISES, Canary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,18 +70,7 @@ def kg_serve(store: Path, log: Path, query_timeout: float = 2.0, start_timeout: 
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"kg serve exited: {log.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"kg serve did not answer /health within {start_timeout:.0f} s")
-            try:
-                if requests.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+        wait_healthy(base, proc, log, start_timeout)
         yield base
     finally:
         stop(proc)

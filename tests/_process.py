@@ -7,7 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +38,20 @@ def run_kg(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.Com
     return subprocess.run(
         [sys.executable, "-m", "kg.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, log: Path | None = None, limit: float = 300.0) -> None:
+    """Return once `base`/health answers 200; RuntimeError (with the end of the server's log) when the process
+    exits first or `limit` seconds pass (a liveness bound: a busy machine may load or build indexes slowly)."""
+    deadline = time.monotonic() + limit
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"kg serve exited: {log.read_text()[-2000:] if log else f'status {proc.returncode}'}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"kg serve did not answer /health within {limit:.0f} s")
+        try:
+            if requests.get(base + "/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)

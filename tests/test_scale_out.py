@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from _process import wait_healthy
 
 from kg.pipeline import harvest_snapshot
 from kg.store import open_store
@@ -47,14 +48,7 @@ def cluster(tmp_path_factory, sources):
         bases = [f"http://127.0.0.1:{p}" for p in ports]
         try:
             for base, proc in zip(bases, procs, strict=True):
-                for _ in range(600):  # a liveness bound while the indexes build from Virtuoso
-                    assert proc.poll() is None, "kg serve exited"
-                    try:
-                        if requests.get(base + "/health", timeout=2).status_code == 200:
-                            break
-                    except requests.RequestException:
-                        pass
-                    time.sleep(0.5)
+                wait_healthy(base, proc)  # a liveness bound while the indexes build from Virtuoso
             yield store, bases
         finally:
             for proc in procs:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from _process import free_port
+from _process import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = 120
@@ -69,15 +69,7 @@ def servers(idr_store_dir, tmp_path_factory):
     started = {name: _start(name, stores[name], logs[name]) for name in SERVERS}
     try:
         for name, (proc, base) in started.items():
-            for _ in range(600):  # up to ~5 min on a busy machine while the indexes load or build
-                if proc.poll() is not None:
-                    pytest.fail(f"kg serve --server {name} exited: {logs[name].read_text()}")
-                try:
-                    if requests.get(base + "/health", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                time.sleep(0.5)
+            wait_healthy(base, proc, logs[name])
         yield {name: base for name, (_, base) in started.items()}
     finally:
         for proc, _ in started.values():
