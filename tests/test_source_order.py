@@ -109,6 +109,32 @@ def test_study_crate_downloads_keep_the_order(crates_app, crate_studies):
     assert wrong == {} and sum(len(s.author_ids) + len(s.keywords) for s in longest) == 690
 
 
+def test_study_pages_list_authors_and_keywords_in_crate_order(harvested_store, crates_app, crate_studies):
+    """The study summary (a study page and its JSON twin, "cite this") of every crate study lists authors
+    and keywords as the crate does (they were sorted by name before), computed in bulk as the index build
+    does; the page of the 20 studies with the longest arrays shows them so over HTTP."""
+    from kg.serve.describe import study_summaries
+
+    summaries = study_summaries(harvested_store, sorted(crate_studies))
+    wrong = {
+        iri: ([a["author"] for a in summaries[iri]["authors"]], summaries[iri]["keywords"])
+        for iri, s in crate_studies.items()
+        if [a["author"] for a in summaries[iri]["authors"]] != s.author_ids or summaries[iri]["keywords"] != s.keywords
+    }
+    assert wrong == {} and len(summaries) == CRATE_DISTINCT_STUDIES
+    longest = sorted(crate_studies.values(), key=lambda s: (-len(s.author_ids) - len(s.keywords), s.iri))[:20]
+    with requests.Session() as http:
+        for s in longest:
+            ident = s.file.name.removesuffix("-ro-crate-metadata.json")
+            page = http.get(f"{crates_app}/study/{s.source}/{ident}", params={"format": "json"}, timeout=60)
+            assert page.status_code == 200, (s.iri, page.status_code)
+            body = page.json()
+            assert [a["author"] for a in body["authors"]] == s.author_ids and body["keywords"] == s.keywords, s.iri
+    names = [a["name"] for a in summaries[IDR0070]["authors"]]
+    assert names == ["Janet Kerwin", "YuZhu Cheng", "Steven Lisgo", "Andrew Copp", "Deborah Henderson"]
+    assert names != sorted(names)
+
+
 def test_graph_states_the_order_as_rdf_lists(harvested_store, select, crate_studies):
     """One list per ordered property of every crate whose root has one, holding exactly its values."""
     rows = select(

@@ -8,6 +8,7 @@ import pyoxigraph as ox
 
 from ..config import QUERIES
 from ..namespaces import DWC, RDFS, SCHEMA, SKOS, compact
+from ..study_nodes import MAX_LIST, ORDER
 from .queries import STUDY_PLACEHOLDER, bind_iri, internal_queries
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -245,6 +246,29 @@ def _bulk_text(text: str) -> tuple[str, int | None]:
     return text, limit
 
 
+def source_order(rows: list[dict], pred: str) -> list[str]:
+    """The items of a study's `pred` lists (rows of the internal `order` query: each list's cells), graph by
+    graph in name order (crates before native records, as the GIDE entries take them), each item once."""
+    cells: dict[str, dict[str, tuple[str, str]]] = {}
+    heads: dict[str, set[str]] = {}
+    for r in rows:
+        if r["p"] == pred:
+            cells.setdefault(r["g"], {})[r["cell"]] = (r["item"], r["next"])
+            heads.setdefault(r["g"], set()).add(r["list"])
+    out: list[str] = []
+    seen: set[str] = set()
+    for g in sorted(cells):
+        for cell in sorted(heads[g]):
+            walked = 0
+            while cell in cells[g] and walked < MAX_LIST:  # a cyclic list ends at MAX_LIST cells
+                item, cell = cells[g][cell]
+                walked += 1
+                if item not in seen:
+                    seen.add(item)
+                    out.append(item)
+    return out
+
+
 def _summary(iri: str, rows) -> dict:
     """A study's summary from `rows(query name)`: the rows of one internal query for this study."""
     basic = rows("basic")
@@ -256,6 +280,12 @@ def _summary(iri: str, rows) -> dict:
     summary["data_dois"] = [r["d"] for r in rows("data-dois")]
     for key, name in LIST_SECTIONS.items():
         summary[key] = [dict(r) for r in rows(name)]
+    order = rows("order")
+    authors = {a: i for i, a in enumerate(source_order(order, ORDER[SCHEMA + "author"]))}
+    keywords = {k: i for i, k in enumerate(source_order(order, ORDER[SCHEMA + "keywords"]))}
+    # as the GIDE entries (kg/study_nodes.py): listed values in source order, then the others as queried
+    summary["authors"].sort(key=lambda a: authors.get(a["author"], len(authors)))
+    summary["keywords"].sort(key=lambda k: keywords.get(k, len(keywords)))
     for a in summary["authors"]:
         a["orcid"] = a["author"] if a["author"].startswith("https://orcid.org/") else None
         a["email"] = None  # e-mail addresses stay in the graph but are not put on public pages
