@@ -22,8 +22,8 @@ from kg.store import open_store
 
 # Test files, slowest first (summed test times per file under `pytest -n 3 --dist loadfile`, 2026-12-02; a
 # file missing here runs after these, in collection order). pytest-xdist hands each whole file to the next
-# free worker in collection order (pyproject: `--no-loadscope-reorder`), so the long files start first and
-# the workers finish together instead of one of them starting a 100 s file near the end.
+# free worker in collection order (`pytest_configure` below turns its reordering by test count off), so the
+# long files start first and the workers finish together instead of one of them starting a 100 s file late.
 SLOWEST_FIRST = [
     "test_store_backends.py",
     "test_cli_commands.py",
@@ -55,6 +55,11 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # pytest-xdist's own hook reads it
     return len(os.sched_getaffinity(0)) + 1
+
+
+def pytest_configure(config) -> None:
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist's --no-loadscope-reorder (absent without it)
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(items) -> None:
