@@ -46,6 +46,7 @@ SLOWEST_FIRST = [
 ]
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown (and never called) without it
 def pytest_xdist_auto_num_workers(config) -> int | None:
     """`-n auto`: one worker more than cores (PYTEST_XDIST_AUTO_NUM_WORKERS still decides when set). About a
     sixth of the suite's time is waiting (servers starting, deadlines, sockets), so on 2 cores a third
