@@ -256,9 +256,8 @@ def cmd_serve(args, store=None, background=None, sources=None) -> int:
         file=sys.stderr,
     )
     if server == "granian":
-        if (
-            args.processes > 1
-        ):  # each worker opens the store and loads the indexes just persisted; this one keeps the lock
+        # several processes: each worker opens the store and loads the indexes just persisted (this one keeps the lock)
+        if args.processes > 1:
             del service, indexes
         serve_granian(make_app, {"store": args.store, **options}, args.host, args.port, limits, args.processes)
     else:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from _process import free_port
+from _process import free_port, stop
 
 from expected import STUDIES
 
@@ -173,8 +173,7 @@ def test_serve_over_http(disk_store):
         page = requests.get(f"http://127.0.0.1:{port}/study/idr/idr0003", timeout=5)
         assert page.status_code == 200 and "Saccharomyces cerevisiae" in page.text
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop(proc, grace=10)
     # the indexes the module's `kg harvest` persisted were loaded, not built before listening
     assert "search and term indexes loaded in" in proc.stderr.read()
 

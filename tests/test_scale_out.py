@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from _process import wait_healthy
+from _process import stop, wait_healthy
 
 from kg.pipeline import harvest_snapshot
 from kg.store import open_store
@@ -52,8 +52,7 @@ def cluster(tmp_path_factory, sources):
             yield store, bases
         finally:
             for proc in procs:
-                proc.terminate()
-                proc.wait(30)
+                stop(proc)
 
 
 def answers(base: str) -> tuple:

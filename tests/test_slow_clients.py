@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from _process import free_port, wait_healthy
+from _process import free_port, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = 120
@@ -73,9 +73,7 @@ def servers(idr_store_dir, tmp_path_factory):
         yield {name: base for name, (_, base) in started.items()}
     finally:
         for proc, _ in started.values():
-            proc.terminate()
-        for proc, _ in started.values():
-            proc.wait(30)
+            stop(proc)
 
 
 def _on_both(servers: dict[str, str], check) -> None:
