@@ -90,9 +90,10 @@ def quote_all(value: str) -> str:
 
 
 @bp.app_template_filter("browse")
-def browse_link(iri: str) -> str:
-    """The browse page of an IRI (built directly: url_for costs 0.4 ms a link on term-heavy pages)."""
-    return f"{request.script_root}/resource?iri={quote_all(iri)}"
+def browse_link(iri: str, root: str | None = None) -> str:
+    """The browse page of an IRI (built directly: url_for costs 0.4 ms a link on term-heavy pages).
+    `root`: the request's script root, if the caller has it already."""
+    return f"{request.script_root if root is None else root}/resource?iri={quote_all(iri)}"
 
 
 def iri_link(value, text=None, root: str | None = None) -> Markup:
@@ -101,7 +102,7 @@ def iri_link(value, text=None, root: str | None = None) -> Markup:
     `root`: the request's script root, if the caller has it already."""
     label = escape(text or value)
     if is_iri(value):
-        href = f"{request.script_root if root is None else root}/resource?iri={quote_all(value)}"
+        href = browse_link(value, root)
         return Markup(f'<a href="{escape(href)}" title="{escape(value)}">{label}</a>')
     return label
 
@@ -122,7 +123,7 @@ def statement_rows(statements: list[dict]) -> Markup:
             cell = ext_link(value)
         else:
             cell = escape(value)
-        href = escape(f"{root}/resource?iri={quote_all(st['predicate'])}")
+        href = escape(browse_link(st["predicate"], root))
         rows.append(f'<tr><td><a href="{href}">{escape(st["predicate_label"])}</a></td><td>{cell}</td></tr>')
     return Markup("".join(rows))
 
