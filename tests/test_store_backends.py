@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import requests
+from _process import run_kg
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from kg.config import QUERIES
@@ -318,8 +319,5 @@ def test_unreachable_remote_store_is_a_clear_error(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/sparql"
     with pytest.raises(StoreUnavailable, match="cannot reach the SPARQL store"):
         open_store(url, env={})
-    import subprocess
-    import sys
-
-    cli = subprocess.run([sys.executable, "-m", "kg.cli", "stats", "--store", url], capture_output=True, text=True)
+    cli = run_kg("stats", "--store", url)
     assert cli.returncode == 3 and "cannot reach the SPARQL store" in cli.stderr
