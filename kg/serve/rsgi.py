@@ -52,9 +52,6 @@ class BufferedWSGI:
         self.wsgi_app, self.read_timeout, self.max_body, self.cached = wsgi_app, read_timeout, max_body, cached
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="kg-request")
 
-    def __rsgi_init__(self, loop) -> None:
-        self.loop = loop
-
     def __rsgi_del__(self, loop) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
