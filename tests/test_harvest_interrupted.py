@@ -10,13 +10,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
 from kg.store import open_store
-from tests._process import free_port, stop
+from tests._process import free_port, stop, wait_healthy
 
 ROOT = Path(__file__).parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -129,14 +128,7 @@ def test_kill_between_swap_and_links_is_repaired_at_start(tmp_path):
             env=ENV,
         )
         try:
-            end = time.monotonic() + 600
-            while time.monotonic() < end:
-                assert server.poll() is None, (tmp_path / "stderr").read_text()[-3000:]
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    time.sleep(0.2)
+            wait_healthy(f"http://127.0.0.1:{port}", server, tmp_path / "stderr", limit=600)
             r = requests.get(
                 f"http://127.0.0.1:{port}/sparql",
                 params={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{LINKS}> {{ ?s ?p ?o }} }}"},
