@@ -2,7 +2,9 @@
 a full queue is refused at once (503 + Retry-After) so pages keep their threads; crashes (stack overflow,
 memory cap) are reported as crashes; without a time limit the queries still run in capped workers.
 
-The site runs on waitress with 8 threads, as `kg serve` does, so thread starvation would show."""
+The site runs on waitress with 8 threads (`kg serve --server waitress`), so thread starvation would show,
+and on granian as `kg serve` runs it by default, where GET /sparql waits for its worker on the event loop
+(kg/serve/sparql_lane.py) and everything else in 8 threads."""
 
 from __future__ import annotations
 
@@ -31,18 +33,22 @@ def store_path(sources, tmp_path_factory):
     return path, store
 
 
-@pytest.fixture(scope="module")
-def site(store_path):
+@pytest.fixture(scope="module", params=["waitress", "granian"])
+def site(store_path, request):
     _, store = store_path
     app = create_app(store, query_timeout=2.0, query_workers=2, result_cap=1000)
-    with serving(app) as base:
+    with serving(app, request.param) as base:
         yield base + "/sparql"
     app.config["KG_QUERY_WORKERS"].close()
 
 
 @contextmanager
-def serving(app):
-    """The app on waitress (8 threads, as `kg serve`) on a free port of 127.0.0.1."""
+def serving(app, server: str = "waitress"):
+    """The app on a free port of 127.0.0.1, served as `kg serve --server <server>` serves it (8 threads)."""
+    if server == "granian":
+        with serving_granian(app) as base:
+            yield base
+        return
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
@@ -52,6 +58,43 @@ def serving(app):
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         server.close()
+
+
+@contextmanager
+def serving_granian(app):
+    """granian's embedded server over the RSGI adapter and the /sparql lane, as `kg serve` runs it, on an
+    event loop of its own in a thread."""
+    import asyncio
+
+    from _process import free_port
+    from granian.constants import Interfaces
+    from granian.server.embed import Server
+
+    from kg.serve.server import Limits, _granian_options
+    from kg.serve.wsgi import rsgi_app
+
+    port = free_port()
+    server = Server(
+        rsgi_app(app), address="127.0.0.1", port=port, interface=Interfaces.RSGI, **_granian_options(Limits())
+    )
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(base + "/health", timeout=5)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        loop.call_soon_threadsafe(server.stop)
+        thread.join(30)
 
 
 def count(site) -> int:
@@ -213,7 +256,8 @@ def test_crashes_are_reported_as_crashes(site, store_path):
     assert count(site) == STUDIES["idr"]
 
 
-def test_no_time_limit_still_runs_queries_in_capped_workers(store_path, monkeypatch):
+@pytest.mark.parametrize("server", ["waitress", "granian"])
+def test_no_time_limit_still_runs_queries_in_capped_workers(store_path, monkeypatch, server):
     """--query-timeout 0: no deadline, but queries still run in workers, so a crash cannot take the server."""
     _, store = store_path
     monkeypatch.setenv("KG_QUERY_MEMORY_MB", "768")
@@ -221,7 +265,7 @@ def test_no_time_limit_still_runs_queries_in_capped_workers(store_path, monkeypa
     workers = app.config["KG_QUERY_WORKERS"]
     assert workers.timeout is None and workers.memory_mb == 768
     try:
-        with serving(app) as base:
+        with serving(app, server) as base:
             r = requests.post(
                 base + "/sparql", data=NESTED, headers={"Content-Type": "application/sparql-query"}, timeout=60
             )
@@ -244,7 +288,8 @@ def test_no_time_limit_still_runs_queries_in_capped_workers(store_path, monkeypa
         workers.close()
 
 
-def test_queries_calling_this_endpoint_do_not_deadlock(store_path, monkeypatch):
+@pytest.mark.parametrize("server", ["waitress", "granian"])
+def test_queries_calling_this_endpoint_do_not_deadlock(store_path, monkeypatch, server):
     """A query whose SERVICE calls /sparql on this server (allow-listed, a worker with network) while it
     holds the only worker: the inner call finds no free worker and is refused after the short queue wait,
     so the outer query ends with an error instead of holding the worker until the time limit."""
@@ -256,7 +301,7 @@ def test_queries_calling_this_endpoint_do_not_deadlock(store_path, monkeypatch):
         store_path[0], size=1, timeout=30, queue_wait=1, no_network=False
     )
     try:
-        with serving(app) as base:
+        with serving(app, server) as base:
             monkeypatch.setenv("KG_SERVICE_ALLOW", base + "/sparql")
             q = f"SELECT * WHERE {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }} LIMIT 1"
             r = requests.get(base + "/sparql", params={"query": q}, headers={"Accept": "application/json"}, timeout=60)
@@ -264,3 +309,37 @@ def test_queries_calling_this_endpoint_do_not_deadlock(store_path, monkeypatch):
             assert count(base + "/sparql") == STUDIES["idr"]  # the worker is free again
     finally:
         workers.close()
+
+
+def test_a_query_given_up_on_the_event_loop_gives_its_worker_back(store_path):
+    """The /sparql lane waits for a worker as a coroutine: when the request goes away while its query runs
+    (the coroutine is cancelled), a thread takes the answer and the same worker process serves again."""
+    import asyncio
+
+    from kg.serve.workers import QueryWorkers
+
+    workers = QueryWorkers(store_path[0], size=1, timeout=120)
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d a ?e }"  # ~10,000 x ~2,000 rows of the idr graph
+
+    async def scenario():
+        assert (await workers.run_async(("ASK { ?s ?p ?o }", None, ["json"], None, None, None)))[0] == "200"
+        (pid,) = [p.pid for p in workers._procs]
+        task = asyncio.ensure_future(workers.run_async((slow, None, ["json"], None, None, None)))
+        await asyncio.sleep(0.3)
+        assert not task.done() and workers._idle.qsize() == 0  # the query runs
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        deadline = time.monotonic() + 120
+        while workers._idle.qsize() == 0 and time.monotonic() < deadline:  # the thread waits for the answer
+            await asyncio.sleep(0.05)
+        answer = await workers.run_async(("ASK { ?s ?p ?o }", None, ["json"], None, None, None))
+        return pid, answer, [p.pid for p in workers._procs], workers._waiting
+
+    try:
+        workers._ensure()
+        pid, answer, pids, waiting = asyncio.run(scenario())
+    finally:
+        workers.close()
+    assert answer[:2] == ("200", b'{"head":{},"boolean":true}')
+    assert pids == [pid] and waiting == 0  # not killed and replaced: the answer was taken, the worker freed

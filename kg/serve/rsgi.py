@@ -48,8 +48,10 @@ class BufferedWSGI:
         read_timeout: float = 10.0,
         max_body: int = 1 << 20,
         cached: Callable[[dict], tuple[str, list, bytes] | None] | None = None,
+        lane=None,
     ):
         self.wsgi_app, self.read_timeout, self.max_body, self.cached = wsgi_app, read_timeout, max_body, cached
+        self.lane = lane  # evaluates the requests it accepts on the loop (sparql_lane.py); None: none
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="kg-request")
 
     def __rsgi_del__(self, loop) -> None:
@@ -77,13 +79,11 @@ class BufferedWSGI:
         if self.cached is not None and (entry := self.cached(environ)) is not None:
             # a stored answer: no thread hand-off (each costs as much as the look-up, measured)
             return protocol.response_bytes(int(entry[0][:3]), entry[1], entry[2])
+        if self.lane is not None and self.lane.accepts(environ) and await self.lane.evaluate(environ):
+            return _respond(protocol, self._call(environ))  # evaluated: the rest of the app waits for nothing
         answer = asyncio.get_running_loop().create_future()
         self.pool.submit(self._call_into, environ, answer)
-        status, response_headers, result = await answer
-        if isinstance(result, str):
-            protocol.response_file(status, response_headers, result)
-        else:
-            protocol.response_bytes(status, response_headers, result)
+        _respond(protocol, await answer)
 
     async def _read(self, protocol) -> bytes:
         chunks, size = [], 0
@@ -127,6 +127,14 @@ class BufferedWSGI:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
+
+
+def _respond(protocol, answer: tuple[int, list, bytes | str]) -> None:
+    status, headers, result = answer
+    if isinstance(result, str):
+        protocol.response_file(status, headers, result)
+    else:
+        protocol.response_bytes(status, headers, result)
 
 
 def _settle(answer: asyncio.Future, outcome, failed: bool) -> None:

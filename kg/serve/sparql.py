@@ -31,7 +31,7 @@ from .guard import QueryTooDeep, ServiceRefused, check_query
 from .negotiation import preferred, wants_query_page
 from .queries import named_queries
 from .sparql_results import render
-from .workers import _safe_message
+from .workers import QueryBusy, QueryCrashed, QueryTimeout, _safe_message
 
 bp = Blueprint("sparql", __name__)
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -143,6 +143,38 @@ def respond(outcome: Outcome) -> Response:
 def evaluate(req, config, log: logging.Logger) -> Outcome:
     """A /sparql request (`req`: a werkzeug request) evaluated to its outcome: guards, dataset, format
     words, then the query in a worker process (on-disk store) or the store itself. Needs no Flask context."""
+    step = prepare(req, config)
+    if isinstance(step, Outcome):
+        return step
+    workers = config.get("KG_QUERY_WORKERS")
+    if workers is None:
+        return _in_store(step, config, log)
+    try:
+        return answered(workers.run(*step.job))
+    except (QueryBusy, QueryTimeout, QueryCrashed) as e:
+        return refused(e, config)
+
+
+@dataclass
+class Prepared:
+    """A checked /sparql query and how to answer it: the arguments of a worker's job, in their order."""
+
+    query: str
+    accept: str | None
+    words: list[str]
+    default_graphs: list[str] | None
+    named_graphs: list[str] | None
+    cap: int | None
+
+    @property
+    def job(self) -> tuple:
+        return (self.query, self.accept, self.words, self.default_graphs, self.named_graphs, self.cap)
+
+
+def prepare(req, config) -> Outcome | Prepared:
+    """Everything `evaluate` does before the query runs (no store access): an outcome when the request
+    ends there (a refusal, the query page), else the checked query. The event loop's lane
+    (sparql_lane.py) runs it too, then waits for the worker without a thread."""
     try:
         query, default_graphs, named_graphs = _read_request(req)
     except _Refused as e:
@@ -168,43 +200,47 @@ def evaluate(req, config, log: logging.Logger) -> Outcome:
             400,
             f"unknown result format {unknown_words(words)[0]!r}; use json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml or a media type",
         )
-    workers = config.get("KG_QUERY_WORKERS")
-    cap = config.get("KG_RESULT_CAP")
-    accept = req.headers.get("Accept")
-    if workers is not None:  # on-disk store: run in a worker process (time limit, memory cap, no network)
-        from .workers import QueryBusy, QueryCrashed, QueryTimeout
+    return Prepared(query, req.headers.get("Accept"), words, default_graphs, named_graphs, config.get("KG_RESULT_CAP"))
 
-        try:
-            status, body, ctype, cut = workers.run(query, accept, words, default_graphs, named_graphs, cap)
-        except QueryBusy as e:
-            return Outcome(503, str(e), retry_after=e.retry_after)
-        except QueryTimeout as e:
-            return Outcome(503, str(e), retry_after=_retry_after_limit(config))
-        except QueryCrashed as e:
-            return Outcome(500, str(e))
-    else:
-        try:
-            result = config["KG_STORE"].query(
-                query,
-                default_graph=default_graphs,
-                named_graphs=named_graphs,
-                timeout=config.get("KG_QUERY_TIMEOUT"),
-            )
-        except SyntaxError as e:
-            return Outcome(400, f"SPARQL syntax error: {e}")
-        except TimeoutError as e:  # a remote store's time limit
-            return Outcome(503, str(e), retry_after=_retry_after_limit(config))
-        except (ValueError, OSError, RuntimeError) as e:
-            log.warning("query evaluation failed: %s", e)
-            return Outcome(500, "query evaluation failed: " + _safe_message(e))
-        try:
-            status, body, ctype, cut = render(result, accept, words, cap)
-        except (SyntaxError, ValueError, OSError, RuntimeError) as e:
-            log.warning("query evaluation failed: %s", e)
-            return Outcome(500, "query evaluation failed: " + _safe_message(e))
+
+def answered(answer: tuple) -> Outcome:
+    """The outcome of a worker's (or the renderer's) answer: (status, body or message, type, cut)."""
+    status, body, ctype, cut = answer
     if status != "200":
         return Outcome(int(status), body)
     return Outcome(200, body, ctype, cut)
+
+
+def refused(e: QueryBusy | QueryTimeout | QueryCrashed, config) -> Outcome:
+    """The outcome of a query the workers did not answer: busy, stopped at the limit, or crashed."""
+    if isinstance(e, QueryBusy):
+        return Outcome(503, str(e), retry_after=e.retry_after)
+    if isinstance(e, QueryTimeout):
+        return Outcome(503, str(e), retry_after=_retry_after_limit(config))
+    return Outcome(500, str(e))
+
+
+def _in_store(step: Prepared, config, log: logging.Logger) -> Outcome:
+    """The query run by the store itself (in memory, or a remote store with its own time limit)."""
+    try:
+        result = config["KG_STORE"].query(
+            step.query,
+            default_graph=step.default_graphs,
+            named_graphs=step.named_graphs,
+            timeout=config.get("KG_QUERY_TIMEOUT"),
+        )
+    except SyntaxError as e:
+        return Outcome(400, f"SPARQL syntax error: {e}")
+    except TimeoutError as e:  # a remote store's time limit
+        return Outcome(503, str(e), retry_after=_retry_after_limit(config))
+    except (ValueError, OSError, RuntimeError) as e:
+        log.warning("query evaluation failed: %s", e)
+        return Outcome(500, "query evaluation failed: " + _safe_message(e))
+    try:
+        return answered(render(result, step.accept, step.words, step.cap))
+    except (SyntaxError, ValueError, OSError, RuntimeError) as e:
+        log.warning("query evaluation failed: %s", e)
+        return Outcome(500, "query evaluation failed: " + _safe_message(e))
 
 
 def _page_or_description(store, query: str | None) -> Response:

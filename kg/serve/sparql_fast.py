@@ -9,7 +9,8 @@ headers around both). An app with `after_request` hooks (`kg up` has one) gets a
 passed through them (so they must not need a request context). Everything else goes to Flask:
 other methods and paths, the query page, the service description, and every error — with its outcome
 already evaluated (sparql.OUTCOME_KEY), so a query never runs twice and error bodies and handlers stay
-the app's.
+the app's. Under granian the outcome usually arrives evaluated already, by the event loop's lane
+(sparql_lane.py), in the same environ key.
 """
 
 from __future__ import annotations
@@ -34,14 +35,13 @@ class SparqlFastPath:
         ):
             return self.next(environ, start_response)
         app = self.app
-        try:
-            outcome = evaluate(app.request_class(environ), app.config, app.logger)
-        except Exception as e:  # noqa: BLE001 - the view raises it again, inside the app's error handling
-            environ[OUTCOME_KEY] = e
-            return self.next(environ, start_response)
-        if outcome.page:
-            return self.next(environ, start_response)
-        if outcome.status != 200:
+        outcome = environ.pop(OUTCOME_KEY, None)  # evaluated on the event loop already (sparql_lane.py)
+        if outcome is None:
+            try:
+                outcome = evaluate(app.request_class(environ), app.config, app.logger)
+            except Exception as e:  # noqa: BLE001 - the view raises it again, inside the app's error handling
+                outcome = e
+        if isinstance(outcome, BaseException) or outcome.page or outcome.status != 200:
             environ[OUTCOME_KEY] = outcome
             return self.next(environ, start_response)
         headers = result_headers(outcome.ctype, app.config.get("KG_RESULT_CAP"), outcome.cut)

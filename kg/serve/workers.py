@@ -17,6 +17,7 @@ still leave only `size + queue` threads waiting.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import math
@@ -27,6 +28,7 @@ import signal
 import threading
 import time
 import weakref
+from collections import deque
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,8 @@ class QueryWorkers:
         self.no_network = no_network
         self._ctx = mp.get_context("spawn")
         self._idle: queue.Queue = queue.Queue()
+        self._waiters: deque = deque()  # (future, its loop's thread) of coroutines waiting for a worker
+        self._handing = threading.Lock()  # a returned worker goes to one waiter or to the idle queue
         self._waiting = 0  # queries admitted and not yet answered
         self._last_answer = float("-inf")  # time.monotonic() of the last answer a worker gave
         self._admission = threading.Lock()
@@ -212,34 +216,138 @@ class QueryWorkers:
         try:
             worker = self._idle.get(timeout=wait)
         except queue.Empty:
-            raise QueryBusy(
-                f"all {self.size} query workers stayed busy for {wait:g} s; try again later",
-                self.retry_after,
-            ) from None
+            raise self._busy(wait) from None
         proc, conn, poller = worker
         try:
             conn.send(job)
             if poller.poll(None if self.timeout is None else math.ceil(self.timeout * 1000)):
                 answer = conn.recv()  # the answer, or EOFError when the worker died
                 self._last_answer = time.monotonic()
-                self._idle.put(worker)
+                self._give_back(worker)
                 return answer
-            crashed = None
+            crashed = False
         except (EOFError, OSError):
             crashed = True
-        proc.kill()  # the query is still running (or the worker died): replace the worker
+        raise self._retire(proc, crashed, self._refill)
+
+    @property
+    def started(self) -> bool:
+        """Whether the workers run (they start with the first query, which may wait for them)."""
+        return self._started
+
+    async def run_async(self, job: tuple):
+        """`run` for a coroutine on an event loop: waiting for a worker and for its answer costs no thread
+        (the answer wakes the loop through its pipe), with the same admission, time limit and errors.
+        Only after `started`: starting workers blocks."""
+        wait = self._admit()
+        try:
+            return await self._run_async(job, wait)
+        finally:
+            with self._admission:
+                self._waiting -= 1
+
+    async def _run_async(self, job: tuple, wait: float):
+        loop = asyncio.get_running_loop()
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:
+            waiter = loop.create_future()
+            with self._handing:
+                self._waiters.append((waiter, threading.get_ident()))
+            timer = loop.call_later(wait, _settle, waiter, None)
+            try:
+                worker = await waiter
+            finally:
+                timer.cancel()
+            if worker is None:
+                raise self._busy(wait) from None
+        proc, conn, _ = worker
+        try:
+            conn.send(job)
+        except OSError:
+            raise self._retire(proc, True, self._refill_later) from None
+        ready = loop.create_future()
+        loop.add_reader(conn.fileno(), _settle, ready, True)
+        timer = loop.call_later(self.timeout, _settle, ready, False) if self.timeout is not None else None
+        try:
+            answered = await ready
+        except BaseException:  # the request went away (cancelled) while the query runs
+            threading.Thread(target=self._collect, args=(worker,), daemon=True).start()
+            raise
+        finally:
+            loop.remove_reader(conn.fileno())
+            if timer is not None:
+                timer.cancel()
+        if answered:
+            try:
+                answer = conn.recv()
+            except (EOFError, OSError):
+                raise self._retire(proc, True, self._refill_later) from None
+            self._last_answer = time.monotonic()
+            self._give_back(worker)
+            return answer
+        raise self._retire(proc, False, self._refill_later)
+
+    def _busy(self, wait: float) -> QueryBusy:
+        return QueryBusy(f"all {self.size} query workers stayed busy for {wait:g} s; try again later", self.retry_after)
+
+    def _give_back(self, worker) -> None:
+        """A worker is free: to the longest-waiting coroutine still waiting, else to the idle queue (where
+        threads wait)."""
+        with self._handing:
+            while self._waiters:
+                waiter, thread = self._waiters.popleft()
+                if waiter.done():  # it stopped waiting
+                    continue
+                if thread == threading.get_ident():
+                    self._hand(waiter, worker)
+                else:
+                    waiter.get_loop().call_soon_threadsafe(self._hand, waiter, worker)
+                return
+            self._idle.put(worker)
+
+    def _hand(self, waiter: asyncio.Future, worker) -> None:
+        if waiter.done():  # it gave up meanwhile: the next one
+            self._give_back(worker)
+        else:
+            waiter.set_result(worker)
+
+    def _collect(self, worker) -> None:
+        """A thread that takes the answer nobody waits for any more, then frees the worker (or replaces it
+        at the time limit)."""
+        proc, conn, poller = worker
+        try:
+            if poller.poll(None if self.timeout is None else math.ceil(self.timeout * 1000)):
+                conn.recv()
+                self._give_back(worker)
+                return
+            crashed = False
+        except (EOFError, OSError):
+            crashed = True
+        self._retire(proc, crashed, self._refill)
+
+    def _retire(self, proc, crashed: bool, refill) -> QueryTimeout | QueryCrashed:
+        """Kill a worker whose query is still running (or that died), have `refill` replace it, and say why."""
+        proc.kill()
         proc.join(5)
         self._procs.discard(proc)
         if not self._closed:
-            self._idle.put(self._spawn())
+            refill()
         if crashed:
             code = proc.exitcode
             how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit status {code}"
-            raise QueryCrashed(
+            return QueryCrashed(
                 f"the query worker crashed ({how}: a stack overflow, an internal error of the query engine, or more memory than the limit of "
                 f"{self.memory_mb} MiB); it was replaced"
             )
-        raise QueryTimeout(f"the query ran longer than the time limit of {self.timeout:g} s and was stopped")
+        return QueryTimeout(f"the query ran longer than the time limit of {self.timeout:g} s and was stopped")
+
+    def _refill(self) -> None:
+        self._give_back(self._spawn())
+
+    def _refill_later(self) -> None:
+        """`_refill` in a thread: starting a worker takes a while, and the event loop must not wait for it."""
+        threading.Thread(target=self._refill, daemon=True).start()
 
     def close(self) -> None:
         """Stop every worker, busy ones included (their queries are answered as crashed)."""
@@ -248,3 +356,8 @@ class QueryWorkers:
             proc.kill()
         while not self._idle.empty():
             self._idle.get_nowait()
+
+
+def _settle(future: asyncio.Future, value) -> None:
+    if not future.done():
+        future.set_result(value)

@@ -33,6 +33,7 @@ def rsgi_app(app, threads: int = 8, read_timeout: float = 10.0):
     from .cache import ResponseCache
     from .rsgi import BufferedWSGI
     from .server import MAX_BODY
+    from .sparql_lane import SparqlLane
 
     cache = app.wsgi_app if isinstance(app.wsgi_app, ResponseCache) else None
     return BufferedWSGI(
@@ -41,6 +42,7 @@ def rsgi_app(app, threads: int = 8, read_timeout: float = 10.0):
         read_timeout=read_timeout,
         max_body=MAX_BODY,
         cached=cache.lookup if cache is not None else None,
+        lane=SparqlLane(app, threads) if app.config.get("KG_QUERY_WORKERS") is not None else None,
     )
 
 
