@@ -151,10 +151,11 @@ def test_guard_decisions_are_remembered_per_allow_list():
 
 
 def test_a_burst_of_quick_queries_waits_while_a_stuck_worker_refuses(idr_store_dir):
-    """One worker, no queue: while answers flow, 6 concurrent lookups all get answers (the burst waits); a
-    pool whose worker has not answered within `burst_wait` refuses a second query at once, as before."""
+    """One worker, no queue: while answers flow, 6 concurrent lookups all get answers (the burst waits); so do
+    6 lookups reaching an idle pool at once; a pool whose worker has not answered within `burst_wait` refuses
+    a second query at once, as before."""
     flowing = QueryWorkers(idr_store_dir, size=1, queue_length=0, burst=6, timeout=60, burst_wait=30)
-    stuck = QueryWorkers(idr_store_dir, size=1, queue_length=0, burst=6, timeout=60, burst_wait=30)
+    stuck = QueryWorkers(idr_store_dir, size=1, queue_length=0, burst=6, timeout=60, burst_wait=1)
     try:
         assert flowing.run(LOOKUP, JSON_RESULTS, [])[0] == "200"  # an answer: the pool is flowing
         answers = []
@@ -166,11 +167,25 @@ def test_a_burst_of_quick_queries_waits_while_a_stuck_worker_refuses(idr_store_d
         for t in threads:
             t.join(120)
         assert answers == ["200"] * 6
+        idle = QueryWorkers(idr_store_dir, size=1, queue_length=0, burst=6, timeout=60, burst_wait=30)
+        try:
+            idle._ensure()  # started, never answered: a burst at an idle pool is not a stuck pool
+            at_once = [
+                threading.Thread(target=lambda: answers.append(idle.run(LOOKUP, JSON_RESULTS, [])[0])) for _ in range(6)
+            ]
+            for t in at_once:
+                t.start()
+            for t in at_once:
+                t.join(120)
+        finally:
+            idle.close()
+        assert answers == ["200"] * 12
         runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
         hold = threading.Thread(target=lambda: _ignore(stuck.run, runaway, None, ["json"]), daemon=True)
         hold.start()
         while stuck._waiting < 1:
             hold.join(0.01)
+        hold.join(1.5)  # longer than its burst_wait without an answer: stuck
         with pytest.raises(QueryBusy, match="1 query workers are busy and 0 queries are waiting"):
             stuck.run(LOOKUP, JSON_RESULTS, [])
     finally:

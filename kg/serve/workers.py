@@ -10,9 +10,9 @@ query that slipped past the SERVICE check still cannot open a connection.
 Waiting for a worker holds a server thread, so at most `size + queue` queries are admitted at once and a
 queued one waits at most `queue_wait` seconds; the rest are refused at once with 503 + Retry-After and the
 threads stay free for pages. While answers are flowing (a worker answered within the last `burst_wait`
-seconds, as with many small lookups), up to `burst` more may wait, each at most `burst_wait` seconds: a
-burst of quick queries queues instead of being refused, while runaway queries (no answer for that long)
-still leave only `size + queue` threads waiting.
+seconds, as with many small lookups, or the workers were all idle until less than `burst_wait` ago), up to
+`burst` more may wait, each at most `burst_wait` seconds: a burst of quick queries queues instead of being
+refused, while runaway queries (no answer for that long) still leave only `size + queue` threads waiting.
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ class QueryWorkers:
         self._handing = threading.Lock()  # a returned worker goes to one waiter or to the idle queue
         self._waiting = 0  # queries admitted and not yet answered
         self._last_answer = float("-inf")  # time.monotonic() of the last answer a worker gave
+        self._busy_since = float("-inf")  # when the first of the queries admitted now was admitted
         self._admission = threading.Lock()
         self._lock = threading.Lock()
         self._started = False
@@ -196,11 +197,14 @@ class QueryWorkers:
     def _admit(self) -> float:
         """Take a place among the admitted queries: how long it may wait for a worker (QueryBusy if none)."""
         with self._admission:
+            now = time.monotonic()
+            if self._waiting == 0:
+                self._busy_since = now
             if self._waiting < self.size + self.queue_length:
                 wait = self.queue_wait
             elif (
                 self._waiting < self.size + self.queue_length + self.burst
-                and time.monotonic() - self._last_answer < self.burst_wait
+                and now - max(self._last_answer, self._busy_since) < self.burst_wait
             ):
                 wait = self.burst_wait  # answers are flowing: a short wait, not a refusal
             else:
