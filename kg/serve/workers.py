@@ -134,7 +134,7 @@ class QueryWorkers:
         self._ctx = mp.get_context("spawn")
         self._idle: queue.Queue = queue.Queue()
         self._waiters: deque = deque()  # (future, its loop's thread) of coroutines waiting for a worker
-        self._handing = threading.Lock()  # a returned worker goes to one waiter or to the idle queue
+        self._handing = threading.RLock()  # a returned worker goes to one waiter or to the idle queue
         self._waiting = 0  # queries admitted and not yet answered
         self._last_answer = float("-inf")  # time.monotonic() of the last answer a worker gave
         self._busy_since = float("-inf")  # when the first of the queries admitted now was admitted
@@ -252,12 +252,13 @@ class QueryWorkers:
 
     async def _run_async(self, job: tuple, wait: float):
         loop = asyncio.get_running_loop()
-        try:
-            worker = self._idle.get_nowait()
-        except queue.Empty:
-            waiter = loop.create_future()
-            with self._handing:
+        with self._handing:  # as `_give_back` decides: a worker it puts in the queue meanwhile is seen here
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                worker, waiter = None, loop.create_future()
                 self._waiters.append((waiter, threading.get_ident()))
+        if worker is None:
             timer = loop.call_later(wait, _settle, waiter, None)
             try:
                 worker = await waiter
