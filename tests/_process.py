@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,13 +41,18 @@ def run_kg(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.Com
     )
 
 
-def wait_healthy(base: str, proc: subprocess.Popen, log: Path | None = None, limit: float = 300.0) -> None:
-    """Return once `base`/health answers 200; RuntimeError (with the end of the server's log) when the process
-    exits first or `limit` seconds pass (a liveness bound: a busy machine may load or build indexes slowly)."""
+def wait_healthy(
+    base: str, proc: subprocess.Popen | threading.Thread, log: Path | None = None, limit: float = 300.0
+) -> None:
+    """Return once `base`/health answers 200; RuntimeError (with the end of the server's log) when the server
+    (a process, or a thread serving in this one) ends first or `limit` seconds pass (a liveness bound: a
+    busy machine may load or build indexes slowly)."""
     deadline = time.monotonic() + limit
+    ended = (lambda: not proc.is_alive()) if isinstance(proc, threading.Thread) else (lambda: proc.poll() is not None)
     while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"kg serve exited: {log.read_text()[-2000:] if log else f'status {proc.returncode}'}")
+        if ended():
+            tail = log.read_text()[-2000:] if log else f"status {getattr(proc, 'returncode', None)}"
+            raise RuntimeError(f"kg serve exited: {tail}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"kg serve did not answer /health within {limit:.0f} s")
         try:

@@ -66,7 +66,7 @@ def serving_granian(app):
     event loop of its own in a thread."""
     import asyncio
 
-    from _process import free_port
+    from _process import free_port, wait_healthy
     from granian.constants import Interfaces
     from granian.server.embed import Server
 
@@ -81,15 +81,7 @@ def serving_granian(app):
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(base + "/health", timeout=5)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    wait_healthy(base, thread, limit=60)
     try:
         yield base
     finally:

@@ -20,6 +20,15 @@ from werkzeug.wrappers import Response
 from .sparql import OUTCOME_KEY, evaluate, result_headers
 
 
+def asks_results(environ: dict) -> bool:
+    """`GET /sparql?query=…`: the requests this path answers (and the event loop's lane evaluates)."""
+    return (
+        environ.get("REQUEST_METHOD") == "GET"
+        and environ.get("PATH_INFO") == "/sparql"
+        and "query=" in environ.get("QUERY_STRING", "")
+    )
+
+
 class SparqlFastPath:
     """WSGI middleware around the Flask app's `wsgi_app` (see the module docstring)."""
 
@@ -28,11 +37,7 @@ class SparqlFastPath:
         self.app = app
 
     def __call__(self, environ, start_response):
-        if (
-            environ.get("REQUEST_METHOD") != "GET"
-            or environ.get("PATH_INFO") != "/sparql"
-            or "query=" not in environ.get("QUERY_STRING", "")
-        ):
+        if not asks_results(environ):
             return self.next(environ, start_response)
         app = self.app
         outcome = environ.pop(OUTCOME_KEY, None)  # evaluated on the event loop already (sparql_lane.py)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 
 from .sparql import OUTCOME_KEY, Outcome, answered, prepare, refused
+from .sparql_fast import asks_results
 from .workers import QueryBusy, QueryCrashed, QueryTimeout
 
 
@@ -29,13 +30,8 @@ class SparqlLane:
         self.slots = asyncio.Semaphore(slots)
 
     def accepts(self, environ: dict) -> bool:
-        """`GET /sparql?query=…` once the workers run (the requests `SparqlFastPath` answers)."""
-        return (
-            self.workers.started
-            and environ["REQUEST_METHOD"] == "GET"
-            and environ["PATH_INFO"] == "/sparql"
-            and "query=" in environ["QUERY_STRING"]
-        )
+        """The requests `SparqlFastPath` answers (`GET /sparql?query=…`), once the workers run."""
+        return self.workers.started and asks_results(environ)
 
     async def evaluate(self, environ: dict) -> bool:
         """Evaluate the request into `environ[OUTCOME_KEY]` (an outcome, or the exception it raised);

@@ -29,6 +29,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from contextlib import contextmanager
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -187,9 +188,15 @@ class QueryWorkers:
     ):
         """(status, body or message, content type, truncated). Raises QueryBusy when the queue is full,
         QueryTimeout after `timeout` seconds, QueryCrashed when the worker died."""
+        with self._admitted() as wait:
+            return self._run((query, accept, words, default_graph, named_graphs, cap), wait)
+
+    @contextmanager
+    def _admitted(self):
+        """A place among the admitted queries for the block (`_admit`), given up when it ends."""
         wait = self._admit()
         try:
-            return self._run((query, accept, words, default_graph, named_graphs, cap), wait)
+            yield wait
         finally:
             with self._admission:
                 self._waiting -= 1
@@ -221,12 +228,22 @@ class QueryWorkers:
             worker = self._idle.get(timeout=wait)
         except queue.Empty:
             raise self._busy(wait) from None
-        proc, conn, poller = worker
+        proc, conn, _ = worker
         try:
             conn.send(job)
+        except OSError:
+            raise self._retire(proc, True, self._refill) from None
+        answer = self._answer_of(worker)
+        self._last_answer = time.monotonic()
+        return answer
+
+    def _answer_of(self, worker):
+        """Wait in this thread for `worker`'s answer: the worker goes back to the pool and the answer is
+        returned; or the worker is replaced (past the time limit, or it died) and why is raised."""
+        proc, conn, poller = worker
+        try:
             if poller.poll(None if self.timeout is None else math.ceil(self.timeout * 1000)):
                 answer = conn.recv()  # the answer, or EOFError when the worker died
-                self._last_answer = time.monotonic()
                 self._give_back(worker)
                 return answer
             crashed = False
@@ -243,12 +260,8 @@ class QueryWorkers:
         """`run` for a coroutine on an event loop: waiting for a worker and for its answer costs no thread
         (the answer wakes the loop through its pipe), with the same admission, time limit and errors.
         Only after `started`: starting workers blocks."""
-        wait = self._admit()
-        try:
+        with self._admitted() as wait:
             return await self._run_async(job, wait)
-        finally:
-            with self._admission:
-                self._waiting -= 1
 
     async def _run_async(self, job: tuple, wait: float):
         loop = asyncio.get_running_loop()
@@ -320,16 +333,10 @@ class QueryWorkers:
     def _collect(self, worker) -> None:
         """A thread that takes the answer nobody waits for any more, then frees the worker (or replaces it
         at the time limit)."""
-        proc, conn, poller = worker
         try:
-            if poller.poll(None if self.timeout is None else math.ceil(self.timeout * 1000)):
-                conn.recv()
-                self._give_back(worker)
-                return
-            crashed = False
-        except (EOFError, OSError):
-            crashed = True
-        self._retire(proc, crashed, self._refill)
+            self._answer_of(worker)
+        except (QueryTimeout, QueryCrashed):  # the worker was replaced
+            pass
 
     def _retire(self, proc, crashed: bool, refill) -> QueryTimeout | QueryCrashed:
         """Kill a worker whose query is still running (or that died), have `refill` replace it, and say why."""
