@@ -335,3 +335,38 @@ def test_a_query_given_up_on_the_event_loop_gives_its_worker_back(store_path):
         workers.close()
     assert answer[:2] == ("200", b'{"head":{},"boolean":true}')
     assert pids == [pid] and waiting == 0  # not killed and replaced: the answer was taken, the worker freed
+
+
+def test_sparqlwrapper_and_rdflib_read_the_site(site):
+    """The real clients over GET, on waitress and through granian's event-loop lane (once the workers run):
+    JSON, XML and CSV results, a CONSTRUCT as Turtle, a syntax error as SPARQLWrapper's QueryBadFormed, and
+    rdflib's SPARQLStore (GET by default)."""
+    import csv
+    import io
+
+    import rdflib
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+    from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+    from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+    assert count(site) == STUDIES["idr"]  # the workers run: what follows takes the lane under granian
+    query = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }"
+    sw = SPARQLWrapper(site)
+    sw.setQuery(query)
+    sw.setReturnFormat(JSON)
+    assert sw.queryAndConvert()["results"]["bindings"][0]["n"]["value"] == str(STUDIES["idr"])
+    sw.setReturnFormat(XML)
+    assert [n.firstChild.data for n in sw.queryAndConvert().getElementsByTagName("literal")] == [str(STUDIES["idr"])]
+    sw.setReturnFormat(CSV)
+    assert list(csv.DictReader(io.StringIO(sw.queryAndConvert().decode()))) == [{"n": str(STUDIES["idr"])}]
+    sw.setQuery("CONSTRUCT WHERE { <https://idr.openmicroscopy.org/study/idr0003/> <http://schema.org/citation> ?p }")
+    sw.setReturnFormat(TURTLE)
+    g = rdflib.Graph().parse(data=sw.queryAndConvert(), format="turtle")
+    assert set(g.objects()) == {rdflib.URIRef("https://doi.org/10.1083/jcb.201301120")}
+    sw.setQuery("SELECT ?s WHERE { ?s ?p }")
+    sw.setReturnFormat(JSON)
+    with pytest.raises(QueryBadFormed, match="(?i)syntax error"):
+        sw.queryAndConvert()
+    store = rdflib.Graph(store=SPARQLStore(site, returnFormat="json"))
+    rows = list(store.query(query))
+    assert len(rows) == 1 and int(rows[0][0]) == STUDIES["idr"]
