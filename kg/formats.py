@@ -203,8 +203,8 @@ def cap_result(result, cap: int | None):
     if not cap or isinstance(result, ox.QueryBoolean):
         return result, False
     if isinstance(result, ox.QuerySolutions):
-        doc, cut = _capped_json_doc(result, cap)
-        return ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON), cut
+        doc, cut = read_solutions(result, cap)
+        return solutions_of(doc), cut
     triples = list(itertools.islice(result, cap + 1))
     return triples[:cap], len(triples) > cap
 
@@ -212,11 +212,12 @@ def cap_result(result, cap: int | None):
 def capped_json(solutions: ox.QuerySolutions, cap: int) -> tuple[bytes, bool]:
     """SPARQL JSON of the first `cap` solutions, and whether there were more: `cap_result` + `serialize`
     without parsing the JSON back (the bytes are pyoxigraph's own, tested)."""
-    doc, cut = _capped_json_doc(solutions, cap)
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode(), cut
+    doc, cut = read_solutions(solutions, cap)
+    return json_bytes(doc), cut
 
 
-def _capped_json_doc(solutions: ox.QuerySolutions, cap: int) -> tuple[dict, bool]:
+def read_solutions(solutions: ox.QuerySolutions, cap: int) -> tuple[dict, bool]:
+    """The first `cap` solutions as a SPARQL JSON document, and whether there were more (cap + 1 are read)."""
     names = [v.value for v in solutions.variables]
     rows = list(itertools.islice(solutions, cap + 1))
     doc = {
@@ -224,3 +225,13 @@ def _capped_json_doc(solutions: ox.QuerySolutions, cap: int) -> tuple[dict, bool
         "results": {"bindings": [{n: _term_json(row[n]) for n in names if row[n] is not None} for row in rows[:cap]]},
     }
     return doc, len(rows) > cap
+
+
+def json_bytes(doc: dict) -> bytes:
+    """A SPARQL JSON document written as pyoxigraph writes it."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def solutions_of(doc: dict) -> ox.QuerySolutions:
+    """A SPARQL JSON document as a QuerySolutions again, for pyoxigraph's other result writers."""
+    return ox.parse_query_results(json.dumps(doc), format=ox.QueryResultsFormat.JSON)

@@ -104,6 +104,8 @@ class Structure:
     from_named: list[str] = field(default_factory=list)
     depth: int = 0  # deepest nesting of { ( [
     truncated: bool = False  # more tokens than asked to read
+    lookup: bool = False  # a SELECT or ASK of at most one triple pattern (`is_lookup`): cheap to evaluate
+    volatile: bool = False  # calls RAND, NOW, UUID, STRUUID or BNODE: each evaluation answers anew
 
 
 _FORMS = {
@@ -123,6 +125,7 @@ _FORMS = {
     "WITH",
 }
 _OPEN, _CLOSE = set("{(["), set("})]")
+_VOLATILE = {"RAND", "NOW", "UUID", "STRUUID", "BNODE"}
 _KEYWORDS = _FORMS | {"BASE", "PREFIX", "FROM", "SERVICE"}
 
 
@@ -167,6 +170,8 @@ def structure(text: str, max_tokens: int | None = None) -> Structure:
         if kind == "word":
             upper = value.upper()
             if upper not in _KEYWORDS:
+                if upper in _VOLATILE:
+                    st.volatile = True
                 continue
             nxt = toks[i + 1] if i + 1 < n else ("", "")
             if upper == "BASE" and nxt[0] == "iri":
@@ -197,7 +202,78 @@ def structure(text: str, max_tokens: int | None = None) -> Structure:
             # `SERVICE:x {` is the prefixed name SERVICE:x in the grammar, but pyoxigraph's parser matches
             # the keyword first and reads SERVICE + :x; a name that could be either is refused as a call.
             st.unresolved.append(value)
+    st.lookup = is_lookup(toks)
     return st
+
+
+# the terms a lookup's triple pattern may hold, by position (besides `a` as a predicate and true / false)
+_SUBJECT = {"var", "iri", "pname"}
+_OBJECT = {"var", "iri", "pname", "string", "number"}
+
+
+def is_lookup(toks: list[tuple[str, str]]) -> bool:
+    """Whether the code tokens are exactly `Prologue (SELECT (var+ | *) | ASK) WHERE? { [s p o .?] } (LIMIT n)?`:
+    PREFIX / BASE declarations, then one triple pattern of variables, IRIs, prefixed names and literals —
+    no blank nodes, paths, FILTER, OPTIONAL, sub-queries, DISTINCT, ORDER BY, OFFSET, FROM or SERVICE — in
+    which no variable occurs twice. Such a query is one index scan read in order: every solution costs a
+    step of the scan and no solution is held back (a repeated variable would make the scan skip any number
+    of quads between two solutions, as DISTINCT and OFFSET would), so reading its first n solutions is
+    bounded by n. A token sequence outside this grammar is not a lookup; one inside it is a lookup or a
+    syntax error for the parser."""
+    i, n = 0, len(toks)
+
+    def word(k: int) -> str:
+        return toks[k][1].upper() if k < n and toks[k][0] == "word" else ""
+
+    while word(i) in ("BASE", "PREFIX"):
+        if word(i) == "BASE" and i + 1 < n and toks[i + 1][0] == "iri":
+            i += 2
+        elif i + 2 < n and toks[i + 1][0] == "pname" and toks[i + 1][1].endswith(":") and toks[i + 2][0] == "iri":
+            i += 3
+        else:
+            return False
+    form = word(i)
+    i += 1
+    if form == "SELECT":
+        if i < n and toks[i] == ("op", "*"):
+            i += 1
+        else:
+            start = i
+            while i < n and toks[i][0] == "var":
+                i += 1
+            if i == start:
+                return False
+    elif form != "ASK":
+        return False
+    if word(i) == "WHERE":
+        i += 1
+    if i >= n or toks[i] != ("op", "{"):
+        return False
+    i += 1
+    if i + 2 < n and toks[i] != ("op", "}"):
+        (sk, sv), (pk, pv), (ok, ov) = toks[i : i + 3]
+        if (
+            sk not in _SUBJECT
+            or not (pk in _SUBJECT or (pk, pv) == ("word", "a"))
+            or not (ok in _OBJECT or (ok == "word" and ov.lower() in ("true", "false")))
+        ):
+            return False
+        names = [v[1:] for k, v in ((sk, sv), (pk, pv), (ok, ov)) if k == "var"]
+        if len(set(names)) != len(names):
+            return False
+        i += 3
+        if ok == "string" and i < n and toks[i][0] == "langtag":
+            i += 1
+        elif ok == "string" and i + 1 < n and toks[i] == ("op", "^^") and toks[i + 1][0] in ("iri", "pname"):
+            i += 2
+        if i < n and toks[i] == ("punct", "."):
+            i += 1
+    if i >= n or toks[i] != ("op", "}"):
+        return False
+    i += 1
+    if word(i) == "LIMIT" and i + 1 < n and toks[i + 1][0] == "number" and toks[i + 1][1].isdigit():
+        i += 2
+    return i == n
 
 
 def _service(st: Structure, following: list[tuple[str, str]], iri_of) -> None:

@@ -22,6 +22,7 @@ from kg.store import open_store
 
 from expected import STUDIES
 
+JSON = {"Accept": "application/sparql-results+json"}
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
@@ -215,6 +216,39 @@ def test_full_queue_is_refused_at_once_and_pages_keep_answering(site):
     assert count(site) == STUDIES["idr"]
 
 
+def test_lookups_are_answered_while_every_worker_is_busy(site):
+    """A lookup (one triple pattern) needs no worker: with both workers and both queue places held by
+    runaway queries, lookups are answered with the real values before any runaway query has ended."""
+    assert count(site) == STUDIES["idr"]  # workers are up
+    answers, done = [], threading.Event()
+
+    def runaway():
+        r = requests.get(site, params={"query": RUNAWAY}, headers={"Accept": "application/json"}, timeout=60)
+        answers.append(r.status_code)
+        done.set()
+
+    threads = [threading.Thread(target=runaway) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    lookup = 'SELECT ?s WHERE { ?s <http://schema.org/identifier> "idr0003" }'
+    found = [requests.get(site, params={"query": lookup, "n": i}, headers=JSON, timeout=60) for i in range(3)]
+    typed = requests.get(
+        site, params={"query": "SELECT ?s WHERE { ?s a <http://schema.org/Dataset> }"}, headers=JSON, timeout=60
+    )
+    in_flight = not done.is_set()
+    for t in threads:
+        t.join(60)
+    assert in_flight  # answered while the runaway queries held every worker
+    assert [r.status_code for r in found] == [200, 200, 200]
+    assert [b["s"]["value"] for b in found[0].json()["results"]["bindings"]] == [
+        "https://idr.openmicroscopy.org/study/idr0003/"
+    ]
+    assert typed.status_code == 200 and len(typed.json()["results"]["bindings"]) == STUDIES["idr"]
+    assert answers == [503] * 4
+    assert count(site) == STUDIES["idr"]
+
+
 def test_nested_query_is_refused_before_parsing(site):
     r = requests.post(site, data=NESTED, headers={"Content-Type": "application/sparql-query"}, timeout=60)
     assert r.status_code == 400 and "nests groups 10000 deep; at most 100" in r.json()["message"]
@@ -329,7 +363,7 @@ def test_a_query_given_up_on_the_event_loop_gives_its_worker_back(store_path):
         return pid, answer, [p.pid for p in workers._procs], workers._waiting
 
     try:
-        workers._ensure()
+        workers.start()
         pid, answer, pids, waiting = asyncio.run(scenario())
     finally:
         workers.close()

@@ -35,16 +35,20 @@ def test_repeated_gets_are_served_from_the_cache(harvested_store, crate_sources)
             assert requests.get(base + "/sparql", params={"query": rand}, headers=JSON, timeout=60).status_code == 200
         requests.post(base + "/sparql", data={"query": COUNT}, headers=JSON, timeout=60)
         assert cache.hits == 1  # neither RAND() nor a POST came from the cache
+        # decided on the query's tokens: the words inside a string or a comment call nothing
+        quoted = 'SELECT ?s WHERE { ?s <http://schema.org/name> "rand() now()" } # uuid()'
+        got = [requests.get(base + "/sparql", params={"query": quoted}, headers=JSON, timeout=60) for _ in range(2)]
+        assert [r.headers["X-KG-Cache"] for r in got] == ["miss", "hit"] and cache.hits == 2
 
         # a finished follow-up step changes the key: the same GET is answered afresh
         follow_up = BackgroundFollowUp(harvested_store, crate_sources, HarvestSummary(), HarvestOptions())
         cache.config["KG_BACKGROUND"] = follow_up
         requests.get(base + "/sparql", params={"query": COUNT}, headers=JSON, timeout=60)
-        assert cache.hits == 1
+        assert cache.hits == 2
         with follow_up._lock:
             follow_up._state["validation"] = DONE
         requests.get(base + "/sparql", params={"query": COUNT}, headers=JSON, timeout=60)
         requests.get(base + "/sparql", params={"query": COUNT}, headers=JSON, timeout=60)
-        assert cache.hits == 2  # one miss after the step finished, then a hit under the new key
+        assert cache.hits == 3  # one miss after the step finished, then a hit under the new key
     finally:
         server.shutdown()

@@ -161,7 +161,7 @@ def test_a_burst_of_quick_queries_waits_while_a_stuck_worker_refuses(idr_store_d
         assert _burst(flowing, 6) == ["200"] * 6
         idle = QueryWorkers(idr_store_dir, size=1, queue_length=0, burst=6, timeout=60, burst_wait=30)
         try:
-            idle._ensure()  # started, never answered: a burst at an idle pool is not a stuck pool
+            idle.start()  # started, never answered: a burst at an idle pool is not a stuck pool
             assert _burst(idle, 6) == ["200"] * 6
         finally:
             idle.close()

@@ -5,22 +5,21 @@ again is the same bytes: the cache keeps complete 200 answers of GET requests un
 query string, Accept, Host) and serves them again without running the app. A new harvest changes the
 generation (kg/indexes.py), so older entries are never served again and age out of the LRU. Only the
 read-only routes listed in `CACHEABLE` are cached (not /health, /downloads, /provenance, /quality,
-whose answers report on more than the graph), SPARQL queries using RAND / NOW / UUID / STRUUID / BNODE
-are not, and neither are answers over `max_item` bytes. `kg serve` turns it on (`--cache-mb`).
+whose answers report on more than the graph), SPARQL queries calling RAND / NOW / UUID / STRUUID / BNODE
+are not (the endpoint finds the calls among the query's tokens and marks the request, `NOT_CACHEABLE`),
+and neither are answers over `max_item` bytes. `kg serve` turns it on (`--cache-mb`).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
-from urllib.parse import parse_qs, unquote_plus
 
 from ..indexes import IndexesNotReady
 
 CACHEABLE = ("/sparql", "/search", "/gide/", "/study/", "/api/", "/stats", "/resource")
 KEY = "kg.cache_key"  # environ entry: the key `lookup` computed (None: not cacheable)
-VOLATILE = re.compile(r"(?i)\b(rand|now|uuid|struuid|bnode)\s*\(")
+NOT_CACHEABLE = "kg.not_cacheable"  # environ entry set by a route whose answer must not be stored
 
 
 class ResponseCache:
@@ -42,12 +41,6 @@ class ResponseCache:
         if environ.get("REQUEST_METHOD") != "GET" or not (path == "/" or path.startswith(CACHEABLE)):
             return None
         query = environ.get("QUERY_STRING", "")
-        if (
-            path.startswith("/sparql")
-            and VOLATILE.search(unquote_plus(query))  # most queries have none of the words: no parse needed
-            and any(VOLATILE.search(q) for q in parse_qs(query).get("query", []))
-        ):
-            return None
         try:
             generation = self.indexes.current(wait=0).generation
         except IndexesNotReady:
@@ -102,6 +95,9 @@ class ResponseCache:
             if hasattr(result, "close"):
                 result.close()
         status, headers = captured
+        if environ.get(NOT_CACHEABLE):  # as a request the cache does not take at all: no X-KG-Cache
+            start_response(status, headers)
+            return [body]
         if (
             status.startswith("200")
             and len(body) <= self.max_item

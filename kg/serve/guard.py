@@ -66,6 +66,9 @@ def _checked(query: str, allowed: frozenset[str]) -> Structure:
                     else "no federation endpoint is allowed (KG_SERVICE_ALLOW)"
                 )
                 raise ServiceRefused(f"SERVICE <{target}> is not allowed on this endpoint; {hint}")
+    if len(views) > 1:  # \u escapes: which reading the parser follows is not ours to guess, so no shortcut
+        views[-1].lookup = False
+        views[-1].volatile = any(view.volatile for view in views)
     return views[-1]
 
 

@@ -27,16 +27,18 @@ from ..config import QUERIES
 from ..formats import unknown_words
 from ..namespaces import PREFIXES, STAGING_PREFIX
 from ..sparql_text import Structure
+from .cache import NOT_CACHEABLE
 from .guard import QueryTooDeep, ServiceRefused, check_query
 from .negotiation import preferred, wants_query_page
 from .queries import named_queries
-from .sparql_results import render
+from .sparql_results import render, render_small
 from .workers import QueryBusy, QueryCrashed, QueryTimeout, _safe_message
 
 bp = Blueprint("sparql", __name__)
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 OUTCOME_KEY = "kg.sparql.outcome"  # environ key: an outcome (or exception) the fast path hands the view
 NO_GRAPH = "urn:kg:no-graph"  # stands for an empty part of a dataset (never holds triples)
+LOOKUP_ROWS = 1000  # solutions a lookup may have and still be answered by the serving process (`lookup`)
 
 SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix void: <http://rdfs.org/ns/void#> .
@@ -149,6 +151,9 @@ def evaluate(req, config, log: logging.Logger) -> Outcome:
     workers = config.get("KG_QUERY_WORKERS")
     if workers is None:
         return _in_store(step, config, log)
+    outcome = lookup(step, config, log)
+    if outcome is not None:
+        return outcome
     try:
         return answered(workers.run(*step.job))
     except (QueryBusy, QueryTimeout, QueryCrashed) as e:
@@ -165,6 +170,7 @@ class Prepared:
     default_graphs: list[str] | None
     named_graphs: list[str] | None
     cap: int | None
+    lookup: bool = False  # one triple pattern over the whole store (sparql_text.is_lookup): see `lookup`
 
     @property
     def job(self) -> tuple:
@@ -185,6 +191,8 @@ def prepare(req, config) -> Outcome | Prepared:
         return Outcome(400, "empty query")
     try:
         st = check_query(query)
+        if st.volatile:  # a new answer each time: the response cache must not keep it
+            req.environ[NOT_CACHEABLE] = True
     except ServiceRefused as e:
         return Outcome(403, str(e))
     except QueryTooDeep as e:
@@ -200,7 +208,15 @@ def prepare(req, config) -> Outcome | Prepared:
             400,
             f"unknown result format {unknown_words(words)[0]!r}; use json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml or a media type",
         )
-    return Prepared(query, req.headers.get("Accept"), words, default_graphs, named_graphs, config.get("KG_RESULT_CAP"))
+    return Prepared(
+        query,
+        req.headers.get("Accept"),
+        words,
+        default_graphs,
+        named_graphs,
+        config.get("KG_RESULT_CAP"),
+        lookup=st.lookup and default_graphs is None and named_graphs is None,
+    )
 
 
 def answered(answer: tuple) -> Outcome:
@@ -220,8 +236,22 @@ def refused(e: QueryBusy | QueryTimeout | QueryCrashed, config) -> Outcome:
     return Outcome(500, str(e))
 
 
-def _in_store(step: Prepared, config, log: logging.Logger) -> Outcome:
-    """The query run by the store itself (in memory, or a remote store with its own time limit)."""
+def lookup(step: Prepared, config, log: logging.Logger) -> Outcome | None:
+    """A lookup (`Prepared.lookup`) answered by the serving process's own store handle, without a worker
+    process; None for any other query, or when a lookup has more than LOOKUP_ROWS solutions (it then runs
+    in a worker like every other query). A worker costs a lookup 3-5x its evaluation (two processes to
+    wake, the request and answer through a pipe, py-spy). What bounds a lookup here instead of the time
+    limit: its grammar (one triple pattern, no repeated variable, nothing that holds solutions back, no
+    SERVICE), under which each solution is one step of an index scan, and the LOOKUP_ROWS solutions read
+    at most; no network is reachable from it."""
+    if not step.lookup:
+        return None
+    return _in_store(step, config, log, LOOKUP_ROWS)
+
+
+def _in_store(step: Prepared, config, log: logging.Logger, limit: int | None = None) -> Outcome | None:
+    """The query run by the store itself (in memory, or a remote store with its own time limit); with a
+    `limit`, None when the result has more solutions than that (`render_small`)."""
     try:
         result = config["KG_STORE"].query(
             step.query,
@@ -237,7 +267,10 @@ def _in_store(step: Prepared, config, log: logging.Logger) -> Outcome:
         log.warning("query evaluation failed: %s", e)
         return Outcome(500, "query evaluation failed: " + _safe_message(e))
     try:
-        return answered(render(result, step.accept, step.words, step.cap))
+        if limit is None:
+            return answered(render(result, step.accept, step.words, step.cap))
+        answer = render_small(result, step.accept, step.words, step.cap, limit)
+        return None if answer is None else answered(answer)
     except (SyntaxError, ValueError, OSError, RuntimeError) as e:
         log.warning("query evaluation failed: %s", e)
         return Outcome(500, "query evaluation failed: " + _safe_message(e))

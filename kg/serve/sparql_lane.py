@@ -3,18 +3,18 @@
 A small lookup that missed the cache cost ~0.5 ms of the serving process's CPU, most of it in hand-offs:
 to a pool thread, the thread waiting on the worker's pipe, the answer back to the loop, each step taking
 the GIL from another thread (py-spy; CPU seconds per request from /proc). Here the loop prepares the query
-itself (`sparql.prepare`: the same guards, dataset and formats), sends it to a worker and awaits the
-worker's pipe (`QueryWorkers.run_async`: the same admission, time limit and errors). The outcome then goes
-through the app's WSGI chain on the loop, where nothing waits any more: the response cache stores it, the
-common headers are added, the fast path answers a result, the view an error. A request for the query page,
-and any request before the workers have started, still goes to a thread, its outcome already evaluated.
-"""
+itself (`sparql.prepare`: the same guards, dataset and formats); a lookup (one triple pattern, bounded:
+`sparql.lookup`) it answers from the store at once, any other query it sends to a worker, awaiting the
+worker's pipe (`QueryWorkers.run_async`: the same admission, time limit and errors; the first such query
+starts the workers in a thread). The outcome then goes through the app's WSGI chain on the loop, where
+nothing waits any more: the response cache stores it, the common headers are added, the fast path answers
+a result, the view an error. A request for the query page still goes to a thread, its outcome evaluated."""
 
 from __future__ import annotations
 
 import asyncio
 
-from .sparql import OUTCOME_KEY, Outcome, answered, prepare, refused
+from .sparql import OUTCOME_KEY, Outcome, answered, lookup, prepare, refused
 from .sparql_fast import asks_results
 from .workers import QueryBusy, QueryCrashed, QueryTimeout
 
@@ -30,8 +30,8 @@ class SparqlLane:
         self.slots = asyncio.Semaphore(slots)
 
     def accepts(self, environ: dict) -> bool:
-        """The requests `SparqlFastPath` answers (`GET /sparql?query=…`), once the workers run."""
-        return self.workers.started and asks_results(environ)
+        """The requests `SparqlFastPath` answers (`GET /sparql?query=…`)."""
+        return asks_results(environ)
 
     async def evaluate(self, environ: dict) -> bool:
         """Evaluate the request into `environ[OUTCOME_KEY]` (an outcome, or the exception it raised);
@@ -42,6 +42,12 @@ class SparqlLane:
             if isinstance(step, Outcome):
                 environ[OUTCOME_KEY] = step
                 return not step.page
+            outcome = lookup(step, app.config, app.logger)  # a lookup, on the loop: bounded, no worker
+            if outcome is not None:
+                environ[OUTCOME_KEY] = outcome
+                return True
+            if not self.workers.started:  # the first query for a worker: they start in a thread, once
+                await asyncio.get_running_loop().run_in_executor(None, self.workers.start)
             async with self.slots:
                 try:
                     environ[OUTCOME_KEY] = answered(await self.workers.run_async(step.job))

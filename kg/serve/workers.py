@@ -170,7 +170,8 @@ class QueryWorkers:
         self.isolation_problem = problem if self.no_network else None
         return proc, parent, _poller(parent)
 
-    def _ensure(self) -> None:
+    def start(self) -> None:
+        """Start the workers unless they run (blocks until each has opened the store)."""
         with self._lock:
             if not self._started:
                 for _ in range(self.size):
@@ -223,7 +224,7 @@ class QueryWorkers:
             return wait
 
     def _run(self, job, wait: float):
-        self._ensure()
+        self.start()
         try:
             worker = self._idle.get(timeout=wait)
         except queue.Empty:
@@ -259,7 +260,7 @@ class QueryWorkers:
     async def run_async(self, job: tuple):
         """`run` for a coroutine on an event loop: waiting for a worker and for its answer costs no thread
         (the answer wakes the loop through its pipe), with the same admission, time limit and errors.
-        Only after `started`: starting workers blocks."""
+        Only after `start`, which blocks."""
         with self._admitted() as wait:
             return await self._run_async(job, wait)
 
