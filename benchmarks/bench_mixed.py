@@ -420,7 +420,9 @@ def main() -> None:
     args = ap.parse_args()
     levels = args.clients
     work = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
-    store = Path(args.store) if args.store else work / "store"
+    store = (
+        Path(args.store).resolve() if args.store else work / "store"
+    )  # absolute: a --before run starts in its own folder
     if not args.store:
         subprocess.run(
             [
@@ -452,6 +454,8 @@ def main() -> None:
         runs = [(f"{default} {options}".strip(), ROOT) for options in args.kg]
     if args.before:
         runs.insert(0, (f"{default} @{args.before}", checkout(args.before, work)))
+    # what the mixed ratios divide by: the --before run, else the one-process run without cache, else the first
+    base = runs[0][0] if args.before or all(label != one for label, _ in runs) else one
     workloads_ = ["mixed", "lookup"] if args.only is None else [{"mixed": "mixed", "lookups": "lookup"}[args.only]]
     if args.only == "lookups" and args.rounds > 1:
         rps = lookups_side_by_side(runs, store, work, levels, args.seconds, args.rounds)
@@ -499,14 +503,14 @@ def main() -> None:
                 rps.update(peer_lookups("virtuoso", vport, "/sparql", lookup_ids, levels, args.seconds))
             peers.append(("virtuoso", "virtuoso"))
     print(
-        f"ratios (answered req/s); before = {one}" + (f"; @{args.before} = that commit's code" if args.before else "")
+        f"ratios (answered req/s); before = {base}" + (f"; @{args.before} = that commit's code" if args.before else "")
     )
     if "mixed" in workloads_:
         for clients in levels:
             for after in ours:
-                if after != one:
+                if after != base:
                     print(
-                        f"  mixed, {clients:>3} clients: {after} / before = {rps[(after, 'mixed', clients)] / rps[(one, 'mixed', clients)]:.2f}x"
+                        f"  mixed, {clients:>3} clients: {after} / before = {rps[(after, 'mixed', clients)] / rps[(base, 'mixed', clients)]:.2f}x"
                     )
     for clients in levels:
         for short, peer in peers:
