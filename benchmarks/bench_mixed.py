@@ -420,9 +420,8 @@ def main() -> None:
     args = ap.parse_args()
     levels = args.clients
     work = Path(tempfile.mkdtemp(prefix="bench-mixed-"))
-    store = (
-        Path(args.store).resolve() if args.store else work / "store"
-    )  # absolute: a --before run starts in its own folder
+    # absolute: a --before run starts its server in a folder of its own
+    store = Path(args.store).resolve() if args.store else work / "store"
     if not args.store:
         subprocess.run(
             [

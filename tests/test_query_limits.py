@@ -372,9 +372,9 @@ def test_a_query_given_up_on_the_event_loop_gives_its_worker_back(store_path):
 
 
 def test_sparqlwrapper_and_rdflib_read_the_site(site):
-    """The real clients over GET, on waitress and through granian's event-loop lane (once the workers run):
-    JSON, XML and CSV results, a CONSTRUCT as Turtle, a syntax error as SPARQLWrapper's QueryBadFormed, and
-    rdflib's SPARQLStore (GET by default)."""
+    """The real clients over GET, on waitress and through granian's event-loop lane: JSON, XML and CSV results
+    of a query run in a query worker and of a lookup the serving process answers, a CONSTRUCT as Turtle, a
+    syntax error as SPARQLWrapper's QueryBadFormed, and rdflib's SPARQLStore (GET by default)."""
     import csv
     import io
 
@@ -383,7 +383,7 @@ def test_sparqlwrapper_and_rdflib_read_the_site(site):
     from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
     from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-    assert count(site) == STUDIES["idr"]  # the workers run: what follows takes the lane under granian
+    assert count(site) == STUDIES["idr"]  # workers are up
     query = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a <http://schema.org/Dataset> }"
     sw = SPARQLWrapper(site)
     sw.setQuery(query)
@@ -393,6 +393,13 @@ def test_sparqlwrapper_and_rdflib_read_the_site(site):
     assert [n.firstChild.data for n in sw.queryAndConvert().getElementsByTagName("literal")] == [str(STUDIES["idr"])]
     sw.setReturnFormat(CSV)
     assert list(csv.DictReader(io.StringIO(sw.queryAndConvert().decode()))) == [{"n": str(STUDIES["idr"])}]
+    sw.setQuery('SELECT ?s WHERE { ?s <http://schema.org/identifier> "idr0003" }')  # a lookup: no worker
+    for fmt, read in (
+        (JSON, lambda r: [b["s"]["value"] for b in r["results"]["bindings"]]),
+        (CSV, lambda r: [row["s"] for row in csv.DictReader(io.StringIO(r.decode()))]),
+    ):
+        sw.setReturnFormat(fmt)
+        assert read(sw.queryAndConvert()) == ["https://idr.openmicroscopy.org/study/idr0003/"]
     sw.setQuery("CONSTRUCT WHERE { <https://idr.openmicroscopy.org/study/idr0003/> <http://schema.org/citation> ?p }")
     sw.setReturnFormat(TURTLE)
     g = rdflib.Graph().parse(data=sw.queryAndConvert(), format="turtle")
