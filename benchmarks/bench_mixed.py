@@ -8,7 +8,7 @@ Workloads, each request drawn at random from real values of the store:
 - mixed: a small SELECT on /sparql (a study by its identifier), /search with a facet (HTML),
   /gide/search (free text), a study page, /api/search (OLS term search) — in equal shares;
 - lookup: the small SELECT only (on /sparql, or the peer's endpoint); half of them made unique by a
-  comment, so that a result cache cannot answer them (reported apart as "(unique)").
+  comment, so that a result cache cannot answer them (reported apart as "(unique)"; `--unique`: only those).
 Clients are threads with keep-alive connections, spread over a few client processes. Prints per endpoint
 requests, errors, p50 / p99 and the req/s of each run, then the ratios.
 
@@ -176,10 +176,17 @@ def summarize(results: list, seconds: float) -> tuple[float, dict]:
     return sum(1 for _, status, _ in results if status == 200) / seconds, stats  # answered only: a 503 is no answer
 
 
-def lookups_side_by_side(runs: list, store: Path, work: Path, levels: list[int], seconds: float, rounds: int) -> dict:
+def lookups_side_by_side(
+    runs: list, store: Path, work: Path, levels: list[int], seconds: float, rounds: int, unique: bool = False
+) -> dict:
     """Lookups against every kg run and Oxigraph's server, all running at once (each kg run on its own copy
     of the store), the load alternating between them `rounds` times: on a shared machine whose load comes
-    and goes, each server sees the same conditions. Returns {(label, "lookup", clients): answered req/s}."""
+    and goes, each server sees the same conditions; `unique`: only lookups no cache has seen. Returns
+    {(label, "lookup", clients): answered req/s}."""
+
+    def kept(requests_: list) -> list:
+        return [r for r in requests_ if r[0].endswith("(unique)")] if unique else requests_
+
     servers: list[tuple[str, subprocess.Popen, int, list]] = []
     try:
         ids: list[str] = []
@@ -190,13 +197,13 @@ def lookups_side_by_side(runs: list, store: Path, work: Path, levels: list[int],
             servers.append((label, proc, port, []))
             _, lookups, ids = workloads(port)
             warm_up(port, lookups, 1 if "--processes 1" in label else 8)
-            servers[-1] = (label, proc, port, lookups)
+            servers[-1] = (label, proc, port, kept(lookups))
         nquads = work / "nq" / "all.nq"
         nquads.parent.mkdir()
         dump_nquads(store, nquads)
         proc, port = start_oxigraph(nquads, work)
         peer = [lookup_request(i, "/query", u) for i in ids for u in (False, True)]
-        servers.append(("oxigraph serve-read-only", proc, port, peer))
+        servers.append(("oxigraph serve-read-only", proc, port, kept(peer)))
         warm_up(port, peer, 1)
         raw: dict[tuple[str, int], list] = {}
         cpu: dict[tuple[str, int], float] = {}
@@ -407,6 +414,11 @@ def main() -> None:
         help="with --only lookups: run every server at once and alternate the load between them this many times",
     )
     ap.add_argument(
+        "--unique",
+        action="store_true",
+        help="with --only lookups and --rounds: only lookups no response cache has seen (each query text new)",
+    )
+    ap.add_argument(
         "--kg",
         action="append",
         metavar="OPTIONS",
@@ -457,7 +469,7 @@ def main() -> None:
     base = runs[0][0] if args.before or all(label != one for label, _ in runs) else one
     workloads_ = ["mixed", "lookup"] if args.only is None else [{"mixed": "mixed", "lookups": "lookup"}[args.only]]
     if args.only == "lookups" and args.rounds > 1:
-        rps = lookups_side_by_side(runs, store, work, levels, args.seconds, args.rounds)
+        rps = lookups_side_by_side(runs, store, work, levels, args.seconds, args.rounds, args.unique)
         print(f"ratios (answered req/s), servers side by side, {args.rounds} rounds")
         for clients in levels:
             line = ", ".join(
