@@ -257,6 +257,49 @@ def test_chunked_first_load_goes_straight_to_the_graph(crate_sources, tmp_path, 
     assert again.changes == {"added": 0, "removed": 0} and store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
 
 
+def test_a_first_load_in_many_background_batches_gives_the_same_graph(crate_sources, tmp_path, monkeypatch):
+    """The bulk loads of a source's gathered N-Triples run in the writer's loading thread while the
+    harvest maps the next chunks: with batches of ~40 kB (a few dozen loads, one still loading while the
+    next one gathers) the store holds the same quads as with the one load a default-sized batch makes."""
+    monkeypatch.setenv("KG_HARVEST_WORKERS", "1")
+    dumps = {}
+    for name, load_bytes in (("one", None), ("many", 40_000)):
+        store = open_store(tmp_path / name)
+        store.spill_quads = 2000
+        if load_bytes:
+            store.load_bytes = load_bytes
+        report = harvest_snapshot(store, crate_sources["idr"], chunk_records=20)
+        assert report.ok and report.studies == STUDIES["idr"] and report.triples == TRIPLES["idr"]
+        assert store.graph_sizes()[GRAPH + "idr"] == TRIPLES["idr"]
+        dumps[name] = sorted(store.dump_graph(GRAPH + "idr", ox.RdfFormat.N_TRIPLES).splitlines())
+    assert len(dumps["many"]) == TRIPLES["idr"] and dumps["many"] == dumps["one"]
+
+
+def test_a_failed_background_load_is_raised_and_its_graph_dropped(tmp_path):
+    """A batch that the loading thread cannot load (broken N-Triples) fails the writer's next step with
+    the parser's error; the half-written new graph is dropped and the store stays writable."""
+    store = open_store(tmp_path / "kg")
+    store.load_bytes = 10
+    graph = GRAPH + "broken"
+    writer = store.source_writer(graph, "broken")
+    writer.add_ntriples(b"<http://example.org/s> <http://example.org/p> <http://example.org/o> .\n")
+    writer.add_ntriples(b"<http://example.org/s> <http://example.org/p> this is not N-Triples\n")
+    with pytest.raises(SyntaxError):
+        writer.commit([])
+    assert not store.has_graph(graph) and store.staging_graphs() == []
+    store.append(
+        [
+            ox.Quad(
+                ox.NamedNode("http://example.org/s"),
+                ox.NamedNode("http://example.org/p"),
+                ox.Literal("x"),
+                ox.NamedNode(graph),
+            )
+        ]
+    )
+    assert store.count(graph) == 1
+
+
 def test_a_failure_mid_harvest_leaves_the_served_graph_and_no_staging(backend, crate_sources):
     """A record stream that breaks after two chunks: the error reaches the caller, the staged chunks are
     dropped, the served graph is untouched."""
