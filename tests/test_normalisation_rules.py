@@ -118,3 +118,38 @@ def test_misspelt_type_is_recorded_on_the_typed_node(harvested_store):
     )
     assert int(rows[0]["n"].value) == BIA_QUANTITIVE_VALUE
     assert not bool(harvested_store.query(f"ASK {{ <http://schema.org/QuantitativeValue> <{KG}sourceValue> ?v }}"))
+
+
+def test_one_alternation_decides_as_the_rules_one_by_one():
+    """The normaliser asks one regex made of every rule's pattern before trying the rules in turn: over
+    every IRI of the bundled crates and the variants above it changes exactly what the rules alone change."""
+    import re
+
+    import pyoxigraph as ox
+
+    from kg.mapping.iri_rules import IriNormaliser, _alternation, load_rules
+    from kg.mapping.rocrate import parse_crate
+
+    iris = {
+        "obo:NCBITaxon_0007955",
+        "http://purl.obolibrary.org/obo/ncbitaxon_9606",
+        "obo:fbbi_00000246",
+        "FBbi: 00000369",
+        "DOI: 10.1038/nmeth.1234",
+        "https://dx.doi.org/10.1038/nmeth.1234",
+        "https://www.ncbi.nlm.nih.gov/pubmed/?term=12345",
+        "https://idr.openmicroscopy.org/study/idr0003",
+    }
+    for path in sorted((ROOT / "data" / "crates").rglob("*-ro-crate-metadata.json")):
+        for q in parse_crate(path.read_bytes()).quads:
+            iris.update(t.value for t in (q.subject, q.object) if isinstance(t, ox.NamedNode))
+    joined, alone = IriNormaliser(), IriNormaliser()
+    assert joined._any is not None
+    alone._any = None
+    changed = {i: joined.normalise(i) for i in iris if joined.normalise(i) is not None}
+    assert changed == {i: alone.normalise(i) for i in iris if alone.normalise(i) is not None}
+    assert len(iris) == 25_355 and len(changed) == 191 and joined.applied == alone.applied
+    assert joined.applied["pubmed"] == 81 and joined.applied["ncbi-datasets-taxon"] == 66
+    # a pattern with a global flag cannot be joined: then each rule is tried alone
+    assert _alternation([re.compile("(?i)a"), re.compile("b")]) is None
+    assert _alternation([r.pattern for r in load_rules()]) is not None
