@@ -43,12 +43,14 @@ class BackgroundFollowUp:
         self._thread = threading.Thread(target=self._run, name="kg-follow-up", daemon=True)
         self._answered = threading.Event()  # set once the server has answered a request (see `attach`)
         self.grace = 0.0  # seconds the follow-up waits for that first answer before it starts anyway
+        self.workers = None  # the served app's /sparql query workers (`attach`)
 
     def attach(self, app, grace: float = 15.0) -> BackgroundFollowUp:
         """Report on `app` (/health, /quality, /downloads) and start once it has answered its first request
         (or after `grace` s): on two cores, validation beside the first search would slow that search."""
         app.config["KG_BACKGROUND"] = self
         self.grace = grace
+        self.workers = app.config.get("KG_QUERY_WORKERS")  # renewed once validation has written its graph
 
         @app.after_request
         def answered(resp):
@@ -99,6 +101,8 @@ class BackgroundFollowUp:
         self._set(step, RUNNING)
 
     def _end(self, step: str, summary) -> None:
+        if step == "validation" and self.workers is not None:
+            self.workers.renew()  # /sparql's workers see the store as they opened it: the findings are new
         self._set(step, DONE)
         if self.on_step is not None:
             self.on_step(step, summary)

@@ -45,6 +45,10 @@ def poll(url: str, proc, ok, limit: float = 900.0, **kw):
     pytest.fail(f"{url} did not answer as expected within {limit} s")
 
 
+VALIDATION_RESULTS = """SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/gide-kg/graph/validation> {
+  ?r a <http://www.w3.org/ns/shacl#ValidationResult> } }"""
+
+
 @pytest.fixture(scope="module")
 def kg_up(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("up")
@@ -72,8 +76,20 @@ def kg_up(tmp_path_factory):
             stop(proc)
 
 
+def validation_results(base: str, proc) -> int:
+    """The findings in the validation graph, counted by a /sparql query that runs in a query worker (an
+    aggregate: never a lookup the serving process answers itself)."""
+    r = poll(
+        f"{base}/sparql", proc, lambda r: r.status_code == 200, params={"query": VALIDATION_RESULTS, "format": "json"}
+    )
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
 def test_search_first_then_background_work_done(kg_up):
     proc, base, tmp = kg_up
+    # the first request of all: the query workers open the store before validation starts (it waits for
+    # the first answer), so they must be renewed to see the findings below
+    assert validation_results(base, proc) == 0
     first = poll(f"{base}/search", proc, lambda r: r.status_code == 200, params={"q": "idr0001", "format": "json"})
     assert first.json()["total"] >= 1
     health = requests.get(f"{base}/health", timeout=60).json()
@@ -89,6 +105,7 @@ def test_search_first_then_background_work_done(kg_up):
     assert "validation" not in quality  # no "validation running…" note any more
     assert {f["source"] for f in quality["shacl"]} == {"idr"}
     assert (len(quality["shacl"]), sum(f["count"] for f in quality["shacl"])) == (8, 1554)  # the idr crates' findings
+    assert validation_results(base, proc) == 1554  # /sparql's workers see them too (renewed after validation)
     downloads = requests.get(f"{base}/downloads", params={"format": "json"}, timeout=60).json()
     assert sorted(d["file"] for d in downloads["dumps"]) == [
         "gide-kg.nq.gz",

@@ -411,3 +411,54 @@ def test_sparqlwrapper_and_rdflib_read_the_site(site):
     store = rdflib.Graph(store=SPARQLStore(site, returnFormat="json"))
     rows = list(store.query(query))
     assert len(rows) == 1 and int(rows[0][0]) == STUDIES["idr"]
+
+
+def test_renewed_workers_see_what_was_written_since_they_opened_the_store(tmp_path):
+    """A worker's read-only handle sees the store as it was when opened, so `kg up`'s validation findings,
+    written while the server answers, stayed out of /sparql's worker queries: `renew` (called once
+    validation has written its graph) replaces an idle worker at once and a busy one once its query is
+    answered; the new ones see the new quads."""
+    import asyncio
+    import json
+
+    import pyoxigraph as ox
+
+    from kg.serve.workers import QueryWorkers
+
+    g = ox.NamedNode("https://example.org/graph/renew")
+    p = ox.NamedNode("https://example.org/p")
+    store = open_store(tmp_path / "kg")
+    store.append(ox.Quad(ox.NamedNode(f"https://example.org/s{i}"), p, ox.Literal(str(i)), g) for i in range(3000))
+    counted = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g.value}> {{ ?s ?p ?o }} }}"
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # 3,000 x 3,000 rows
+    workers = QueryWorkers(tmp_path / "kg", size=2, timeout=120)
+
+    def count() -> int:
+        status, body, _, _ = workers.run(counted, None, ["json"])
+        assert status == "200"
+        return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+    async def renew_while_one_is_busy():
+        task = asyncio.ensure_future(workers.run_async((slow, None, ["json"], None, None, None)))
+        await asyncio.sleep(0.3)
+        assert not task.done() and workers._idle.qsize() == 1  # one worker busy, one idle
+        workers.renew()
+        answer = await task  # the busy worker answers, then is replaced
+        deadline = time.monotonic() + 120
+        while (workers._idle.qsize() < 2 or len(workers._procs) != 2) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return answer
+
+    try:
+        workers.start()
+        before = {proc.pid for proc in workers._procs}
+        assert count() == 3000
+        store.append([ox.Quad(ox.NamedNode("https://example.org/new"), p, ox.Literal("new"), g)])
+        assert count() == 3000  # what the handles opened before the write still see
+        answer = asyncio.run(renew_while_one_is_busy())
+        after = {proc.pid for proc in workers._procs}
+        assert answer[0] == "200" and b'"9000000"' in answer[1]
+        assert len(after) == 2 and not after & before  # both replaced
+        assert [count(), count()] == [3001, 3001]  # each new worker sees the new quad
+    finally:
+        workers.close()

@@ -144,6 +144,7 @@ class QueryWorkers:
         self._started = False
         self._closed = False
         self._procs: weakref.WeakSet = weakref.WeakSet()  # every live worker, idle or busy (for `close`)
+        self._epoch = 0  # `renew`s so far: a worker opened before the last one sees an older store
         self.isolation_problem: str | None = None
 
     @property
@@ -154,6 +155,7 @@ class QueryWorkers:
         """A new worker: (process, connection, a poll object on the connection made once, not per query)."""
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(target=_worker, args=(self.path, child, self.no_network, self.memory_mb), daemon=True)
+        proc.kg_epoch = self._epoch  # the store as of now is what its read-only handle will see
         proc.start()
         self._procs.add(proc)
         child.close()
@@ -310,9 +312,25 @@ class QueryWorkers:
     def _busy(self, wait: float) -> QueryBusy:
         return QueryBusy(f"all {self.size} query workers stayed busy for {wait:g} s; try again later", self.retry_after)
 
+    def renew(self) -> None:
+        """The store was written since the workers opened it (`kg up`'s validation writes its graph while the
+        server answers), and a read-only handle sees the store as it was when opened: each worker is
+        replaced by a fresh one, an idle one now, a busy one once its query is answered (`_give_back`)."""
+        with self._lock:
+            self._epoch += 1
+        while True:
+            try:
+                proc, _, _ = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            self._retire(proc, False, self._refill_later)
+
     def _give_back(self, worker) -> None:
         """A worker is free: to the longest-waiting coroutine still waiting, else to the idle queue (where
-        threads wait)."""
+        threads wait); one opened before the last `renew` is replaced instead."""
+        if getattr(worker[0], "kg_epoch", self._epoch) < self._epoch and not self._closed:
+            self._retire(worker[0], False, self._refill_later)
+            return
         with self._handing:
             while self._waiters:
                 waiter, thread = self._waiters.popleft()
