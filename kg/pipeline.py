@@ -39,6 +39,9 @@ from .validate import failing_records, load_checks
 
 UNASSIGNED = "unassigned"
 CHUNK_RECORDS = 2000  # records mapped at a time; a source's chunks reach the store through its writer
+# records a mapping worker maps at a time: a staging store of 500 crates maps each crate ~10 % faster than one of
+# 2,000 (at 30x: the workers' CPU 39 s against 44 s), and a source's last chunk leaves the other worker idle less long
+WORKER_CHUNK_RECORDS = 500
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,8 @@ def harvest_records(
     workers = harvest_workers() if workers is None else workers
     if workers > 1 and len(head) > 1 and only is not None and not context:  # a source of several chunks
         job = functools.partial(_chunk_job, functools.partial(_assign_to, sources, only), kind.parse, rules, checks)
-        stream = _in_workers(chunks, workers, job, seen, in_process, progress)
+        small = _chunks(itertools.chain.from_iterable(chunks), min(chunk_records, WORKER_CHUNK_RECORDS))
+        stream = _in_workers(small, workers, job, seen, in_process, progress)
     else:
         stream = map(in_process, chunks)
     try:
