@@ -328,7 +328,7 @@ class QueryWorkers:
     def _give_back(self, worker) -> None:
         """A worker is free: to the longest-waiting coroutine still waiting, else to the idle queue (where
         threads wait); one opened before the last `renew` is replaced instead."""
-        if getattr(worker[0], "kg_epoch", self._epoch) < self._epoch and not self._closed:
+        if worker[0].kg_epoch < self._epoch and not self._closed:
             self._retire(worker[0], False, self._refill_later)
             return
         with self._handing:

@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -134,9 +134,7 @@ class OxigraphStore:
     # -- writing ---------------------------------------------------------------------------------
     def source_writer(self, graph: str, source_key: str) -> OxigraphSourceWriter:
         """Write a source's new graph in chunks; it replaces `graph` at `commit` (see the class)."""
-        writer = OxigraphSourceWriter(self, graph, source_key, self.spill_quads)
-        writer.load_bytes = self.load_bytes
-        return writer
+        return OxigraphSourceWriter(self, graph, source_key, self.spill_quads, self.load_bytes)
 
     @contextmanager
     def _writing(self):
@@ -288,12 +286,14 @@ class OxigraphSourceWriter:
     harvest goes on mapping (pyoxigraph's loader lets go of the GIL): a synchronous load held the harvest,
     and with it the mapping workers waiting for their next chunk, for 60 % of a large source's time."""
 
-    def __init__(self, store: OxigraphStore, graph: str, source_key: str, spill: int = 250_000):
+    def __init__(
+        self, store: OxigraphStore, graph: str, source_key: str, spill: int = 250_000, load_bytes: int = LOAD_BYTES
+    ):
         self.store, self.graph, self.key, self.spill = store, graph, source_key, spill
         self.buffer: list[ox.Quad] = []
         self.pending: list[bytes] = []  # N-Triples for the stage, loaded in large batches
         self.pending_bytes = 0
-        self.load_bytes = LOAD_BYTES
+        self.load_bytes = load_bytes
         self.stage: str | None = None  # where chunks go once they leave memory
         self.direct = False  # the stage is the new graph itself (first load on disk)
         self.done = False
@@ -436,10 +436,8 @@ class OxigraphSourceWriter:
         if self.done:
             return
         self.done = True
-        try:
-            self._wait_loaded()  # a batch still loading must be in before its graph is dropped
-        except Exception:  # noqa: BLE001, S110 - its graph is dropped next, whatever it failed with
-            pass
+        with suppress(Exception):  # a batch still loading must be in before its graph is dropped, failed or not
+            self._wait_loaded()
         if self.stage is not None and self.store.store.contains_named_graph(ox.NamedNode(self.stage)):
             with self.store._writing():
                 self.store.store.remove_graph(ox.NamedNode(self.stage))
